@@ -1,0 +1,16 @@
+package relay
+
+import "errors"
+
+// Errors of the relay, worded for the person who sent the message.
+var (
+	ErrNotUser       = errors.New("only an enrolled, unlocked user can send")
+	ErrTooLarge      = errors.New("message too large")
+	ErrMalformed     = errors.New("malformed envelope")
+	ErrForgedSender  = errors.New("envelope sender is not your Parley ID")
+	ErrRateLimited   = errors.New("sending too fast: slow down")
+	ErrUnreachable   = errors.New("recipient cannot be reached")
+	ErrBehind        = errors.New("session fell behind: catch up from the mailbox")
+	ErrTooManyAcks   = errors.New("too many acknowledgements in one call")
+	ErrSubscriptions = errors.New("too many live sessions for this user")
+)

@@ -1,0 +1,249 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/store"
+)
+
+// Directory is what the relay asks the directory.
+type Directory interface {
+	// Reachable reports whether from may send to to; its error says why not.
+	Reachable(ctx context.Context, from, to crypto.ID) error
+}
+
+// Config tunes the relay. Zero values take the defaults.
+type Config struct {
+	// Rate is the sustained number of envelopes per second one SSH key may
+	// send (default 100); negative disables the limit.
+	Rate float64
+	// Burst is how many envelopes a key may send at once (default 1000).
+	Burst int
+	// Retention is how long an undelivered envelope waits (default 30 days).
+	Retention time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Service is the relay.
+type Service struct {
+	db  store.DB
+	dir Directory
+	bus Bus
+	cfg Config
+	log *slog.Logger
+
+	limMu    sync.Mutex
+	limiters map[string]*keyLimiter
+}
+
+type keyLimiter struct {
+	lim  *rate.Limiter
+	used time.Time
+}
+
+// New returns a relay over db, asking dir who may reach whom and announcing
+// on bus.
+func New(db store.DB, dir Directory, bus Bus, cfg Config) *Service {
+	if cfg.Rate == 0 {
+		cfg.Rate = 100
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = 1000
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{db: db, dir: dir, bus: bus, cfg: cfg, log: cfg.Logger, limiters: make(map[string]*keyLimiter)}
+}
+
+// Sent reports where an envelope was stored.
+type Sent struct {
+	Seq      uint64 // 0 for an ephemeral envelope, which is not stored
+	Received time.Time
+}
+
+// Send checks an envelope from the principal in ctx, stores it in the
+// recipient's mailbox and announces it to the recipient's live sessions.
+// It returns once the envelope is durable.
+func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
+	p := auth.From(ctx)
+	if !p.IsUser() {
+		return Sent{}, ErrNotUser
+	}
+	if len(raw) > crypto.MaxEnvelopeSize {
+		return Sent{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), crypto.MaxEnvelopeSize)
+	}
+	env, err := crypto.ParseEnvelope(raw)
+	if err != nil {
+		return Sent{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if env.Sender != p.UserID() {
+		return Sent{}, ErrForgedSender
+	}
+	if !s.allow(p.KeyFingerprint) {
+		return Sent{}, ErrRateLimited
+	}
+	if err := s.dir.Reachable(ctx, env.Sender, env.Recipient); err != nil {
+		return Sent{}, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	received := s.cfg.Now().UTC()
+	if env.Flags&crypto.FlagEphemeral != 0 {
+		s.bus.Publish(env.Recipient, Event{Kind: EventMail, Received: received, Envelope: raw})
+		return Sent{Received: received}, nil
+	}
+	var seq uint64
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		var err error
+		seq, err = tx.AppendMailbox(env.Recipient, received, raw)
+		return err
+	})
+	if err != nil {
+		return Sent{}, fmt.Errorf("store envelope: %w", err)
+	}
+	s.bus.Publish(env.Recipient, Event{Kind: EventMail, Seq: seq, Received: received, Envelope: raw})
+	return Sent{Seq: seq, Received: received}, nil
+}
+
+// Fetch returns up to limit envelopes waiting for the principal, after seq.
+func (s *Service) Fetch(ctx context.Context, after uint64, limit int) ([]store.Delivery, error) {
+	p := auth.From(ctx)
+	if !p.IsUser() {
+		return nil, ErrNotUser
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	var out []store.Delivery
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.Mailbox(p.UserID(), after, limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read mailbox: %w", err)
+	}
+	return out, nil
+}
+
+// MaxAcks bounds how many envelopes one Ack call may acknowledge.
+const MaxAcks = 1000
+
+// Ack removes delivered envelopes from the principal's mailbox. For each
+// sequence number it reports whether this call removed it (false: already
+// gone, or never the principal's).
+func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
+	p := auth.From(ctx)
+	if !p.IsUser() {
+		return nil, ErrNotUser
+	}
+	if len(seqs) > MaxAcks {
+		return nil, ErrTooManyAcks
+	}
+	out := make([]bool, len(seqs))
+	err := s.db.Update(ctx, func(tx store.Tx) error {
+		for i, seq := range seqs {
+			ok, err := tx.DeleteMailbox(p.UserID(), seq)
+			if err != nil {
+				return err
+			}
+			out[i] = ok
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("acknowledge: %w", err)
+	}
+	return out, nil
+}
+
+// Subscribe registers a live session of the principal on the bus.
+func (s *Service) Subscribe(ctx context.Context, notify func()) (*Subscription, error) {
+	p := auth.From(ctx)
+	if !p.IsUser() {
+		return nil, ErrNotUser
+	}
+	return s.bus.Subscribe(p.UserID(), notify)
+}
+
+func (s *Service) allow(key string) bool {
+	if s.cfg.Rate < 0 {
+		return true
+	}
+	now := s.cfg.Now()
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	l := s.limiters[key]
+	if l == nil {
+		if len(s.limiters) >= 4096 {
+			for k, v := range s.limiters {
+				if now.Sub(v.used) > time.Minute {
+					delete(s.limiters, k)
+				}
+			}
+		}
+		l = &keyLimiter{lim: rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)}
+		s.limiters[key] = l
+	}
+	l.used = now
+	return l.lim.AllowN(now, 1)
+}
+
+// Expire removes envelopes older than the retention period and reports how
+// many it removed.
+func (s *Service) Expire(ctx context.Context) (int, error) {
+	cutoff := s.cfg.Now().Add(-s.cfg.Retention)
+	total := 0
+	for {
+		var n int
+		err := s.db.Update(ctx, func(tx store.Tx) error {
+			var err error
+			n, err = tx.ExpireMailbox(cutoff, 5000)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("expire mailbox: %w", err)
+		}
+		total += n
+		if n < 5000 {
+			return total, nil
+		}
+	}
+}
+
+// RunExpiry calls Expire every interval until ctx ends.
+func (s *Service) RunExpiry(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := s.Expire(ctx)
+		switch {
+		case err != nil && !errors.Is(err, context.Canceled):
+			s.log.Error("mailbox expiry failed", "err", err)
+		case n > 0:
+			s.log.Info("expired undelivered envelopes", "count", n, "retention", s.cfg.Retention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,57 @@
+// Package store is Parley's persistence: the transaction interface the
+// services program against (DB, Tx), the records they keep, and its bbolt
+// implementation. It is the only package that imports bbolt.
+//
+// # Writes: one committer
+//
+// bbolt has one writer. Every Update is queued to a single commit loop, which
+// drains the queue and runs the pending functions in one transaction with one
+// fsync (group commit); each caller waits for the commit that holds its
+// write. A function that fails is rolled back alone: the loop re-runs the
+// rest of its batch without it. Update functions therefore must be fast,
+// must touch nothing but the transaction, and may run more than once.
+//
+// # Bucket tree (schema version 1)
+//
+//	meta/
+//	    schema                  → uint64, big-endian
+//	tenants/
+//	    <tenant id>             → Tenant
+//	tenant_names/
+//	    <lower-case name>       → tenant id
+//	domains/
+//	    <lower-case domain>     → tenant id (a domain belongs to one tenant)
+//	users/
+//	    <Parley ID>             → User
+//	user_emails/
+//	    <lower-case e-mail>     → Parley ID
+//	activations/
+//	    <SHA-256 of the code>   → Activation
+//	tenant_users/
+//	    <tenant id> 0x00 <ID>   → empty (index)
+//	devices/
+//	    <SSH key fingerprint>   → Device (an SSH key bound to a user)
+//	user_devices/
+//	    <ID> 0x00 <fingerprint> → empty (index)
+//	admins/
+//	    <SSH key fingerprint>   → Admin
+//	mailbox/                    a log in arrival order
+//	    <seq>                   → version ‖ recipient ID ‖ received (ms) ‖ envelope
+//	devstore/
+//	    <Parley ID>/            one bucket per user: the user's sealed device store
+//	        <space>/            opaque keys → sealed values, written by the user's core
+//
+// The mailbox is a log keyed by one global sequence, so a batch of appends
+// for any number of recipients touches only the right edge of the tree; an
+// in-memory index (recipient → sequence numbers) is rebuilt from the log at
+// open and updated after each commit. Expiry walks the log from its start.
+//
+// Records are JSON behind a one-byte record version. Sequence numbers are
+// big-endian uint64 so that byte order is numeric order.
+//
+// # Schema versions
+//
+// meta/schema holds the version the file was written with. Open runs the
+// ordered migrations from that version to SchemaVersion, each in its own
+// transaction, and refuses a file from a newer Parley.
+package store

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/parley-chat/parley/crypto"
+)
+
+// DB is the store as the services use it. A distributed backend replaces it
+// by implementing the same two calls and Tx.
+type DB interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction and returns once the
+	// transaction is durable. fn may run more than once and must have no
+	// effect outside tx.
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one transaction. Getters return ErrNotFound for missing records;
+// writers in a read-only transaction return an error.
+type Tx interface {
+	Tenant(id string) (Tenant, error)
+	TenantByName(name string) (Tenant, error)
+	// TenantOfDomain returns the ID of the tenant owning domain.
+	TenantOfDomain(domain string) (string, error)
+	Tenants() ([]Tenant, error)
+	// PutTenant writes t and its name and domain indexes. Uniqueness is the
+	// caller's rule; PutTenant overwrites.
+	PutTenant(t Tenant) error
+
+	User(id crypto.ID) (User, error)
+	UserByEmail(email string) (User, error)
+	UsersOfTenant(tenantID string) ([]User, error)
+	// PutUser writes u and keeps the e-mail and tenant indexes current.
+	PutUser(u User) error
+
+	Activation(hash []byte) (Activation, error)
+	PutActivation(hash []byte, a Activation) error
+	DeleteActivation(hash []byte) error
+
+	Device(fingerprint string) (Device, error)
+	DevicesOfUser(id crypto.ID) ([]Device, error)
+	PutDevice(d Device) error
+	DeleteDevice(fingerprint string) error
+
+	Admin(fingerprint string) (Admin, error)
+	Admins() ([]Admin, error)
+	PutAdmin(a Admin) error
+
+	// AppendMailbox queues an envelope for recipient and returns its sequence number.
+	AppendMailbox(recipient crypto.ID, received time.Time, envelope []byte) (uint64, error)
+	// Mailbox lists up to limit deliveries for recipient with seq > after, oldest first.
+	Mailbox(recipient crypto.ID, after uint64, limit int) ([]Delivery, error)
+	// DeleteMailbox removes one delivery and reports whether it was there.
+	DeleteMailbox(recipient crypto.ID, seq uint64) (bool, error)
+	// ExpireMailbox removes up to limit deliveries received before cutoff.
+	ExpireMailbox(cutoff time.Time, limit int) (int, error)
+
+	// Space opens one named key space of a user's device store.
+	Space(user crypto.ID, name string) Space
+}
+
+// Space is an opaque key-value space in a user's device store. Keys and
+// values are whatever the user's core wrote: tags and sealed bytes.
+type Space interface {
+	// Get returns a copy of the value at key, or nil.
+	Get(key []byte) ([]byte, error)
+	Put(key, value []byte) error
+	Delete(key []byte) error
+	// Scan calls fn for keys with prefix, in key order (reverse: descending),
+	// starting at start when given (inclusive), until fn returns false.
+	// k and v are only valid during the call.
+	Scan(prefix, start []byte, reverse bool, fn func(k, v []byte) bool) error
+}

@@ -1,0 +1,539 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parley-chat/parley/crypto"
+)
+
+// Bucket names of schema version 1; see the package doc.
+const (
+	bMeta        = "meta"
+	bTenants     = "tenants"
+	bTenantNames = "tenant_names"
+	bDomains     = "domains"
+	bUsers       = "users"
+	bUserEmails  = "user_emails"
+	bTenantUsers = "tenant_users"
+	bActivations = "activations"
+	bDevices     = "devices"
+	bUserDevices = "user_devices"
+	bAdmins      = "admins"
+	bMailbox     = "mailbox"
+	bDevStore    = "devstore"
+)
+
+// recordVersion prefixes every JSON record.
+const recordVersion = 1
+
+// deliveryVersion prefixes every mailbox value.
+const deliveryVersion = 1
+
+type boltTx struct {
+	tx  *bolt.Tx
+	idx *mailIndex
+	// Mailbox changes of this transaction, applied to idx after it commits.
+	adds, dels []mailRef
+}
+
+var errReadOnly = errors.New("write in a read-only transaction")
+
+var _ Tx = (*boltTx)(nil)
+
+func (t *boltTx) bucket(name string) *bolt.Bucket {
+	b := t.tx.Bucket([]byte(name))
+	if b == nil {
+		// Buckets are created by the initial migration; their absence means
+		// the file is not a Parley database of this schema.
+		panic(fmt.Sprintf("store: bucket %q missing", name))
+	}
+	return b
+}
+
+func encode(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	return append([]byte{recordVersion}, b...), nil
+}
+
+func decode(b []byte, v any) error {
+	if len(b) < 2 || b[0] != recordVersion {
+		return fmt.Errorf("record version: %w", ErrCorrupt)
+	}
+	if err := json.Unmarshal(b[1:], v); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil
+}
+
+func (t *boltTx) get(bucket string, key []byte, v any) error {
+	b := t.bucket(bucket).Get(key)
+	if b == nil {
+		return ErrNotFound
+	}
+	return decode(b, v)
+}
+
+func (t *boltTx) put(bucket string, key []byte, v any) error {
+	b, err := encode(v)
+	if err != nil {
+		return err
+	}
+	return t.bucket(bucket).Put(key, b)
+}
+
+// --- tenants ---
+
+func (t *boltTx) Tenant(id string) (Tenant, error) {
+	var v Tenant
+	return v, t.get(bTenants, []byte(id), &v)
+}
+
+func (t *boltTx) TenantByName(name string) (Tenant, error) {
+	id := t.bucket(bTenantNames).Get([]byte(strings.ToLower(name)))
+	if id == nil {
+		return Tenant{}, ErrNotFound
+	}
+	return t.Tenant(string(id))
+}
+
+func (t *boltTx) TenantOfDomain(domain string) (string, error) {
+	id := t.bucket(bDomains).Get([]byte(strings.ToLower(domain)))
+	if id == nil {
+		return "", ErrNotFound
+	}
+	return string(id), nil
+}
+
+func (t *boltTx) Tenants() ([]Tenant, error) {
+	var out []Tenant
+	err := t.bucket(bTenants).ForEach(func(_, v []byte) error {
+		var tn Tenant
+		if err := decode(v, &tn); err != nil {
+			return err
+		}
+		out = append(out, tn)
+		return nil
+	})
+	return out, err
+}
+
+func (t *boltTx) PutTenant(tn Tenant) error {
+	if old, err := t.Tenant(tn.ID); err == nil {
+		if err := t.bucket(bTenantNames).Delete([]byte(strings.ToLower(old.Name))); err != nil {
+			return err
+		}
+		for _, d := range old.Domains {
+			if err := t.bucket(bDomains).Delete([]byte(strings.ToLower(d))); err != nil {
+				return err
+			}
+		}
+	}
+	if err := t.put(bTenants, []byte(tn.ID), tn); err != nil {
+		return err
+	}
+	if err := t.bucket(bTenantNames).Put([]byte(strings.ToLower(tn.Name)), []byte(tn.ID)); err != nil {
+		return err
+	}
+	for _, d := range tn.Domains {
+		if err := t.bucket(bDomains).Put([]byte(strings.ToLower(d)), []byte(tn.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// --- users ---
+
+func (t *boltTx) User(id crypto.ID) (User, error) {
+	var v User
+	return v, t.get(bUsers, id[:], &v)
+}
+
+func (t *boltTx) UserByEmail(email string) (User, error) {
+	id := t.bucket(bUserEmails).Get([]byte(strings.ToLower(email)))
+	if id == nil {
+		return User{}, ErrNotFound
+	}
+	uid, err := crypto.IDFromBytes(id)
+	if err != nil {
+		return User{}, fmt.Errorf("e-mail index: %w", ErrCorrupt)
+	}
+	return t.User(uid)
+}
+
+func tenantUserKey(tenantID string, id crypto.ID) []byte {
+	k := make([]byte, 0, len(tenantID)+1+crypto.IDLen)
+	k = append(k, tenantID...)
+	k = append(k, 0)
+	return append(k, id[:]...)
+}
+
+func (t *boltTx) UsersOfTenant(tenantID string) ([]User, error) {
+	prefix := append([]byte(tenantID), 0)
+	var out []User
+	c := t.bucket(bTenantUsers).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		id, err := crypto.IDFromBytes(k[len(prefix):])
+		if err != nil {
+			return nil, fmt.Errorf("tenant index: %w", ErrCorrupt)
+		}
+		u, err := t.User(id)
+		if err != nil {
+			return nil, fmt.Errorf("tenant index %s: %w", id, err)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (t *boltTx) PutUser(u User) error {
+	if old, err := t.User(u.ID); err == nil {
+		if old.Email != "" && !strings.EqualFold(old.Email, u.Email) {
+			if err := t.bucket(bUserEmails).Delete([]byte(strings.ToLower(old.Email))); err != nil {
+				return err
+			}
+		}
+		if old.TenantID != u.TenantID {
+			if err := t.bucket(bTenantUsers).Delete(tenantUserKey(old.TenantID, u.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := t.put(bUsers, u.ID[:], u); err != nil {
+		return err
+	}
+	if u.Email != "" {
+		if err := t.bucket(bUserEmails).Put([]byte(strings.ToLower(u.Email)), u.ID[:]); err != nil {
+			return err
+		}
+	}
+	return t.bucket(bTenantUsers).Put(tenantUserKey(u.TenantID, u.ID), nil)
+}
+
+// --- activation codes ---
+
+func (t *boltTx) Activation(hash []byte) (Activation, error) {
+	var v Activation
+	return v, t.get(bActivations, hash, &v)
+}
+
+func (t *boltTx) PutActivation(hash []byte, a Activation) error {
+	return t.put(bActivations, hash, a)
+}
+
+func (t *boltTx) DeleteActivation(hash []byte) error {
+	return t.bucket(bActivations).Delete(hash)
+}
+
+// --- devices ---
+
+func (t *boltTx) Device(fp string) (Device, error) {
+	var v Device
+	return v, t.get(bDevices, []byte(fp), &v)
+}
+
+func userDeviceKey(id crypto.ID, fp string) []byte {
+	return append(append(append([]byte(nil), id[:]...), 0), fp...)
+}
+
+func (t *boltTx) DevicesOfUser(id crypto.ID) ([]Device, error) {
+	prefix := append(append([]byte(nil), id[:]...), 0)
+	var out []Device
+	c := t.bucket(bUserDevices).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		d, err := t.Device(string(k[len(prefix):]))
+		if err != nil {
+			return nil, fmt.Errorf("device index: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (t *boltTx) PutDevice(d Device) error {
+	if err := t.put(bDevices, []byte(d.Fingerprint), d); err != nil {
+		return err
+	}
+	return t.bucket(bUserDevices).Put(userDeviceKey(d.UserID, d.Fingerprint), nil)
+}
+
+func (t *boltTx) DeleteDevice(fp string) error {
+	d, err := t.Device(fp)
+	if err != nil {
+		return err
+	}
+	if err := t.bucket(bUserDevices).Delete(userDeviceKey(d.UserID, fp)); err != nil {
+		return err
+	}
+	return t.bucket(bDevices).Delete([]byte(fp))
+}
+
+// --- admins ---
+
+func (t *boltTx) Admin(fp string) (Admin, error) {
+	var v Admin
+	return v, t.get(bAdmins, []byte(fp), &v)
+}
+
+func (t *boltTx) Admins() ([]Admin, error) {
+	var out []Admin
+	err := t.bucket(bAdmins).ForEach(func(_, v []byte) error {
+		var a Admin
+		if err := decode(v, &a); err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+func (t *boltTx) PutAdmin(a Admin) error { return t.put(bAdmins, []byte(a.Fingerprint), a) }
+
+// --- mailbox ---
+
+func (t *boltTx) AppendMailbox(recipient crypto.ID, received time.Time, env []byte) (uint64, error) {
+	if !t.tx.Writable() {
+		return 0, errReadOnly
+	}
+	b := t.bucket(bMailbox)
+	// Keys only grow: pack leaves instead of splitting them in half.
+	b.FillPercent = 1.0
+	seq, err := b.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	v := make([]byte, logHeader, logHeader+len(env))
+	v[0] = deliveryVersion
+	copy(v[1:], recipient[:])
+	binary.BigEndian.PutUint64(v[1+crypto.IDLen:logHeader], uint64(received.UnixMilli()))
+	v = append(v, env...)
+	if err := b.Put(seqKey(seq), v); err != nil {
+		return 0, err
+	}
+	t.adds = append(t.adds, mailRef{rcpt: recipient, seq: seq})
+	return seq, nil
+}
+
+func (t *boltTx) Mailbox(recipient crypto.ID, after uint64, limit int) ([]Delivery, error) {
+	b := t.bucket(bMailbox)
+	var out []Delivery
+	for _, seq := range t.idx.after(recipient, after, 0) {
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+		v := b.Get(seqKey(seq))
+		if v == nil {
+			continue // deleted in this transaction, or after this snapshot began
+		}
+		e, err := decodeLogEntry(seqKey(seq), v)
+		if err != nil {
+			return nil, err
+		}
+		if e.rcpt != recipient {
+			return nil, fmt.Errorf("mailbox index points at another recipient: %w", ErrCorrupt)
+		}
+		out = append(out, Delivery{
+			Seq:      seq,
+			Received: time.UnixMilli(int64(e.received)).UTC(),
+			Envelope: append([]byte(nil), e.envelope...),
+		})
+	}
+	// Entries appended earlier in this same transaction are not indexed yet.
+	for _, a := range t.adds {
+		if a.rcpt != recipient || a.seq <= after || (limit > 0 && len(out) >= limit) {
+			continue
+		}
+		v := b.Get(seqKey(a.seq))
+		if v == nil {
+			continue
+		}
+		e, err := decodeLogEntry(seqKey(a.seq), v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Delivery{Seq: a.seq, Received: time.UnixMilli(int64(e.received)).UTC(),
+			Envelope: append([]byte(nil), e.envelope...)})
+	}
+	return out, nil
+}
+
+func (t *boltTx) DeleteMailbox(recipient crypto.ID, seq uint64) (bool, error) {
+	if !t.tx.Writable() {
+		return false, errReadOnly
+	}
+	b := t.bucket(bMailbox)
+	k := seqKey(seq)
+	v := b.Get(k)
+	if v == nil {
+		return false, nil
+	}
+	e, err := decodeLogEntry(k, v)
+	if err != nil {
+		return false, err
+	}
+	if e.rcpt != recipient {
+		return false, nil // not this recipient's: nothing of theirs to delete
+	}
+	if err := b.Delete(k); err != nil {
+		return false, err
+	}
+	t.dels = append(t.dels, e.mailRef)
+	return true, nil
+}
+
+func (t *boltTx) ExpireMailbox(cutoff time.Time, limit int) (int, error) {
+	if !t.tx.Writable() {
+		return 0, errReadOnly
+	}
+	b := t.bucket(bMailbox)
+	c := b.Cursor()
+	ms := uint64(cutoff.UnixMilli())
+	var doomed []mailRef
+	// The log is in arrival order: stop at the first entry young enough to keep.
+	for k, v := c.First(); k != nil && len(doomed) < limit; k, v = c.Next() {
+		e, err := decodeLogEntry(k, v)
+		if err != nil {
+			return 0, err
+		}
+		if e.received >= ms {
+			break
+		}
+		doomed = append(doomed, e.mailRef)
+	}
+	for _, d := range doomed {
+		if err := b.Delete(seqKey(d.seq)); err != nil {
+			return 0, err
+		}
+	}
+	t.dels = append(t.dels, doomed...)
+	return len(doomed), nil
+}
+
+// --- device store ---
+
+func (t *boltTx) Space(user crypto.ID, name string) Space {
+	return &boltSpace{tx: t.tx, user: user, name: []byte(name)}
+}
+
+type boltSpace struct {
+	tx   *bolt.Tx
+	user crypto.ID
+	name []byte
+}
+
+// bucket returns the space's bucket, creating it in writable transactions.
+func (s *boltSpace) bucket(create bool) (*bolt.Bucket, error) {
+	root := s.tx.Bucket([]byte(bDevStore))
+	if root == nil {
+		return nil, fmt.Errorf("devstore bucket: %w", ErrCorrupt)
+	}
+	ub := root.Bucket(s.user[:])
+	if ub == nil {
+		if !create {
+			return nil, nil
+		}
+		var err error
+		if ub, err = root.CreateBucket(s.user[:]); err != nil {
+			return nil, err
+		}
+	}
+	b := ub.Bucket(s.name)
+	if b == nil && create {
+		return ub.CreateBucket(s.name)
+	}
+	return b, nil
+}
+
+func (s *boltSpace) Get(key []byte) ([]byte, error) {
+	b, err := s.bucket(false)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	v := b.Get(key)
+	if v == nil {
+		return nil, nil
+	}
+	return append([]byte(nil), v...), nil
+}
+
+func (s *boltSpace) Put(key, value []byte) error {
+	b, err := s.bucket(true)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, value)
+}
+
+func (s *boltSpace) Delete(key []byte) error {
+	b, err := s.bucket(false)
+	if err != nil || b == nil {
+		return err
+	}
+	return b.Delete(key)
+}
+
+func (s *boltSpace) Scan(prefix, start []byte, reverse bool, fn func(k, v []byte) bool) error {
+	b, err := s.bucket(false)
+	if err != nil || b == nil {
+		return err
+	}
+	c := b.Cursor()
+	var k, v []byte
+	switch {
+	case !reverse && start != nil:
+		k, v = c.Seek(start)
+	case !reverse:
+		k, v = c.Seek(prefix)
+	default:
+		// Position after the last key ≤ start (or after the prefix range).
+		upper := start
+		if upper == nil {
+			upper = prefixEnd(prefix)
+		} else {
+			upper = append(append([]byte(nil), upper...), 0) // inclusive start
+		}
+		if upper == nil {
+			k, v = c.Last()
+		} else if k, v = c.Seek(upper); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); {
+		if !fn(k, v) {
+			return nil
+		}
+		if reverse {
+			k, v = c.Prev()
+		} else {
+			k, v = c.Next()
+		}
+	}
+	return nil
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix, or
+// nil when there is none (prefix empty or all 0xff).
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
