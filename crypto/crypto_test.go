@@ -388,11 +388,11 @@ func TestPassphraseSealing(t *testing.T) {
 
 func TestCheckPassphrase(t *testing.T) {
 	for pass, ok := range map[string]bool{
-		"short":                        false,
-		"eight ch":                     true,
-		"äöüäöüäö":                     true,
+		"short":                         false,
+		"eight ch":                      true,
+		"äöüäöüäö":                      true,
 		string([]byte{0xff, 0xfe, 'a'}): false,
-		strings.Repeat("x", 2000):      false,
+		strings.Repeat("x", 2000):       false,
 	} {
 		if err := CheckPassphrase([]byte(pass)); (err == nil) != ok {
 			t.Errorf("CheckPassphrase(%.10q) = %v, want ok=%v", pass, err, ok)

@@ -2,9 +2,9 @@ package store
 
 import (
 	"bytes"
-	"errors"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -512,7 +512,7 @@ func (s *boltSpace) Scan(prefix, start []byte, reverse bool, fn func(k, v []byte
 			k, v = c.Prev()
 		}
 	}
-	for ; k != nil && bytes.HasPrefix(k, prefix); {
+	for k != nil && bytes.HasPrefix(k, prefix) {
 		if !fn(k, v) {
 			return nil
 		}
