@@ -1,0 +1,230 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/store"
+)
+
+// ActivateSpec is what a user brings to enrol: the code, the SSH key they
+// authenticated with, and a new passphrase.
+type ActivateSpec struct {
+	Code          string
+	Fingerprint   string
+	AuthorizedKey string
+	Passphrase    []byte
+}
+
+// CheckActivation validates a code and key without changing anything, so a
+// front can refuse early, before asking for a passphrase.
+func (s *Service) CheckActivation(ctx context.Context, code, fingerprint string) (store.User, error) {
+	hash, err := hashOf(code)
+	if err != nil {
+		return store.User{}, err
+	}
+	var u store.User
+	err = s.db.View(ctx, func(tx store.Tx) error {
+		u, err = s.checkActivation(tx, hash, fingerprint)
+		return err
+	})
+	u.SealedKey = nil
+	return u, err
+}
+
+func hashOf(code string) ([]byte, error) {
+	n := normalizeCode(code)
+	if n == "" {
+		return nil, ErrCodeUnknown
+	}
+	return codeHash(n), nil
+}
+
+func (s *Service) checkActivation(tx store.Tx, hash []byte, fingerprint string) (store.User, error) {
+	a, err := tx.Activation(hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, ErrCodeUnknown
+	} else if err != nil {
+		return store.User{}, err
+	}
+	if !a.UsedAt.IsZero() {
+		return store.User{}, ErrCodeUsed
+	}
+	if !s.now().Before(a.ExpiresAt) {
+		return store.User{}, ErrCodeExpired
+	}
+	u, err := tx.User(a.UserID)
+	if err != nil {
+		return store.User{}, fmt.Errorf("user of activation code: %w", err)
+	}
+	switch u.Status {
+	case store.UserPending:
+	case store.UserActive:
+		return store.User{}, ErrCodeUsed
+	default:
+		return store.User{}, ErrNotActive
+	}
+	t, err := tx.Tenant(u.TenantID)
+	if err != nil {
+		return store.User{}, fmt.Errorf("tenant of user: %w", err)
+	}
+	if t.Suspended {
+		return store.User{}, ErrTenantSuspended
+	}
+	if _, err := tx.Device(fingerprint); err == nil {
+		return store.User{}, ErrKeyBound
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// Activate enrols a device: it binds the SSH key to the code's user, creates
+// the user's X25519 key pair and stores the secret key sealed with the
+// passphrase. It changes nothing unless everything succeeds.
+func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, error) {
+	hash, err := hashOf(spec.Code)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := crypto.CheckPassphrase(spec.Passphrase); err != nil {
+		return store.User{}, invalid("%v", err)
+	}
+	if _, err := s.CheckActivation(ctx, spec.Code, spec.Fingerprint); err != nil {
+		return store.User{}, err
+	}
+	pub, sec, err := crypto.GenerateKeyPair(s.cfg.Rand)
+	if err != nil {
+		return store.User{}, err
+	}
+	defer sec.Wipe()
+	if err := s.acquireKDF(ctx); err != nil {
+		return store.User{}, err
+	}
+	sealed, err := crypto.SealSecretKey(s.cfg.Rand, spec.Passphrase, sec, s.cfg.KDF)
+	s.releaseKDF()
+	if err != nil {
+		return store.User{}, fmt.Errorf("seal secret key: %w", err)
+	}
+	now := s.now()
+	var u store.User
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		var err error
+		// Check again inside the transaction: the code may have been used meanwhile.
+		if u, err = s.checkActivation(tx, hash, spec.Fingerprint); err != nil {
+			return err
+		}
+		a, err := tx.Activation(hash)
+		if err != nil {
+			return err
+		}
+		a.UsedAt = now
+		if err := tx.PutActivation(hash, a); err != nil {
+			return err
+		}
+		u.Status = store.UserActive
+		u.PublicKey = pub
+		u.SealedKey = sealed
+		u.ActivatedAt = now
+		u.ActivationHash = nil
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		return tx.PutDevice(store.Device{
+			Fingerprint: spec.Fingerprint, UserID: u.ID, AuthorizedKey: spec.AuthorizedKey, AddedAt: now, LastSeen: now,
+		})
+	})
+	if err != nil {
+		return store.User{}, fmt.Errorf("activate: %w", err)
+	}
+	s.forget(u.ID)
+	u.SealedKey = nil
+	s.log.Info("user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint)
+	return u, nil
+}
+
+// OpenSecretKey opens a user's sealed secret key with their passphrase.
+// Failed attempts are throttled per user with a growing delay; while
+// throttled, it returns a *ThrottledError without trying.
+func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (*crypto.SecretKey, error) {
+	if wait := s.throttle.wait(id); wait > 0 {
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
+	var u store.User
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		var err error
+		u, err = tx.User(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUserNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	if u.Status != store.UserActive || len(u.SealedKey) == 0 {
+		return nil, ErrNotActive
+	}
+	if err := s.acquireKDF(ctx); err != nil {
+		return nil, err
+	}
+	sk, err := crypto.OpenSecretKey(passphrase, u.SealedKey, u.PublicKey)
+	s.releaseKDF()
+	if errors.Is(err, crypto.ErrWrongPassphrase) {
+		s.throttle.fail(id)
+		s.log.Warn("unlock failed", "user", id.String())
+		return nil, ErrWrongPassphrase
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open secret key: %w", err)
+	}
+	s.throttle.reset(id)
+	return sk, nil
+}
+
+func (s *Service) acquireKDF(ctx context.Context) error {
+	select {
+	case s.kdf <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Service) releaseKDF() { <-s.kdf }
+
+// Contact is what one user may know of another: enough to address and
+// encrypt to them.
+type Contact struct {
+	ID        crypto.ID
+	Name      string
+	PublicKey crypto.PublicKey
+	TenantID  string
+	Status    store.UserStatus
+}
+
+// Contact returns the contact viewer may see for id. Users of other tenants
+// are not visible (cross-tenant messaging is off), and look like unknown IDs.
+func (s *Service) Contact(ctx context.Context, viewer, id crypto.ID) (Contact, error) {
+	v, err := s.User(ctx, viewer)
+	if err != nil {
+		return Contact{}, err
+	}
+	u, err := s.User(ctx, id)
+	if err != nil {
+		return Contact{}, err
+	}
+	if u.TenantID != v.TenantID {
+		return Contact{}, fmt.Errorf("%s: %w", id, ErrUserNotFound)
+	}
+	c := Contact{ID: u.ID, Name: u.Name, PublicKey: u.PublicKey, TenantID: u.TenantID, Status: u.Status}
+	switch u.Status {
+	case store.UserActive:
+		return c, nil
+	case store.UserPending:
+		return c, fmt.Errorf("%s %w", id, ErrNotActivated)
+	default:
+		return c, fmt.Errorf("%s: %w", id, ErrNotActive)
+	}
+}

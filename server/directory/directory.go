@@ -1,0 +1,462 @@
+package directory
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/store"
+)
+
+// Config tunes the directory. Zero values take the defaults.
+type Config struct {
+	// ActivationTTL is how long a new activation code stays valid (default 7 days).
+	ActivationTTL time.Duration
+	// KDF are the Argon2id costs for new passphrase seals (default crypto.DefaultKDFParams).
+	KDF crypto.KDFParams
+	// MaxConcurrentKDF bounds simultaneous Argon2id runs, each of which takes
+	// KDF.MemoryKiB of memory (default: the number of CPUs).
+	MaxConcurrentKDF int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Rand is the randomness source (default crypto/rand).
+	Rand io.Reader
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Service is the directory.
+type Service struct {
+	db       store.DB
+	cfg      Config
+	log      *slog.Logger
+	kdf      chan struct{} // semaphore over Argon2id runs
+	throttle *throttle
+
+	mu    sync.RWMutex
+	users map[crypto.ID]store.User // cache of user records without sealed keys
+}
+
+// New returns a directory over db.
+func New(db store.DB, cfg Config) *Service {
+	if cfg.ActivationTTL <= 0 {
+		cfg.ActivationTTL = 7 * 24 * time.Hour
+	}
+	if cfg.KDF == (crypto.KDFParams{}) {
+		cfg.KDF = crypto.DefaultKDFParams()
+	}
+	if cfg.MaxConcurrentKDF <= 0 {
+		cfg.MaxConcurrentKDF = runtime.NumCPU()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{
+		db:       db,
+		cfg:      cfg,
+		log:      cfg.Logger,
+		kdf:      make(chan struct{}, cfg.MaxConcurrentKDF),
+		throttle: newThrottle(cfg.Now),
+		users:    make(map[crypto.ID]store.User),
+	}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// --- tenants ---
+
+// TenantSpec describes a tenant to create.
+type TenantSpec struct {
+	Name    string
+	Seats   int
+	Domains []string
+}
+
+// MaxSeats bounds a tenant's seats.
+const MaxSeats = 1_000_000
+
+// CreateTenant creates a tenant. Names are unique; each domain may belong to
+// one tenant only.
+func (s *Service) CreateTenant(ctx context.Context, spec TenantSpec) (store.Tenant, error) {
+	name, err := NormalizeTenantName(spec.Name)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	if spec.Seats < 0 || spec.Seats > MaxSeats {
+		return store.Tenant{}, invalid("seats must be between 0 and %d", MaxSeats)
+	}
+	var domains []string
+	for _, d := range spec.Domains {
+		nd, err := NormalizeDomain(d)
+		if err != nil {
+			return store.Tenant{}, err
+		}
+		if !slices.Contains(domains, nd) {
+			domains = append(domains, nd)
+		}
+	}
+	id, err := s.randomHex(8)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	t := store.Tenant{ID: "t" + id, Name: name, Seats: spec.Seats, Domains: domains, CreatedAt: s.now()}
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.TenantByName(name); err == nil {
+			return ErrTenantExists
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		for _, d := range domains {
+			if _, err := tx.TenantOfDomain(d); err == nil {
+				return fmt.Errorf("%s: %w", d, ErrDomainTaken)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if _, err := tx.Tenant(t.ID); err == nil {
+			return errors.New("tenant id collision, try again")
+		}
+		return tx.PutTenant(t)
+	})
+	if err != nil {
+		return store.Tenant{}, fmt.Errorf("create tenant: %w", err)
+	}
+	return t, nil
+}
+
+// Tenants lists all tenants by name.
+func (s *Service) Tenants(ctx context.Context) ([]store.Tenant, error) {
+	var out []store.Tenant
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.Tenants()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	slices.SortFunc(out, func(a, b store.Tenant) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// TenantByName finds a tenant by its name.
+func (s *Service) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
+	n, err := NormalizeTenantName(name)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	var t store.Tenant
+	err = s.db.View(ctx, func(tx store.Tx) error {
+		t, err = tx.TenantByName(n)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Tenant{}, fmt.Errorf("%s: %w", n, ErrTenantNotFound)
+	}
+	return t, err
+}
+
+// Tenant finds a tenant by ID.
+func (s *Service) Tenant(ctx context.Context, id string) (store.Tenant, error) {
+	var t store.Tenant
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		var err error
+		t, err = tx.Tenant(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Tenant{}, ErrTenantNotFound
+	}
+	return t, err
+}
+
+// --- users ---
+
+// UserSpec describes a user to create.
+type UserSpec struct {
+	TenantID string
+	Name     string
+	Email    string
+}
+
+// Code is a freshly issued activation code, shown once.
+type Code struct {
+	Code      string
+	ExpiresAt time.Time
+}
+
+// CreateUser assigns a new Parley ID in a tenant and issues its activation code.
+func (s *Service) CreateUser(ctx context.Context, spec UserSpec) (store.User, Code, error) {
+	name, err := NormalizePersonName(spec.Name)
+	if err != nil {
+		return store.User{}, Code{}, err
+	}
+	var email, domain string
+	if spec.Email != "" {
+		if email, domain, err = NormalizeEmail(spec.Email); err != nil {
+			return store.User{}, Code{}, err
+		}
+	}
+	code, err := newCode(s.cfg.Rand)
+	if err != nil {
+		return store.User{}, Code{}, err
+	}
+	// Draw a few candidate IDs up front: the update function must not read
+	// randomness, since it may run more than once.
+	candidates := make([]crypto.ID, 8)
+	for i := range candidates {
+		if candidates[i], err = crypto.NewID(s.cfg.Rand); err != nil {
+			return store.User{}, Code{}, err
+		}
+	}
+	now := s.now()
+	hash := codeHash(normalizeCode(code))
+	var u store.User
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		t, err := tx.Tenant(spec.TenantID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrTenantNotFound
+		} else if err != nil {
+			return err
+		}
+		if t.Suspended {
+			return ErrTenantSuspended
+		}
+		if email != "" {
+			if err := checkEmailDomain(tx, t, domain); err != nil {
+				return err
+			}
+			if _, err := tx.UserByEmail(email); err == nil {
+				return ErrEmailTaken
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		var id crypto.ID
+		for _, c := range candidates {
+			if _, err := tx.User(c); errors.Is(err, store.ErrNotFound) {
+				id = c
+				break
+			}
+		}
+		if id.IsZero() {
+			return errors.New("could not find a free Parley ID, try again")
+		}
+		u = store.User{
+			ID: id, TenantID: t.ID, Name: name, Email: email, Status: store.UserPending,
+			CreatedAt: now, ActivationHash: hash,
+		}
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		return tx.PutActivation(hash, store.Activation{UserID: id, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ActivationTTL)})
+	})
+	if err != nil {
+		return store.User{}, Code{}, fmt.Errorf("create user: %w", err)
+	}
+	s.forget(u.ID)
+	return u, Code{Code: code, ExpiresAt: now.Add(s.cfg.ActivationTTL)}, nil
+}
+
+// checkEmailDomain applies the domain rule: an address must be in one of the
+// tenant's domains when it has any, and never in another tenant's domain.
+func checkEmailDomain(tx store.Tx, t store.Tenant, domain string) error {
+	owner, err := tx.TenantOfDomain(domain)
+	switch {
+	case err == nil && owner != t.ID:
+		return fmt.Errorf("%s: %w", domain, ErrDomainTaken)
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if len(t.Domains) > 0 && !slices.Contains(t.Domains, domain) {
+		return invalid("e-mail domain %s is not one of the tenant's domains (%s)", domain, strings.Join(t.Domains, ", "))
+	}
+	return nil
+}
+
+// UserInfo is a user as listed for admins.
+type UserInfo struct {
+	store.User
+	Devices []store.Device
+}
+
+// Users lists a tenant's users by name.
+func (s *Service) Users(ctx context.Context, tenantID string) ([]UserInfo, error) {
+	var out []UserInfo
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.Tenant(tenantID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return ErrTenantNotFound
+			}
+			return err
+		}
+		us, err := tx.UsersOfTenant(tenantID)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			ds, err := tx.DevicesOfUser(u.ID)
+			if err != nil {
+				return err
+			}
+			u.SealedKey = nil
+			out = append(out, UserInfo{User: u, Devices: ds})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	slices.SortFunc(out, func(a, b UserInfo) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
+	return out, nil
+}
+
+// User returns one user without the sealed key, from the cache when possible.
+func (s *Service) User(ctx context.Context, id crypto.ID) (store.User, error) {
+	s.mu.RLock()
+	u, ok := s.users[id]
+	s.mu.RUnlock()
+	if ok {
+		return u, nil
+	}
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		var err error
+		u, err = tx.User(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, fmt.Errorf("%s: %w", id, ErrUserNotFound)
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("read user: %w", err)
+	}
+	u.SealedKey = nil
+	s.mu.Lock()
+	s.users[id] = u
+	s.mu.Unlock()
+	return u, nil
+}
+
+func (s *Service) forget(id crypto.ID) {
+	s.mu.Lock()
+	delete(s.users, id)
+	s.mu.Unlock()
+}
+
+// --- keys and principals ---
+
+// Resolve looks up what an SSH key fingerprint is: a user's device, an
+// admin key, both or neither. A device of a user who is not active, or of a
+// suspended tenant, resolves to no user.
+func (s *Service) Resolve(ctx context.Context, fingerprint string) (*store.User, *store.Admin, error) {
+	var user *store.User
+	var admin *store.Admin
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		if a, err := tx.Admin(fingerprint); err == nil {
+			admin = &a
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		d, err := tx.Device(fingerprint)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		u, err := tx.User(d.UserID)
+		if err != nil {
+			return err
+		}
+		u.SealedKey = nil
+		user = &u
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("resolve key: %w", err)
+	}
+	return user, admin, nil
+}
+
+// EnsureAdmin gives an SSH key a role; it is idempotent.
+func (s *Service) EnsureAdmin(ctx context.Context, fingerprint, authorizedKey string, role store.Role, tenantID string) error {
+	err := s.db.Update(ctx, func(tx store.Tx) error {
+		if a, err := tx.Admin(fingerprint); err == nil && a.Role == role && a.TenantID == tenantID {
+			return nil
+		}
+		return tx.PutAdmin(store.Admin{
+			Fingerprint: fingerprint, AuthorizedKey: authorizedKey, Role: role, TenantID: tenantID, AddedAt: s.now(),
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("add admin key: %w", err)
+	}
+	return nil
+}
+
+// TouchDevice records that a device was used now; writes at most every few minutes.
+func (s *Service) TouchDevice(ctx context.Context, fingerprint string) error {
+	now := s.now()
+	return s.db.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.Device(fingerprint)
+		if err != nil {
+			return nil //nolint:nilerr // a removed device has nothing to touch
+		}
+		if now.Sub(d.LastSeen) < 5*time.Minute {
+			return nil
+		}
+		d.LastSeen = now
+		return tx.PutDevice(d)
+	})
+}
+
+func (s *Service) randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.cfg.Rand, b); err != nil {
+		return "", fmt.Errorf("read randomness: %w", err)
+	}
+	return fmt.Sprintf("%x", b), nil
+}
+
+// Reachable reports whether from may send to to: both IDs active and in the
+// same tenant. Cross-tenant messaging is off; a recipient of another tenant
+// looks like an unknown ID.
+func (s *Service) Reachable(ctx context.Context, from, to crypto.ID) error {
+	f, err := s.User(ctx, from)
+	if err != nil {
+		return err
+	}
+	if f.Status != store.UserActive {
+		return ErrNotActive
+	}
+	t, err := s.User(ctx, to)
+	if err != nil {
+		return err
+	}
+	if t.TenantID != f.TenantID {
+		return fmt.Errorf("%s: %w", to, ErrUserNotFound)
+	}
+	if t.Status != store.UserActive {
+		return fmt.Errorf("%s: %w", to, ErrNotActive)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package directory
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors of the directory. Their texts are written for the person at the
+// terminal: short, and saying what to do where there is something to do.
+var (
+	ErrTenantNotFound  = errors.New("no such tenant")
+	ErrUserNotFound    = errors.New("no such user")
+	ErrTenantExists    = errors.New("a tenant with that name already exists")
+	ErrDomainTaken     = errors.New("that e-mail domain belongs to another tenant")
+	ErrEmailTaken      = errors.New("that e-mail address is already in use")
+	ErrInvalid         = errors.New("invalid input")
+	ErrCodeUnknown     = errors.New("unknown activation code: check it, or ask your admin for a new one")
+	ErrCodeUsed        = errors.New("this activation code was already used: ask your admin for a new one")
+	ErrCodeExpired     = errors.New("this activation code has expired: ask your admin for a new one")
+	ErrKeyBound        = errors.New("this SSH key is already enrolled: use another key or just connect")
+	ErrNotActive       = errors.New("this Parley ID is not active")
+	ErrNotActivated    = errors.New("has not activated Parley yet")
+	ErrWrongPassphrase = errors.New("wrong passphrase")
+	ErrThrottled       = errors.New("too many failed unlocks")
+	ErrTenantSuspended = errors.New("this tenant is suspended: contact your admin")
+)
+
+// ThrottledError says how long to wait before the next unlock attempt.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many failed unlocks: try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}

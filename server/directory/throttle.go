@@ -1,0 +1,72 @@
+package directory
+
+import (
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley/crypto"
+)
+
+// throttle delays unlock attempts after failures: after the n-th failure in
+// a row, the next attempt is refused for 2^(n-1) seconds, at most maxDelay.
+// A success clears the record; records are forgotten an hour after their
+// last failure. The state is in memory: a restart forgets it.
+type throttle struct {
+	now func() time.Time
+
+	mu    sync.Mutex
+	state map[crypto.ID]throttleState
+}
+
+type throttleState struct {
+	failures int
+	until    time.Time
+	last     time.Time
+}
+
+const (
+	maxDelay    = 5 * time.Minute
+	forgetAfter = time.Hour
+)
+
+func newThrottle(now func() time.Time) *throttle {
+	return &throttle{now: now, state: make(map[crypto.ID]throttleState)}
+}
+
+func (t *throttle) wait(id crypto.ID) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st, ok := t.state[id]
+	if !ok {
+		return 0
+	}
+	return max(0, st.until.Sub(t.now()))
+}
+
+func (t *throttle) fail(id crypto.ID) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.state[id]
+	if now.Sub(st.last) > forgetAfter {
+		st = throttleState{}
+	}
+	st.failures++
+	delay := time.Second << min(st.failures-1, 20)
+	st.until = now.Add(min(delay, maxDelay))
+	st.last = now
+	t.state[id] = st
+	if len(t.state) > 1024 {
+		for k, v := range t.state {
+			if now.Sub(v.last) > forgetAfter {
+				delete(t.state, k)
+			}
+		}
+	}
+}
+
+func (t *throttle) reset(id crypto.ID) {
+	t.mu.Lock()
+	delete(t.state, id)
+	t.mu.Unlock()
+}

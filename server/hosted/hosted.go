@@ -1,0 +1,154 @@
+package hosted
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/relay"
+	"github.com/parley-chat/parley/store"
+	"github.com/parley-chat/parley/tui/core"
+)
+
+// Deps are the services a hosted core uses.
+type Deps struct {
+	DB        store.DB
+	Relay     *relay.Service
+	Directory *directory.Service
+	Bus       relay.Bus
+	Logger    *slog.Logger
+}
+
+// NewCore returns a locked core for the principal, which must be an
+// enrolled user.
+func NewCore(d Deps, p *auth.Principal) (*core.Core, error) {
+	if !p.IsUser() {
+		return nil, relay.ErrNotUser
+	}
+	u := p.User
+	return core.New(core.Config{
+		Identity: core.Identity{ID: u.ID, Name: u.Name, PublicKey: u.PublicKey},
+		Relay:    &relayClient{p: p, rel: d.Relay, dir: d.Directory},
+		Keys:     &keys{p: p, dir: d.Directory},
+		Store:    &deviceStore{db: d.DB, bus: d.Bus, user: u.ID, session: p.Session},
+		Session:  p.Session,
+		Logger:   d.Logger,
+	}), nil
+}
+
+// relayClient is the core's Relay, in process, acting as one principal.
+type relayClient struct {
+	p   *auth.Principal
+	rel *relay.Service
+	dir *directory.Service
+}
+
+var _ core.Relay = (*relayClient)(nil)
+
+func (r *relayClient) ctx(ctx context.Context) context.Context { return auth.With(ctx, r.p) }
+
+func (r *relayClient) Send(ctx context.Context, env []byte) (core.Sent, error) {
+	s, err := r.rel.Send(r.ctx(ctx), env)
+	return core.Sent{Seq: s.Seq, Received: s.Received}, err
+}
+
+func (r *relayClient) Fetch(ctx context.Context, after uint64, limit int) ([]core.Delivery, error) {
+	ds, err := r.rel.Fetch(r.ctx(ctx), after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]core.Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = core.Delivery{Seq: d.Seq, Received: d.Received, Envelope: d.Envelope}
+	}
+	return out, nil
+}
+
+func (r *relayClient) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
+	return r.rel.Ack(r.ctx(ctx), seqs)
+}
+
+func (r *relayClient) Subscribe(ctx context.Context, notify func()) (core.Subscription, error) {
+	s, err := r.rel.Subscribe(r.ctx(ctx), notify)
+	if err != nil {
+		return nil, err
+	}
+	return subscription{s}, nil
+}
+
+func (r *relayClient) Contact(ctx context.Context, id crypto.ID) (core.Contact, error) {
+	c, err := r.dir.Contact(ctx, r.p.UserID(), id)
+	if err != nil {
+		return core.Contact{}, err
+	}
+	return core.Contact{ID: c.ID, Name: c.Name, PublicKey: c.PublicKey}, nil
+}
+
+type subscription struct{ s *relay.Subscription }
+
+func (s subscription) Drain() ([]core.Event, error) {
+	evs, err := s.s.Drain()
+	if errors.Is(err, relay.ErrBehind) {
+		return nil, core.ErrBehind
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]core.Event, 0, len(evs))
+	for _, ev := range evs {
+		switch ev.Kind {
+		case relay.EventMail:
+			out = append(out, core.Event{Kind: core.EventMail,
+				Delivery: core.Delivery{Seq: ev.Seq, Received: ev.Received, Envelope: ev.Envelope}})
+		case relay.EventDeviceStore:
+			out = append(out, core.Event{Kind: core.EventDeviceStore, Origin: ev.Origin})
+		}
+	}
+	return out, nil
+}
+
+func (s subscription) Close() { s.s.Close() }
+
+// keys opens the principal's sealed key through the directory, which
+// throttles failed attempts.
+type keys struct {
+	p   *auth.Principal
+	dir *directory.Service
+}
+
+func (k *keys) OpenSecretKey(ctx context.Context, pass []byte) (*crypto.SecretKey, error) {
+	return k.dir.OpenSecretKey(ctx, k.p.UserID(), pass)
+}
+
+// deviceStore is the principal's own device store; writes are announced
+// to the user's other sessions.
+type deviceStore struct {
+	db      store.DB
+	bus     relay.Bus
+	user    crypto.ID
+	session string
+}
+
+var _ core.Store = (*deviceStore)(nil)
+
+func (d *deviceStore) View(ctx context.Context, fn func(core.Tx) error) error {
+	return d.db.View(ctx, func(tx store.Tx) error { return fn(spaceTx{tx: tx, user: d.user}) })
+}
+
+func (d *deviceStore) Update(ctx context.Context, fn func(core.Tx) error) error {
+	err := d.db.Update(ctx, func(tx store.Tx) error { return fn(spaceTx{tx: tx, user: d.user}) })
+	if err == nil {
+		d.bus.Publish(d.user, relay.Event{Kind: relay.EventDeviceStore, Origin: d.session})
+	}
+	return err
+}
+
+type spaceTx struct {
+	tx   store.Tx
+	user crypto.ID
+}
+
+func (t spaceTx) Space(name string) core.Space { return t.tx.Space(t.user, name) }

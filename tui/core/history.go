@@ -1,0 +1,153 @@
+package core
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/parley-chat/parley/crypto"
+)
+
+// Device-store spaces; see the package doc.
+const (
+	spaceConv  = "conv"
+	spaceMsg   = "msg"
+	spaceRef   = "ref"
+	spaceNonce = "nonce"
+)
+
+// recordVersion prefixes every sealed record's plaintext.
+const recordVersion = 1
+
+func (c *Core) convTag(k *crypto.StoreKey, peer crypto.ID) crypto.Tag {
+	return k.Tag([]byte("conv"), peer[:])
+}
+
+func dirByte(out bool) byte {
+	if out {
+		return 1
+	}
+	return 0
+}
+
+func msgKey(conv crypto.Tag, m *Message) []byte {
+	k := make([]byte, 0, crypto.TagSize+8+1+crypto.MessageIDLen)
+	k = append(k, conv[:]...)
+	k = binary.BigEndian.AppendUint64(k, uint64(m.Time.UnixMilli()))
+	k = append(k, dirByte(m.Outgoing))
+	return append(k, m.ID[:]...)
+}
+
+func refKey(k *crypto.StoreKey, peer crypto.ID, out bool, id crypto.MessageID) []byte {
+	t := k.Tag([]byte("ref"), peer[:], []byte{dirByte(out)}, id[:])
+	return t[:]
+}
+
+func nonceKey(k *crypto.StoreKey, nonce [crypto.NonceSize]byte) []byte {
+	t := k.Tag([]byte("nonce"), nonce[:])
+	return t[:]
+}
+
+func ad(space string, key []byte) []byte {
+	return append(append([]byte(space), 0), key...)
+}
+
+func (c *Core) seal(k *crypto.StoreKey, space string, key []byte, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s record: %w", space, err)
+	}
+	return k.Seal(c.rand, append([]byte{recordVersion}, b...), ad(space, key))
+}
+
+func open(k *crypto.StoreKey, space string, key, sealed []byte, v any) error {
+	b, err := k.Open(sealed, ad(space, key))
+	if err != nil {
+		return fmt.Errorf("open %s record: %w", space, err)
+	}
+	if len(b) < 1 || b[0] != recordVersion {
+		return fmt.Errorf("%s record version: %w", space, crypto.ErrMalformed)
+	}
+	if err := json.Unmarshal(b[1:], v); err != nil {
+		return fmt.Errorf("decode %s record: %w", space, err)
+	}
+	return nil
+}
+
+// putMessage writes m, its reference and the conversation summary.
+func (c *Core) putMessage(tx Tx, k *crypto.StoreKey, m *Message, conv *Conversation) error {
+	ct := c.convTag(k, m.Peer)
+	key := msgKey(ct, m)
+	v, err := c.seal(k, spaceMsg, key, m)
+	if err != nil {
+		return err
+	}
+	if err := tx.Space(spaceMsg).Put(key, v); err != nil {
+		return err
+	}
+	if err := tx.Space(spaceRef).Put(refKey(k, m.Peer, m.Outgoing, m.ID), key); err != nil {
+		return err
+	}
+	return c.putConv(tx, k, conv)
+}
+
+func (c *Core) putConv(tx Tx, k *crypto.StoreKey, conv *Conversation) error {
+	ct := c.convTag(k, conv.Peer)
+	v, err := c.seal(k, spaceConv, ct[:], conv)
+	if err != nil {
+		return err
+	}
+	return tx.Space(spaceConv).Put(ct[:], v)
+}
+
+// getConv reads a conversation summary; a missing one starts empty.
+func (c *Core) getConv(tx Tx, k *crypto.StoreKey, peer crypto.ID) (Conversation, error) {
+	ct := c.convTag(k, peer)
+	b, err := tx.Space(spaceConv).Get(ct[:])
+	if err != nil || b == nil {
+		return Conversation{Peer: peer}, err
+	}
+	var conv Conversation
+	if err := open(k, spaceConv, ct[:], b, &conv); err != nil {
+		return Conversation{}, err
+	}
+	return conv, nil
+}
+
+// getMessageByRef finds a message by peer, direction and ID.
+func (c *Core) getMessageByRef(tx Tx, k *crypto.StoreKey, peer crypto.ID, out bool, id crypto.MessageID) ([]byte, *Message, error) {
+	key, err := tx.Space(spaceRef).Get(refKey(k, peer, out, id))
+	if err != nil || key == nil {
+		return nil, nil, err
+	}
+	b, err := tx.Space(spaceMsg).Get(key)
+	if err != nil || b == nil {
+		return nil, nil, err
+	}
+	var m Message
+	if err := open(k, spaceMsg, key, b, &m); err != nil {
+		return nil, nil, err
+	}
+	return key, &m, nil
+}
+
+func (c *Core) rewriteMessage(tx Tx, k *crypto.StoreKey, key []byte, m *Message) error {
+	v, err := c.seal(k, spaceMsg, key, m)
+	if err != nil {
+		return err
+	}
+	return tx.Space(spaceMsg).Put(key, v)
+}
+
+func preview(text string) string {
+	r := []rune(text)
+	for i, c := range r {
+		if c == '\n' || c == '\r' || c == '\t' {
+			r[i] = ' '
+		}
+	}
+	if len(r) > 60 {
+		r = append(r[:59], '…')
+	}
+	return string(r)
+}

@@ -1,0 +1,380 @@
+package term
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Size is a terminal size in cells.
+type Size struct{ Width, Height int }
+
+// Options configure a Program.
+type Options struct {
+	Input  io.Reader
+	Output io.Writer
+	// Size is the initial terminal size.
+	Size Size
+	// Resize delivers later sizes; nil if the terminal never resizes.
+	Resize <-chan Size
+	// Profile is the client terminal's colour profile; output is downsampled to it.
+	Profile colorprofile.Profile
+	// Close is called once when the program ends, to unblock a Read on Input
+	// (e.g. by closing the SSH channel). May be nil.
+	Close func()
+	// WriteTimeout ends the program when one frame cannot be written for this
+	// long: the client stopped reading (default 60 s).
+	WriteTimeout time.Duration
+	// Logger receives panics and write errors (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Program hosts one model.
+type Program struct {
+	model tea.Model
+	o     Options
+	out   io.Writer
+	log   *slog.Logger
+
+	mu     sync.Mutex // guards queue and ended
+	queue  []tea.Msg
+	ended  bool
+	wake   chan struct{} // capacity 1: something was queued
+	room   chan struct{} // capacity 1: the queue was drained
+	done   chan struct{} // closed when the event loop ends
+	result error
+
+	// Owned by the event loop.
+	size    Size
+	prev    []string
+	title   string
+	cursor  *tea.Cursor // last cursor written, nil: hidden
+	started bool
+	input   []byte
+	inPaste bool
+	paste   []byte
+	dec     decoder
+	escTmr  *time.Timer
+	wbuf    strings.Builder
+}
+
+// maxQueue bounds queued messages; input waits beyond it.
+const maxQueue = 1024
+
+// New prepares a program for m.
+func New(m tea.Model, o Options) *Program {
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 60 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Program{
+		model: m,
+		o:     o,
+		out:   &colorprofile.Writer{Forward: o.Output, Profile: o.Profile},
+		log:   o.Logger,
+		wake:  make(chan struct{}, 1),
+		room:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		size:  o.Size,
+	}
+}
+
+// Send queues a message for the model. It never blocks and is safe from any
+// goroutine; after the program ended it does nothing.
+func (p *Program) Send(msg tea.Msg) {
+	p.mu.Lock()
+	if p.ended {
+		p.mu.Unlock()
+		return
+	}
+	p.queue = append(p.queue, msg)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendInput queues input bytes, waiting while the queue is full.
+func (p *Program) sendInput(b []byte) bool {
+	for {
+		p.mu.Lock()
+		if p.ended {
+			p.mu.Unlock()
+			return false
+		}
+		if len(p.queue) < maxQueue {
+			p.queue = append(p.queue, inputMsg(b))
+			p.mu.Unlock()
+			select {
+			case p.wake <- struct{}{}:
+			default:
+			}
+			return true
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.room:
+		case <-p.done:
+			return false
+		}
+	}
+}
+
+type inputMsg []byte
+
+type escTimeoutMsg struct{}
+
+type cmdPanicMsg struct{ err error }
+
+// Run runs the model until it quits, ctx ends or input fails. It reads
+// input on the calling goroutine and returns when the event loop ended.
+func (p *Program) Run(ctx context.Context) error {
+	go p.loop(ctx)
+	buf := make([]byte, 1024)
+	for {
+		n, err := p.o.Input.Read(buf)
+		if n > 0 && !p.sendInput(append([]byte(nil), buf[:n]...)) {
+			break
+		}
+		if err != nil {
+			p.Send(tea.QuitMsg{})
+			break
+		}
+	}
+	<-p.done
+	return p.result
+}
+
+// Done is closed when the program has ended.
+func (p *Program) Done() <-chan struct{} { return p.done }
+
+func (p *Program) loop(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.log.Error("session model panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			p.result = fmt.Errorf("internal error: %v", r)
+		}
+		p.finish()
+	}()
+	if cmd := p.model.Init(); cmd != nil {
+		p.exec(cmd)
+	}
+	quit := p.apply(tea.WindowSizeMsg{Width: p.size.Width, Height: p.size.Height})
+	if err := p.render(); err != nil {
+		p.result = err
+		return
+	}
+	for !quit {
+		select {
+		case <-ctx.Done():
+			return
+		case s, ok := <-p.o.Resize:
+			if !ok {
+				p.o.Resize = nil
+				continue
+			}
+			if s != p.size {
+				p.size = s
+				p.prev = nil // repaint everything
+				quit = p.apply(tea.WindowSizeMsg{Width: s.Width, Height: s.Height})
+			}
+		case <-p.wake:
+			p.mu.Lock()
+			batch := p.queue
+			p.queue = nil
+			p.mu.Unlock()
+			select {
+			case p.room <- struct{}{}:
+			default:
+			}
+			for _, msg := range batch {
+				if quit = p.apply(msg); quit {
+					break
+				}
+			}
+		}
+		if err := p.render(); err != nil {
+			p.result = err
+			return
+		}
+	}
+}
+
+// apply hands one message to the model; it reports whether to quit.
+func (p *Program) apply(msg tea.Msg) bool {
+	switch m := msg.(type) {
+	case nil:
+		return false
+	case tea.QuitMsg:
+		return true
+	case cmdPanicMsg:
+		p.result = m.err
+		return true
+	case tea.BatchMsg:
+		for _, c := range m {
+			p.exec(c)
+		}
+		return false
+	case tea.RawMsg:
+		p.writeRaw(fmt.Sprint(m.Msg))
+		return false
+	case inputMsg:
+		p.input = append(p.input, m...)
+		return p.scan(false)
+	case escTimeoutMsg:
+		return p.scan(true)
+	}
+	var cmd tea.Cmd
+	p.model, cmd = p.model.Update(msg)
+	p.exec(cmd)
+	return false
+}
+
+// exec runs a command on its own goroutine and queues its result.
+func (p *Program) exec(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				p.log.Error("session command panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				p.Send(cmdPanicMsg{fmt.Errorf("internal error: %v", r)})
+			}
+		}()
+		if msg := cmd(); msg != nil {
+			p.Send(msg)
+		}
+	}()
+}
+
+// finish restores the terminal and releases the input.
+func (p *Program) finish() {
+	if p.escTmr != nil {
+		p.escTmr.Stop()
+	}
+	if p.started {
+		// Leave bracketed paste and the alternate screen, show the cursor.
+		_ = p.write("\x1b[?2004l\x1b[?25h\x1b[?1049l")
+	}
+	p.mu.Lock()
+	p.ended = true
+	p.queue = nil
+	p.mu.Unlock()
+	close(p.done)
+	if p.o.Close != nil {
+		p.o.Close()
+	}
+}
+
+func (p *Program) writeRaw(s string) {
+	if err := p.write(s); err != nil {
+		p.log.Debug("write failed", "err", err)
+	}
+}
+
+// write writes s, ending the session if the client does not take it in time.
+func (p *Program) write(s string) error {
+	if s == "" {
+		return nil
+	}
+	var t *time.Timer
+	if p.o.Close != nil {
+		t = time.AfterFunc(p.o.WriteTimeout, p.o.Close)
+	}
+	_, err := io.WriteString(p.out, s)
+	if t != nil && !t.Stop() {
+		return errors.New("client stopped reading: session closed")
+	}
+	return err
+}
+
+// render writes the lines of the view that changed since the last frame.
+func (p *Program) render() error {
+	v := p.model.View()
+	w, h := p.size.Width, p.size.Height
+	if w <= 0 || h <= 0 {
+		return nil
+	}
+	lines := strings.Split(strings.ReplaceAll(v.Content, "\r\n", "\n"), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	b := &p.wbuf
+	b.Reset()
+	if !p.started {
+		p.started = true
+		// Alternate screen, bracketed paste, clear.
+		b.WriteString("\x1b[?1049h\x1b[?2004h\x1b[2J")
+		p.prev = nil
+	}
+	if v.WindowTitle != p.title {
+		p.title = v.WindowTitle
+		b.WriteString(ansi.SetWindowTitle(sanitizeTitle(p.title)))
+	}
+	changed := false
+	for i := 0; i < h; i++ {
+		var line string
+		if i < len(lines) {
+			line = lines[i]
+		}
+		if p.prev != nil && i < len(p.prev) && p.prev[i] == line {
+			continue
+		}
+		if !changed {
+			b.WriteString("\x1b[?2026h\x1b[?25l") // synchronized update, hide cursor while drawing
+			changed = true
+		}
+		fmt.Fprintf(b, "\x1b[%d;1H", i+1)
+		if ansi.StringWidth(line) > w {
+			line = ansi.Truncate(line, w, "")
+		}
+		b.WriteString(line)
+		b.WriteString("\x1b[0m\x1b[K")
+	}
+	if len(lines) < h {
+		lines = append(lines, make([]string, h-len(lines))...)
+	}
+	if changed || !sameCursor(p.cursor, v.Cursor) {
+		if c := v.Cursor; c != nil {
+			fmt.Fprintf(b, "\x1b[%d;%dH\x1b[?25h", c.Position.Y+1, c.Position.X+1)
+		} else {
+			b.WriteString("\x1b[?25l")
+		}
+		if changed {
+			b.WriteString("\x1b[?2026l")
+		}
+		p.cursor = v.Cursor
+	}
+	p.prev = lines
+	return p.write(b.String())
+}
+
+func sameCursor(a, b *tea.Cursor) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Position == b.Position
+}
+
+func sanitizeTitle(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
+}
