@@ -63,16 +63,24 @@ func (p KDFParams) Validate() error {
 	return nil
 }
 
+// PassphraseError says why a new passphrase is refused; it matches ErrMalformed.
+type PassphraseError struct{ Reason string }
+
+func (e *PassphraseError) Error() string { return e.Reason }
+
+// Unwrap makes errors.Is(err, ErrMalformed) hold.
+func (e *PassphraseError) Unwrap() error { return ErrMalformed }
+
 // CheckPassphrase enforces the passphrase rules for new seals.
 func CheckPassphrase(pass []byte) error {
 	if !utf8.Valid(pass) {
-		return fmt.Errorf("passphrase is not valid UTF-8: %w", ErrMalformed)
+		return &PassphraseError{"the passphrase is not valid UTF-8"}
 	}
 	if n := utf8.RuneCount(pass); n < MinPassphraseLen {
-		return fmt.Errorf("passphrase has %d characters, need at least %d: %w", n, MinPassphraseLen, ErrMalformed)
+		return &PassphraseError{fmt.Sprintf("the passphrase has %d characters, it needs at least %d", n, MinPassphraseLen)}
 	}
 	if len(pass) > MaxPassphraseLen {
-		return fmt.Errorf("passphrase longer than %d bytes: %w", MaxPassphraseLen, ErrTooLarge)
+		return &PassphraseError{fmt.Sprintf("the passphrase is longer than %d bytes", MaxPassphraseLen)}
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func (s *Service) CheckActivation(ctx context.Context, code, fingerprint string)
 		u, err = s.checkActivation(tx, hash, fingerprint)
 		return err
 	})
-	u.SealedKey = nil
+	u.SealedKey, u.ActivationHash = nil, nil
 	return u, err
 }
 
@@ -85,12 +85,15 @@ func (s *Service) checkActivation(tx store.Tx, hash []byte, fingerprint string) 
 // the user's X25519 key pair and stores the secret key sealed with the
 // passphrase. It changes nothing unless everything succeeds.
 func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, error) {
+	if spec.Fingerprint == "" || spec.AuthorizedKey == "" {
+		return store.User{}, invalid("an SSH key is required to activate")
+	}
 	hash, err := hashOf(spec.Code)
 	if err != nil {
 		return store.User{}, err
 	}
 	if err := crypto.CheckPassphrase(spec.Passphrase); err != nil {
-		return store.User{}, invalid("%v", err)
+		return store.User{}, invalidErr(err)
 	}
 	if _, err := s.CheckActivation(ctx, spec.Code, spec.Fingerprint); err != nil {
 		return store.User{}, err
@@ -140,7 +143,7 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 		return store.User{}, fmt.Errorf("activate: %w", err)
 	}
 	s.forget(u.ID)
-	u.SealedKey = nil
+	u.SealedKey, u.ActivationHash = nil, nil
 	s.log.Info("user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint)
 	return u, nil
 }
@@ -148,12 +151,14 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 // OpenSecretKey opens a user's sealed secret key with their passphrase.
 // Failed attempts are throttled per user with a growing delay; while
 // throttled, it returns a *ThrottledError without trying.
-func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (*crypto.SecretKey, error) {
-	if wait := s.throttle.wait(id); wait > 0 {
+func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (sk *crypto.SecretKey, err error) {
+	if wait := s.throttle.begin(id); wait > 0 {
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
+	wrong := false
+	defer func() { s.throttle.end(id, wrong) }()
 	var u store.User
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err = s.db.View(ctx, func(tx store.Tx) error {
 		var err error
 		u, err = tx.User(id)
 		return err
@@ -169,17 +174,16 @@ func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []
 	if err := s.acquireKDF(ctx); err != nil {
 		return nil, err
 	}
-	sk, err := crypto.OpenSecretKey(passphrase, u.SealedKey, u.PublicKey)
+	sk, err = crypto.OpenSecretKey(passphrase, u.SealedKey, u.PublicKey)
 	s.releaseKDF()
 	if errors.Is(err, crypto.ErrWrongPassphrase) {
-		s.throttle.fail(id)
+		wrong = true
 		s.log.Warn("unlock failed", "user", id.String())
 		return nil, ErrWrongPassphrase
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open secret key: %w", err)
 	}
-	s.throttle.reset(id)
 	return sk, nil
 }
 

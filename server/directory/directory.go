@@ -43,7 +43,8 @@ type Service struct {
 	throttle *throttle
 
 	mu    sync.RWMutex
-	users map[crypto.ID]store.User // cache of user records without sealed keys
+	users map[crypto.ID]store.User // cache of user records without secrets
+	gen   uint64                   // bumped by every forget: a read that began before it is not cached
 }
 
 // New returns a directory over db.
@@ -270,6 +271,7 @@ func (s *Service) CreateUser(ctx context.Context, spec UserSpec) (store.User, Co
 		return store.User{}, Code{}, fmt.Errorf("create user: %w", err)
 	}
 	s.forget(u.ID)
+	u.ActivationHash = nil
 	return u, Code{Code: code, ExpiresAt: now.Add(s.cfg.ActivationTTL)}, nil
 }
 
@@ -314,7 +316,7 @@ func (s *Service) Users(ctx context.Context, tenantID string) ([]UserInfo, error
 			if err != nil {
 				return err
 			}
-			u.SealedKey = nil
+			u.SealedKey, u.ActivationHash = nil, nil
 			out = append(out, UserInfo{User: u, Devices: ds})
 		}
 		return nil
@@ -335,6 +337,7 @@ func (s *Service) Users(ctx context.Context, tenantID string) ([]UserInfo, error
 func (s *Service) User(ctx context.Context, id crypto.ID) (store.User, error) {
 	s.mu.RLock()
 	u, ok := s.users[id]
+	gen := s.gen
 	s.mu.RUnlock()
 	if ok {
 		return u, nil
@@ -350,24 +353,29 @@ func (s *Service) User(ctx context.Context, id crypto.ID) (store.User, error) {
 	if err != nil {
 		return store.User{}, fmt.Errorf("read user: %w", err)
 	}
-	u.SealedKey = nil
+	u.SealedKey, u.ActivationHash = nil, nil
 	s.mu.Lock()
-	s.users[id] = u
+	if s.gen == gen { // nothing was written since the read began
+		s.users[id] = u
+	}
 	s.mu.Unlock()
 	return u, nil
 }
 
+// forget drops a user from the cache after a write.
 func (s *Service) forget(id crypto.ID) {
 	s.mu.Lock()
 	delete(s.users, id)
+	s.gen++
 	s.mu.Unlock()
 }
 
 // --- keys and principals ---
 
 // Resolve looks up what an SSH key fingerprint is: a user's device, an
-// admin key, both or neither. A device of a user who is not active, or of a
-// suspended tenant, resolves to no user.
+// admin key, both or neither. The user is returned whatever its status;
+// callers decide what a pending or revoked user may do (auth.Principal.IsUser
+// admits active users only).
 func (s *Service) Resolve(ctx context.Context, fingerprint string) (*store.User, *store.Admin, error) {
 	var user *store.User
 	var admin *store.Admin
@@ -387,7 +395,7 @@ func (s *Service) Resolve(ctx context.Context, fingerprint string) (*store.User,
 		if err != nil {
 			return err
 		}
-		u.SealedKey = nil
+		u.SealedKey, u.ActivationHash = nil, nil
 		user = &u
 		return nil
 	})

@@ -36,6 +36,16 @@ func (e *ThrottledError) Error() string {
 // Is makes errors.Is(err, ErrThrottled) true.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
+// invalidError is bad input: errors.Is(err, ErrInvalid) holds, and its text
+// says only what is wrong.
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string   { return e.err.Error() }
+func (e invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
+
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	return invalidError{fmt.Errorf(format, args...)}
 }
+
+// invalidErr marks err as bad input, keeping its text.
+func invalidErr(err error) error { return invalidError{err} }

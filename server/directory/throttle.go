@@ -16,6 +16,7 @@ type throttle struct {
 
 	mu    sync.Mutex
 	state map[crypto.ID]throttleState
+	busy  map[crypto.ID]bool // an attempt is being checked right now
 }
 
 type throttleState struct {
@@ -30,9 +31,40 @@ const (
 )
 
 func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, state: make(map[crypto.ID]throttleState)}
+	return &throttle{now: now, state: make(map[crypto.ID]throttleState), busy: make(map[crypto.ID]bool)}
 }
 
+// begin admits one attempt for id, or says how long to wait. Attempts for
+// one user never run side by side, so parallel guesses cannot slip past the
+// delay; a caller admitted must call end.
+func (t *throttle) begin(id crypto.ID) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.busy[id] {
+		return time.Second
+	}
+	if st, ok := t.state[id]; ok {
+		if wait := st.until.Sub(t.now()); wait > 0 {
+			return wait
+		}
+	}
+	t.busy[id] = true
+	return 0
+}
+
+// end records the outcome of an admitted attempt.
+func (t *throttle) end(id crypto.ID, failed bool) {
+	if failed {
+		t.fail(id)
+	} else {
+		t.reset(id)
+	}
+	t.mu.Lock()
+	delete(t.busy, id)
+	t.mu.Unlock()
+}
+
+// wait reports the remaining delay for id without admitting an attempt.
 func (t *throttle) wait(id crypto.ID) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()

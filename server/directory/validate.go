@@ -74,8 +74,8 @@ func NormalizeEmail(s string) (addr, domain string, err error) {
 		return "", "", invalid("e-mail %q: domain is not valid", clip(s))
 	}
 	for _, r := range local {
-		if unicode.IsControl(r) {
-			return "", "", invalid("e-mail contains control characters")
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return "", "", invalid("e-mail contains control or invisible formatting characters")
 		}
 	}
 	return local + "@" + dom, dom, nil

@@ -120,7 +120,11 @@ type keys struct {
 }
 
 func (k *keys) OpenSecretKey(ctx context.Context, pass []byte) (*crypto.SecretKey, error) {
-	return k.dir.OpenSecretKey(ctx, k.p.UserID(), pass)
+	sk, err := k.dir.OpenSecretKey(ctx, k.p.UserID(), pass)
+	if errors.Is(err, directory.ErrWrongPassphrase) {
+		return nil, core.ErrWrongPassphrase
+	}
+	return sk, err
 }
 
 // deviceStore is the principal's own device store; writes are announced

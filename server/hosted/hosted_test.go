@@ -320,7 +320,7 @@ func TestLockedCoreRefuses(t *testing.T) {
 	if _, err := c.Send(bg, bob.ID, "hi"); !errors.Is(err, core.ErrLocked) {
 		t.Fatalf("send while locked: %v", err)
 	}
-	if err := c.Unlock(bg, []byte("not the passphrase")); !errors.Is(err, directory.ErrWrongPassphrase) {
+	if err := c.Unlock(bg, []byte("not the passphrase")); !errors.Is(err, core.ErrWrongPassphrase) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
 	if _, err := NewCore(w.d, &auth.Principal{}); err == nil {

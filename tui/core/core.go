@@ -15,9 +15,12 @@ import (
 
 // Errors of the core, for the user.
 var (
-	ErrLocked   = errors.New("locked: unlock with your passphrase first")
-	ErrSelf     = errors.New("that is your own ID")
-	ErrNotReady = errors.New("not connected yet")
+	ErrLocked = errors.New("locked: unlock with your passphrase first")
+	// ErrWrongPassphrase is what Keys returns (wrapped) for a wrong
+	// passphrase, as opposed to a refusal to try (throttling) or a failure.
+	ErrWrongPassphrase = errors.New("wrong passphrase")
+	ErrSelf            = errors.New("that is your own ID")
+	ErrNotReady        = errors.New("not connected yet")
 )
 
 // Config wires a core.

@@ -20,7 +20,7 @@ const maxInput = 1 << 20
 // scan decodes buffered input into messages for the model. Unless expired,
 // a trailing incomplete escape sequence waits for more input or the ESC
 // timeout. It reports whether the model asked to quit.
-func (p *Program) scan(expired bool) bool {
+func (p *Program[W]) scan(expired bool) bool {
 	if p.escTmr != nil {
 		p.escTmr.Stop()
 	}
@@ -54,7 +54,7 @@ func (p *Program) scan(expired bool) bool {
 }
 
 // input1 routes one decoded event, collecting bracketed pastes.
-func (p *Program) input1(ev uv.Event) bool {
+func (p *Program[W]) input1(ev uv.Event) bool {
 	switch e := ev.(type) {
 	case uv.PasteStartEvent:
 		p.inPaste, p.paste = true, p.paste[:0]

@@ -25,13 +25,14 @@ type Options struct {
 	Output io.Writer
 	// Size is the initial terminal size.
 	Size Size
-	// Resize delivers later sizes; nil if the terminal never resizes.
-	Resize <-chan Size
 	// Profile is the client terminal's colour profile; output is downsampled to it.
 	Profile colorprofile.Profile
-	// Close is called once when the program ends, to unblock a Read on Input
-	// (e.g. by closing the SSH channel). May be nil.
-	Close func()
+	// Close is called when the program ends, with the error it ends with
+	// (nil for a normal quit), to release Input (e.g. by closing the SSH
+	// channel, which ends a pending Read). It may be called twice, from
+	// different goroutines, when a stuck write times out; it must tolerate
+	// that. May be nil.
+	Close func(err error)
 	// WriteTimeout ends the program when one frame cannot be written for this
 	// long: the client stopped reading (default 60 s).
 	WriteTimeout time.Duration
@@ -39,12 +40,16 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Program hosts one model.
-type Program struct {
-	model tea.Model
-	o     Options
-	out   io.Writer
-	log   *slog.Logger
+// Program hosts one model. W is the type in which the terminal reports
+// resizes (e.g. an SSH window-change), converted by the size function given
+// to New, so no goroutine is needed to translate them.
+type Program[W any] struct {
+	model  tea.Model
+	o      Options
+	resize <-chan W
+	sizeOf func(W) Size
+	out    io.Writer
+	log    *slog.Logger
 
 	mu     sync.Mutex // guards queue and ended
 	queue  []tea.Msg
@@ -68,32 +73,37 @@ type Program struct {
 	wbuf    strings.Builder
 }
 
+var errStuck = errors.New("the terminal stopped reading: session closed")
+
 // maxQueue bounds queued messages; input waits beyond it.
 const maxQueue = 1024
 
-// New prepares a program for m.
-func New(m tea.Model, o Options) *Program {
+// New prepares a program for m. resize delivers later sizes (nil: the
+// terminal never resizes) and sizeOf converts them.
+func New[W any](m tea.Model, o Options, resize <-chan W, sizeOf func(W) Size) *Program[W] {
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 60 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Program{
-		model: m,
-		o:     o,
-		out:   &colorprofile.Writer{Forward: o.Output, Profile: o.Profile},
-		log:   o.Logger,
-		wake:  make(chan struct{}, 1),
-		room:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
-		size:  o.Size,
+	return &Program[W]{
+		model:  m,
+		o:      o,
+		resize: resize,
+		sizeOf: sizeOf,
+		out:    &colorprofile.Writer{Forward: o.Output, Profile: o.Profile},
+		log:    o.Logger,
+		wake:   make(chan struct{}, 1),
+		room:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		size:   o.Size,
 	}
 }
 
 // Send queues a message for the model. It never blocks and is safe from any
 // goroutine; after the program ended it does nothing.
-func (p *Program) Send(msg tea.Msg) {
+func (p *Program[W]) Send(msg tea.Msg) {
 	p.mu.Lock()
 	if p.ended {
 		p.mu.Unlock()
@@ -108,7 +118,7 @@ func (p *Program) Send(msg tea.Msg) {
 }
 
 // sendInput queues input bytes, waiting while the queue is full.
-func (p *Program) sendInput(b []byte) bool {
+func (p *Program[W]) sendInput(b []byte) bool {
 	for {
 		p.mu.Lock()
 		if p.ended {
@@ -141,7 +151,7 @@ type cmdPanicMsg struct{ err error }
 
 // Run runs the model until it quits, ctx ends or input fails. It reads
 // input on the calling goroutine and returns when the event loop ended.
-func (p *Program) Run(ctx context.Context) error {
+func (p *Program[W]) Run(ctx context.Context) error {
 	go p.loop(ctx)
 	buf := make([]byte, 1024)
 	for {
@@ -159,9 +169,9 @@ func (p *Program) Run(ctx context.Context) error {
 }
 
 // Done is closed when the program has ended.
-func (p *Program) Done() <-chan struct{} { return p.done }
+func (p *Program[W]) Done() <-chan struct{} { return p.done }
 
-func (p *Program) loop(ctx context.Context) {
+func (p *Program[W]) loop(ctx context.Context) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.log.Error("session model panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -181,12 +191,12 @@ func (p *Program) loop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case s, ok := <-p.o.Resize:
+		case w, ok := <-p.resize:
 			if !ok {
-				p.o.Resize = nil
+				p.resize = nil
 				continue
 			}
-			if s != p.size {
+			if s := p.sizeOf(w); s != p.size {
 				p.size = s
 				p.prev = nil // repaint everything
 				quit = p.apply(tea.WindowSizeMsg{Width: s.Width, Height: s.Height})
@@ -214,7 +224,7 @@ func (p *Program) loop(ctx context.Context) {
 }
 
 // apply hands one message to the model; it reports whether to quit.
-func (p *Program) apply(msg tea.Msg) bool {
+func (p *Program[W]) apply(msg tea.Msg) bool {
 	switch m := msg.(type) {
 	case nil:
 		return false
@@ -244,7 +254,7 @@ func (p *Program) apply(msg tea.Msg) bool {
 }
 
 // exec runs a command on its own goroutine and queues its result.
-func (p *Program) exec(cmd tea.Cmd) {
+func (p *Program[W]) exec(cmd tea.Cmd) {
 	if cmd == nil {
 		return
 	}
@@ -262,7 +272,7 @@ func (p *Program) exec(cmd tea.Cmd) {
 }
 
 // finish restores the terminal and releases the input.
-func (p *Program) finish() {
+func (p *Program[W]) finish() {
 	if p.escTmr != nil {
 		p.escTmr.Stop()
 	}
@@ -276,34 +286,34 @@ func (p *Program) finish() {
 	p.mu.Unlock()
 	close(p.done)
 	if p.o.Close != nil {
-		p.o.Close()
+		p.o.Close(p.result)
 	}
 }
 
-func (p *Program) writeRaw(s string) {
+func (p *Program[W]) writeRaw(s string) {
 	if err := p.write(s); err != nil {
 		p.log.Debug("write failed", "err", err)
 	}
 }
 
 // write writes s, ending the session if the client does not take it in time.
-func (p *Program) write(s string) error {
+func (p *Program[W]) write(s string) error {
 	if s == "" {
 		return nil
 	}
 	var t *time.Timer
 	if p.o.Close != nil {
-		t = time.AfterFunc(p.o.WriteTimeout, p.o.Close)
+		t = time.AfterFunc(p.o.WriteTimeout, func() { p.o.Close(errStuck) })
 	}
 	_, err := io.WriteString(p.out, s)
 	if t != nil && !t.Stop() {
-		return errors.New("client stopped reading: session closed")
+		return errStuck
 	}
 	return err
 }
 
 // render writes the lines of the view that changed since the last frame.
-func (p *Program) render() error {
+func (p *Program[W]) render() error {
 	v := p.model.View()
 	w, h := p.size.Width, p.size.Height
 	if w <= 0 || h <= 0 {

@@ -118,10 +118,12 @@ func (s *screen) waitFor(t *testing.T, sub string) string {
 	}
 }
 
+func same(s Size) Size { return s }
+
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 type harness struct {
-	p      *Program
+	p      *Program[Size]
 	in     *io.PipeWriter
 	scr    *screen
 	resize chan Size
@@ -133,8 +135,8 @@ func start(t *testing.T, m tea.Model) *harness {
 	inR, inW := io.Pipe()
 	scr := newScreen()
 	resize := make(chan Size, 1)
-	p := New(m, Options{Input: inR, Output: scr, Size: Size{40, 5}, Resize: resize,
-		Profile: colorprofile.ANSI, Close: func() { inR.Close() }, Logger: quiet()})
+	p := New(m, Options{Input: inR, Output: scr, Size: Size{40, 5},
+		Profile: colorprofile.ANSI, Close: func(error) { inR.Close() }, Logger: quiet()}, resize, same)
 	h := &harness{p: p, in: inW, scr: scr, resize: resize, errc: make(chan error, 1)}
 	go func() { h.errc <- p.Run(context.Background()) }()
 	t.Cleanup(func() { inW.Close() })
@@ -261,7 +263,7 @@ func TestStuckClientIsClosed(t *testing.T) {
 	bw := blockingWriter{closed: make(chan struct{})}
 	var once sync.Once
 	p := New(echo{}, Options{Input: inR, Output: bw, Size: Size{40, 5}, WriteTimeout: 50 * time.Millisecond, Logger: quiet(),
-		Close: func() { once.Do(func() { close(bw.closed); inR.Close() }) }})
+		Close: func(error) { once.Do(func() { close(bw.closed); inR.Close() }) }}, nil, same)
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(context.Background()) }()
 	select {

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/hosted"
+	"github.com/parley-chat/parley/server/httpapi"
+	"github.com/parley-chat/parley/server/relay"
+	"github.com/parley-chat/parley/server/sshd"
+	"github.com/parley-chat/parley/store"
+)
+
+// serveConfig is everything `parley serve` can be told, by flag or by the
+// PARLEY_* environment variable of the same name.
+type serveConfig struct {
+	Data           string
+	SSHListen      string
+	HTTPListen     string
+	BootstrapAdmin string
+	PublicHost     string
+	IdleTimeout    time.Duration
+	MaxSessions    int
+	Rate           float64
+	Retention      time.Duration
+	LogFormat      string
+	LogLevel       string
+	DebugListen    string
+	KDFMemoryMiB   uint32
+	KDFTime        uint32
+}
+
+func serveCmd() *cobra.Command {
+	var c serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Parley server (relay, directory, SSH and HTTP fronts)",
+		Long: `Run the Parley server: the relay and directory on an embedded database in
+the data directory, the SSH front (chat UI, commands, enrolment) and the HTTP
+front. Every flag can also be set with an environment variable: --ssh-listen
+is PARLEY_SSH_LISTEN, and so on.`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return bindEnv(cmd.Flags())
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.Data, "data", "./data", "data directory (database, host key)")
+	f.StringVar(&c.SSHListen, "ssh-listen", ":2222", "SSH listen address")
+	f.StringVar(&c.HTTPListen, "http-listen", ":8080", "HTTP listen address (/healthz)")
+	f.StringVar(&c.BootstrapAdmin, "bootstrap-admin-key", "", "OpenSSH public key file whose keys become instance admins")
+	f.StringVar(&c.PublicHost, "public-host", "", "host name shown in instructions (default: this machine's name)")
+	f.DurationVar(&c.IdleTimeout, "idle-timeout", time.Hour, "close SSH connections idle this long (0: never)")
+	f.IntVar(&c.MaxSessions, "max-sessions", 10000, "most concurrent SSH sessions")
+	f.Float64Var(&c.Rate, "rate", 100, "messages per second one SSH key may send (burst 10x; negative: unlimited)")
+	f.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "how long undelivered messages wait")
+	f.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&c.DebugListen, "debug-listen", "", "serve Go's pprof here (keep it on loopback; empty: off)")
+	f.Uint32Var(&c.KDFMemoryMiB, "kdf-memory", crypto.DefaultKDFParams().MemoryKiB>>10, "Argon2id memory (MiB) for new passphrases")
+	f.Uint32Var(&c.KDFTime, "kdf-time", crypto.DefaultKDFParams().Time, "Argon2id passes for new passphrases")
+	return cmd
+}
+
+// bindEnv sets every flag not given on the command line from PARLEY_<NAME>.
+func bindEnv(fs *pflag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if fl.Changed {
+			return
+		}
+		env := "PARLEY_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := fs.Set(fl.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+func serve(ctx context.Context, c serveConfig) error {
+	log, err := newLogger(c.LogFormat, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	kdf := crypto.KDFParams{Time: c.KDFTime, MemoryKiB: c.KDFMemoryMiB << 10, Threads: 2}
+	if err := kdf.Validate(); err != nil {
+		return fmt.Errorf("--kdf-memory/--kdf-time: %w", err)
+	}
+	var adminKeys []gossh.PublicKey
+	if c.BootstrapAdmin != "" {
+		if adminKeys, err = readAuthorizedKeys(c.BootstrapAdmin); err != nil {
+			return err
+		}
+	}
+	sshLn, err := net.Listen("tcp", c.SSHListen)
+	if err != nil {
+		return fmt.Errorf("--ssh-listen: %w", err)
+	}
+	defer sshLn.Close()
+	httpLn, err := net.Listen("tcp", c.HTTPListen)
+	if err != nil {
+		return fmt.Errorf("--http-listen: %w", err)
+	}
+	defer httpLn.Close()
+
+	db, err := store.Open(c.Data, store.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+	dir := directory.New(db, directory.Config{KDF: kdf, Logger: log})
+	for _, k := range adminKeys {
+		fp := gossh.FingerprintSHA256(k)
+		ak := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
+		if err := dir.EnsureAdmin(ctx, fp, ak, store.RoleInstance, ""); err != nil {
+			return err
+		}
+		log.Info("bootstrap admin key", "key", fp)
+	}
+	hub := relay.NewHub(0)
+	rel := relay.New(db, dir, hub, relay.Config{Rate: c.Rate, Burst: int(10 * max(c.Rate, 1)), Retention: c.Retention, Logger: log})
+
+	publicHost := c.PublicHost
+	if publicHost == "" {
+		publicHost, _ = os.Hostname()
+	}
+	ssh, err := sshd.New(sshd.Config{
+		DataDir:     c.Data,
+		PublicHost:  publicHost,
+		PublicPort:  sshLn.Addr().(*net.TCPAddr).Port,
+		IdleTimeout: c.IdleTimeout,
+		MaxSessions: c.MaxSessions,
+		Version:     buildVersion(),
+		Logger:      log,
+	}, sshd.Deps{
+		Directory: dir,
+		Admin:     admin.New(dir),
+		Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Logger: log},
+	})
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: httpapi.Handler(db, log), ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	wg.Add(3)
+	go func() { defer wg.Done(); errc <- ssh.Serve(sshLn) }()
+	go func() {
+		defer wg.Done()
+		if err := httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	go func() { defer wg.Done(); rel.RunExpiry(runCtx, time.Hour) }()
+	if c.DebugListen != "" {
+		stopDebug, err := serveDebug(c.DebugListen, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+	log.Info("listening", "front", "ssh", "addr", sshLn.Addr().String())
+	log.Info("listening", "front", "http", "addr", httpLn.Addr().String())
+	log.Info("parley is running", "version", buildVersion(), "data", c.Data)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-errc:
+		log.Error("a front failed, shutting down", "err", err)
+	}
+	cancel()
+	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = httpSrv.Shutdown(shutCtx)
+	_ = ssh.Shutdown(shutCtx)
+	wg.Wait()
+	return err
+}
+
+// readAuthorizedKeys reads an authorized_keys-style file: one key per line,
+// blank lines and # comments ignored.
+func readAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--bootstrap-admin-key: %w", err)
+	}
+	defer f.Close()
+	var keys []gossh.PublicKey
+	sc := bufio.NewScanner(f)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		k, _, _, _, err := gossh.ParseAuthorizedKey([]byte(text))
+		if err != nil {
+			return nil, fmt.Errorf("--bootstrap-admin-key %s line %d: not an OpenSSH public key", path, line)
+		}
+		keys = append(keys, k)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--bootstrap-admin-key %s: %w", path, err)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("--bootstrap-admin-key %s: no public key in the file", path)
+	}
+	return keys, nil
+}
+
+// serveDebug serves pprof on addr; it is off unless asked for.
+func serveDebug(addr string, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("listening", "front", "debug", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
+}
+

@@ -1,0 +1,63 @@
+package sshd
+
+import (
+	"fmt"
+	"sync"
+
+	"charm.land/ssh"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/hosted"
+	"github.com/parley-chat/parley/tui/chat"
+	"github.com/parley-chat/parley/tui/term"
+	"github.com/parley-chat/parley/tui/theme"
+)
+
+// chat runs the chat UI on an interactive session and returns the exit status.
+func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
+	ctx := auth.With(sess.Context(), p)
+	pty, windows, _ := sess.Pty()
+	c, err := hosted.NewCore(s.deps.Hosted, p)
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "error: %v\n", err)
+		return 1
+	}
+	defer c.Close()
+	tenant := ""
+	if t, err := s.deps.Directory.Tenant(ctx, p.User.TenantID); err == nil {
+		tenant = t.Name
+	}
+	env := append(sess.Environ(), "TERM="+pty.Term)
+	var prog *term.Program[ssh.Window]
+	var once sync.Once
+	model := chat.New(chat.Options{
+		Service: c,
+		Theme:   theme.Default(),
+		Context: ctx,
+		Notify:  func() { prog.Send(chat.SyncMsg{}) },
+		Tenant:  tenant,
+	})
+	prog = term.New(model, term.Options{
+		Input:   sess,
+		Output:  sess,
+		Size:    term.Size{Width: pty.Window.Width, Height: pty.Window.Height},
+		Profile: colorprofile.Env(env),
+		Close: func(err error) {
+			once.Do(func() {
+				if err != nil {
+					s.log.Warn("chat session ended with an error", "err", err, "session", p.Session)
+					fmt.Fprintf(sess.Stderr(), "Session ended: %v\n", err)
+					_ = sess.Exit(1)
+					return
+				}
+				_ = sess.Exit(0)
+			})
+		},
+		Logger: s.log,
+	}, windows, func(w ssh.Window) term.Size { return term.Size{Width: w.Width, Height: w.Height} })
+	if err := prog.Run(ctx); err != nil {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,119 @@
+package sshd
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"time"
+
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+
+	"github.com/parley-chat/parley/server/auth"
+)
+
+type principalKey struct{}
+
+// principal returns the session's principal, set by identify.
+func principal(sess ssh.Session) *auth.Principal {
+	p, _ := sess.Context().Value(principalKey{}).(*auth.Principal)
+	return p
+}
+
+func (s *Server) recover(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("session panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				fmt.Fprintln(sess.Stderr(), "error: internal error, the session was closed")
+				_ = sess.Exit(1)
+			}
+		}()
+		next(sess)
+	}
+}
+
+func (s *Server) logging(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		start := time.Now()
+		next(sess)
+		p := principal(sess)
+		kind := "shell"
+		if len(sess.Command()) > 0 {
+			kind = "exec " + sess.Command()[0] // the command name only: arguments may be secret
+		}
+		attrs := []any{"kind", kind, "remote", sess.RemoteAddr().String(), "duration", time.Since(start).Round(time.Millisecond).String()}
+		if p != nil {
+			attrs = append(attrs, "key", p.KeyFingerprint, "session", p.Session)
+			if p.User != nil {
+				attrs = append(attrs, "user", p.User.ID.String())
+			}
+		}
+		s.log.Info("session ended", attrs...)
+	}
+}
+
+// identify resolves the principal from the key that completed
+// authentication. It never trusts anything the auth callback saw: a client
+// may offer one key (even someone else's) and then sign with another.
+func (s *Server) identify(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if tc, ok := sess.Context().Value(connKey{}).(*timedConn); ok {
+			tc.authenticated()
+		}
+		key := sess.PublicKey()
+		if key == nil {
+			wish.Fatalln(sess, "error: public key authentication required")
+			return
+		}
+		fp := fingerprint(key)
+		user, adm, err := s.deps.Directory.Resolve(sess.Context(), fp)
+		if err != nil {
+			s.log.Error("resolve key", "err", err, "key", fp)
+			wish.Fatalln(sess, "error: the server could not look up your key, try again later")
+			return
+		}
+		var id [8]byte
+		_, _ = io.ReadFull(rand.Reader, id[:])
+		p := &auth.Principal{KeyFingerprint: fp, AuthorizedKey: authorizedKey(key), User: user, Admin: adm,
+			Session: hex.EncodeToString(id[:])}
+		sess.Context().SetValue(principalKey{}, p)
+		if p.IsUser() {
+			if err := s.deps.Directory.TouchDevice(sess.Context(), fp); err != nil {
+				s.log.Warn("touch device", "err", err)
+			}
+		}
+		next(sess)
+	}
+}
+
+func (s *Server) limit(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		p := principal(sess)
+		s.mu.Lock()
+		if s.total >= s.cfg.MaxSessions {
+			s.mu.Unlock()
+			wish.Fatalln(sess, "error: the server is at capacity, try again in a minute")
+			return
+		}
+		if s.perKey[p.KeyFingerprint] >= s.cfg.MaxSessionsPerKey {
+			s.mu.Unlock()
+			wish.Fatalln(sess, fmt.Sprintf("error: this key has %d sessions open, the limit: close one first", s.cfg.MaxSessionsPerKey))
+			return
+		}
+		s.total++
+		s.perKey[p.KeyFingerprint]++
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.total--
+			if s.perKey[p.KeyFingerprint]--; s.perKey[p.KeyFingerprint] <= 0 {
+				delete(s.perKey, p.KeyFingerprint)
+			}
+			s.mu.Unlock()
+		}()
+		next(sess)
+	}
+}

@@ -1,0 +1,145 @@
+package sshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/hosted"
+)
+
+// HostKeyFile is the SSH host key's file name inside the data directory.
+const HostKeyFile = "ssh_host_ed25519_key"
+
+// Config configures the SSH front.
+type Config struct {
+	// DataDir holds the host key, created on first start.
+	DataDir string
+	// PublicHost is the host name shown in instructions (ssh -p PORT HOST ...).
+	PublicHost string
+	// PublicPort is the port shown in instructions (22: no -p).
+	PublicPort int
+	// IdleTimeout closes a connection without traffic for that long (0: never).
+	IdleTimeout time.Duration
+	// MaxSessions bounds concurrent sessions on the server (default 10000).
+	MaxSessions int
+	// MaxSessionsPerKey bounds concurrent sessions of one SSH key (default 32).
+	MaxSessionsPerKey int
+	// Version is reported by `version`.
+	Version string
+	Logger  *slog.Logger
+}
+
+// Deps are the services the front calls.
+type Deps struct {
+	Directory *directory.Service
+	Admin     *admin.Service
+	Hosted    hosted.Deps
+}
+
+// Server is the SSH front.
+type Server struct {
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+	srv  *ssh.Server
+
+	mu     sync.Mutex // guards the session counts
+	total  int
+	perKey map[string]int
+}
+
+// New builds the SSH server and its middleware chain.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 10000
+	}
+	if cfg.MaxSessionsPerKey <= 0 {
+		cfg.MaxSessionsPerKey = 32
+	}
+	if cfg.PublicPort == 0 {
+		cfg.PublicPort = 22
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, perKey: make(map[string]int)}
+	srv, err := wish.NewServer(
+		wish.WithHostKeyPath(filepath.Join(cfg.DataDir, HostKeyFile)),
+		wish.WithVersion("SSH-2.0-Parley"),
+		// Any key may authenticate: unknown keys must reach `activate`. The
+		// handler stores nothing; the identify middleware looks the key up
+		// from the session, which holds the key whose signature verified.
+		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
+		ssh.EmulatePty(),
+		func(srv *ssh.Server) error {
+			// Handshake and idle timeouts are ours (conn.go), not the
+			// library's racy IdleTimeout/HandshakeTimeout.
+			srv.ConnCallback = s.wrapConn
+			return nil
+		},
+		// Middlewares compose from first to last; the last one listed runs first:
+		//   recover  → a panic ends one session, never the server
+		//   logging  → one line per session: who, what, how long (never arguments or text)
+		//   identify → the principal, from the key that authenticated
+		//   limit    → caps on concurrent sessions, global and per key
+		//   route    → chat UI, exec command, or enrolment help
+		wish.WithMiddleware(
+			s.route,
+			s.limit,
+			s.identify,
+			s.logging,
+			s.recover,
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("ssh server: %w", err)
+	}
+	s.srv = srv
+	return s, nil
+}
+
+// Serve accepts connections on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.srv.Serve(l)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, then closes open sessions once ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return s.srv.Close()
+	}
+	return err
+}
+
+// Sessions reports the number of open sessions.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}
+
+// fingerprint is the OpenSSH SHA256 fingerprint of a key.
+func fingerprint(k ssh.PublicKey) string { return gossh.FingerprintSHA256(k) }
+
+// authorizedKey is the key in authorized_keys form, without a trailing newline.
+func authorizedKey(k ssh.PublicKey) string {
+	b := gossh.MarshalAuthorizedKey(k)
+	return string(b[:len(b)-1])
+}

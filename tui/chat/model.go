@@ -1,0 +1,588 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/theme"
+)
+
+// Options configure the chat UI.
+type Options struct {
+	Service Service
+	Theme   *theme.Theme
+	// Context bounds every call the UI makes (the session's context).
+	Context context.Context
+	// Notify is handed to the core: the host calls it to queue a SyncMsg.
+	Notify func()
+	// Tenant is shown in the header.
+	Tenant string
+	// MaxUnlockTries ends the session after that many wrong passphrases (default 3).
+	MaxUnlockTries int
+	// UnlockTimeout ends a session that stays locked that long (default 2 minutes).
+	UnlockTimeout time.Duration
+	// Now and Location render times (default time.Now, time.Local).
+	Now      func() time.Time
+	Location *time.Location
+}
+
+// SyncMsg tells the UI that the core has live events to process.
+type SyncMsg struct{}
+
+type screen int
+
+const (
+	screenLocked screen = iota
+	screenLoading
+	screenChat
+)
+
+type focus int
+
+const (
+	focusComposer focus = iota
+	focusList
+)
+
+// statusKind colours the status line.
+type statusKind int
+
+const (
+	statusNone statusKind = iota
+	statusInfo
+	statusError
+)
+
+// pageSize is how many messages one load brings.
+const pageSize = 200
+
+// Model is the chat UI.
+type Model struct {
+	o     Options
+	th    *theme.Theme
+	keys  keyMap
+	help  help.Model
+	input textinput.Model
+	pass  textinput.Model
+
+	w, h   int
+	screen screen
+	focus  focus
+
+	tries     int
+	unlocking bool
+	lockErr   string
+
+	convs    []core.Conversation
+	sel      int          // selected row in the conversation list
+	open     crypto.ID    // the open conversation, zero if none
+	openName string       // its title
+	msgs     []core.Message
+	older    []byte       // cursor for older messages of the open conversation
+	scroll   int          // lines scrolled up from the bottom
+	showHelp bool
+
+	syncing     bool
+	syncPending bool
+	reloading   bool
+	reloadAgain bool
+
+	status     string
+	statusKind statusKind
+}
+
+// New returns the chat UI, starting at the passphrase prompt.
+func New(o Options) Model {
+	if o.Theme == nil {
+		o.Theme = theme.Default()
+	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	if o.Notify == nil {
+		o.Notify = func() {}
+	}
+	if o.MaxUnlockTries <= 0 {
+		o.MaxUnlockTries = 3
+	}
+	if o.UnlockTimeout <= 0 {
+		o.UnlockTimeout = 2 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	m := Model{o: o, th: o.Theme, keys: newKeyMap(), help: help.New()}
+	m.help.Styles = m.th.Help
+
+	m.input = newInput(m.th)
+	m.input.Placeholder = "Type a message, or /help"
+	m.input.CharLimit = crypto.MaxTextLen
+
+	m.pass = newInput(m.th)
+	m.pass.Prompt = "Passphrase: "
+	m.pass.EchoMode = textinput.EchoNone
+	m.pass.CharLimit = crypto.MaxPassphraseLen
+	m.pass.Focus()
+	return m
+}
+
+func newInput(th *theme.Theme) textinput.Model {
+	in := textinput.New()
+	in.SetVirtualCursor(false) // the terminal's own cursor: no blink timer
+	in.Prompt = "› "
+	st := in.Styles()
+	st.Focused.Prompt = th.Prompt
+	st.Blurred.Prompt = th.Muted
+	st.Focused.Text = th.Text
+	st.Focused.Placeholder = th.Muted
+	st.Blurred.Placeholder = th.Muted
+	in.SetStyles(st)
+	// Ctrl+V would read the clipboard of the machine the UI runs on, which
+	// for a hosted session is the server's: terminals paste on their own.
+	in.KeyMap.Paste.SetEnabled(false)
+	return in
+}
+
+// Init starts the unlock timeout.
+func (m Model) Init() tea.Cmd {
+	return tea.Tick(m.o.UnlockTimeout, func(time.Time) tea.Msg { return unlockTimeoutMsg{} })
+}
+
+// Messages produced by commands.
+type (
+	unlockTimeoutMsg struct{}
+	unlockedMsg      struct{ err error }
+	startedMsg       struct{ err error }
+	syncedMsg        struct {
+		ch  core.Changes
+		err error
+	}
+	loadedMsg struct {
+		convs []core.Conversation
+		peer  crypto.ID
+		page  core.Page
+		err   error
+	}
+	olderMsg struct {
+		peer crypto.ID
+		page core.Page
+		err  error
+	}
+	sentMsg struct {
+		peer crypto.ID
+		err  error
+	}
+	openedMsg struct {
+		peer crypto.ID
+		name string
+		text string // to send once opened, for /msg
+		err  error
+	}
+	markedMsg struct{ changed bool }
+	quitMsg   struct{ reason string }
+)
+
+// Update handles one message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.KeyPressMsg:
+		if key.Matches(msg, m.keys.Quit) {
+			return m, tea.Quit
+		}
+	case quitMsg:
+		return m, tea.Quit
+	}
+	switch m.screen {
+	case screenLocked:
+		return m.updateLocked(msg)
+	default:
+		return m.updateChat(msg)
+	}
+}
+
+func (m *Model) layout() {
+	m.help.SetWidth(m.w)
+	m.input.SetWidth(max(10, m.w-4))
+	m.pass.SetWidth(max(10, min(40, m.w-20)))
+}
+
+// --- locked ---
+
+func (m Model) updateLocked(msg tea.Msg) (tea.Model, tea.Cmd) {
+	svc, ctx := m.o.Service, m.o.Context
+	switch msg := msg.(type) {
+	case unlockTimeoutMsg:
+		m.lockErr = "Timed out waiting for the passphrase."
+		return m, quitAfterRender("unlock timeout")
+	case unlockedMsg:
+		m.unlocking = false
+		if msg.err == nil {
+			m.screen = screenLoading
+			m.pass.Reset()
+			m.input.Focus()
+			notify := m.o.Notify
+			return m, func() tea.Msg { return startedMsg{err: svc.Start(ctx, notify)} }
+		}
+		if !errors.Is(msg.err, core.ErrWrongPassphrase) {
+			// Throttled, or a failure that is not the user's: no try used up.
+			m.lockErr = capitalize(msg.err.Error()) + "."
+			return m, nil
+		}
+		m.tries++
+		left := m.o.MaxUnlockTries - m.tries
+		if left <= 0 {
+			m.lockErr = "Wrong passphrase. Too many attempts: closing the session."
+			return m, quitAfterRender("too many wrong passphrases")
+		}
+		m.lockErr = fmt.Sprintf("%s. %d %s left.", capitalize(msg.err.Error()), left, plural(left, "try", "tries"))
+		return m, nil
+	case tea.KeyPressMsg:
+		if m.unlocking {
+			return m, nil
+		}
+		if key.Matches(msg, m.keys.Unlock) {
+			pass := []byte(m.pass.Value())
+			m.pass.Reset()
+			if len(pass) == 0 {
+				return m, nil
+			}
+			m.unlocking = true
+			m.lockErr = ""
+			return m, func() tea.Msg {
+				err := svc.Unlock(ctx, pass)
+				for i := range pass {
+					pass[i] = 0
+				}
+				return unlockedMsg{err: err}
+			}
+		}
+	}
+	var cmd tea.Cmd
+	m.pass, cmd = m.pass.Update(msg)
+	return m, cmd
+}
+
+func quitAfterRender(reason string) tea.Cmd {
+	return tea.Tick(1500*time.Millisecond, func(time.Time) tea.Msg { return quitMsg{reason: reason} })
+}
+
+// --- chat ---
+
+func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case startedMsg:
+		if msg.err != nil {
+			m.setError("Could not connect: " + msg.err.Error())
+			return m, quitAfterRender("start failed")
+		}
+		m.screen = screenChat
+		return m, m.syncCmd()
+	case SyncMsg:
+		if m.screen != screenChat {
+			return m, nil
+		}
+		if m.syncing {
+			m.syncPending = true
+			return m, nil
+		}
+		return m, m.syncCmd()
+	case syncedMsg:
+		m.syncing = false
+		var cmds []tea.Cmd
+		if msg.err != nil {
+			m.setError("Sync failed: " + msg.err.Error())
+		} else {
+			if msg.ch.Reload {
+				cmds = append(cmds, m.reloadCmd())
+			}
+			for _, in := range msg.ch.Incoming {
+				if in.Peer != m.open {
+					cmds = append(cmds, tea.Raw("\a"))
+					break
+				}
+			}
+		}
+		if m.syncPending {
+			m.syncPending = false
+			cmds = append(cmds, m.syncCmd())
+		}
+		return m, tea.Batch(cmds...)
+	case loadedMsg:
+		m.reloading = false
+		if msg.err != nil {
+			m.setError("Could not load: " + msg.err.Error())
+			return m, nil
+		}
+		m.convs = msg.convs
+		m.clampSelection()
+		var cmds []tea.Cmd
+		if msg.peer == m.open && !m.open.IsZero() {
+			m.msgs, m.older = msg.page.Messages, msg.page.Older
+			if c := m.conv(m.open); c != nil && c.Unread > 0 {
+				cmds = append(cmds, m.markReadCmd(m.open))
+			}
+		}
+		if m.reloadAgain {
+			m.reloadAgain = false
+			cmds = append(cmds, m.reloadCmd())
+		}
+		return m, tea.Batch(cmds...)
+	case olderMsg:
+		if msg.err == nil && msg.peer == m.open {
+			m.msgs = append(msg.page.Messages, m.msgs...)
+			m.older = msg.page.Older
+		}
+		return m, nil
+	case markedMsg:
+		if msg.changed {
+			return m, m.reloadCmd()
+		}
+		return m, nil
+	case sentMsg:
+		if msg.err != nil {
+			m.setError("Not sent: " + msg.err.Error())
+		}
+		return m, m.reloadCmd()
+	case openedMsg:
+		if msg.err != nil {
+			m.setError(msg.err.Error())
+			return m, nil
+		}
+		m.openConversation(msg.peer, msg.name)
+		cmds := []tea.Cmd{m.reloadCmd()}
+		if msg.text != "" {
+			cmds = append(cmds, m.sendCmd(msg.peer, msg.text))
+		}
+		return m, tea.Batch(cmds...)
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	case tea.PasteMsg:
+		if m.focus == focusComposer {
+			var cmd tea.Cmd
+			m.input, cmd = m.input.Update(msg)
+			return m, cmd
+		}
+	}
+	return m, nil
+}
+
+func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if m.screen != screenChat {
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Focus):
+		if m.focus == focusComposer {
+			m.focus = focusList
+			m.input.Blur()
+			if i := m.convIndex(m.open); i >= 0 {
+				m.sel = i
+			}
+		} else {
+			m.focus = focusComposer
+			m.input.Focus()
+		}
+		return m, nil
+	case key.Matches(msg, m.keys.Back):
+		m.showHelp = false
+		m.clearStatus()
+		m.focus = focusComposer
+		m.input.Focus()
+		return m, nil
+	case key.Matches(msg, m.keys.NextChat, m.keys.PrevChat):
+		if len(m.convs) == 0 {
+			return m, nil
+		}
+		i := m.convIndex(m.open)
+		if key.Matches(msg, m.keys.NextChat) {
+			i = (i + 1) % len(m.convs)
+		} else if i <= 0 {
+			i = len(m.convs) - 1
+		} else {
+			i--
+		}
+		m.sel = i
+		c := m.convs[i]
+		m.openConversation(c.Peer, c.Title())
+		return m, m.reloadCmd()
+	case key.Matches(msg, m.keys.PageUp):
+		m.scroll += max(1, m.bodyHeight()-2)
+		if m.older != nil && m.scroll > m.lineCount()-m.bodyHeight() {
+			return m, m.olderCmd()
+		}
+		return m, nil
+	case key.Matches(msg, m.keys.PageDown):
+		m.scroll = max(0, m.scroll-max(1, m.bodyHeight()-2))
+		return m, nil
+	}
+	if m.focus == focusList {
+		switch {
+		case key.Matches(msg, m.keys.Up):
+			if m.sel > 0 {
+				m.sel--
+			}
+		case key.Matches(msg, m.keys.Down):
+			if m.sel < len(m.convs)-1 {
+				m.sel++
+			}
+		case key.Matches(msg, m.keys.Open):
+			if m.sel < len(m.convs) {
+				c := m.convs[m.sel]
+				m.openConversation(c.Peer, c.Title())
+				m.focus = focusComposer
+				m.input.Focus()
+				return m, m.reloadCmd()
+			}
+		}
+		return m, nil
+	}
+	if key.Matches(msg, m.keys.Send) {
+		next, cmd, clearInput := m.submit(m.input.Value())
+		if clearInput {
+			next.input.Reset()
+		}
+		return next, cmd
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	return m, cmd
+}
+
+func (m *Model) openConversation(peer crypto.ID, name string) {
+	if m.open != peer {
+		m.msgs, m.older = nil, nil
+	}
+	m.open, m.openName, m.scroll, m.showHelp = peer, name, 0, false
+	if i := m.convIndex(peer); i >= 0 {
+		m.sel = i
+	}
+}
+
+func (m *Model) conv(peer crypto.ID) *core.Conversation {
+	if i := m.convIndex(peer); i >= 0 {
+		return &m.convs[i]
+	}
+	return nil
+}
+
+func (m *Model) convIndex(peer crypto.ID) int {
+	for i := range m.convs {
+		if m.convs[i].Peer == peer {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Model) clampSelection() {
+	if m.sel >= len(m.convs) {
+		m.sel = max(0, len(m.convs)-1)
+	}
+}
+
+func (m *Model) setError(s string) { m.status, m.statusKind = s, statusError }
+func (m *Model) setInfo(s string)  { m.status, m.statusKind = s, statusInfo }
+func (m *Model) clearStatus()      { m.status, m.statusKind = "", statusNone }
+
+// --- commands: all I/O happens here, on values captured from the model ---
+
+func (m *Model) syncCmd() tea.Cmd {
+	m.syncing = true
+	svc, ctx := m.o.Service, m.o.Context
+	return func() tea.Msg {
+		ch, err := svc.Sync(ctx)
+		return syncedMsg{ch: ch, err: err}
+	}
+}
+
+func (m *Model) reloadCmd() tea.Cmd {
+	if m.reloading {
+		m.reloadAgain = true
+		return nil
+	}
+	m.reloading = true
+	svc, ctx, peer := m.o.Service, m.o.Context, m.open
+	return func() tea.Msg {
+		convs, err := svc.Conversations(ctx)
+		if err != nil {
+			return loadedMsg{err: err}
+		}
+		var page core.Page
+		if !peer.IsZero() {
+			if page, err = svc.Messages(ctx, peer, nil, pageSize); err != nil {
+				return loadedMsg{err: err}
+			}
+		}
+		return loadedMsg{convs: convs, peer: peer, page: page}
+	}
+}
+
+func (m *Model) olderCmd() tea.Cmd {
+	svc, ctx, peer, cursor := m.o.Service, m.o.Context, m.open, m.older
+	m.older = nil // one request at a time
+	return func() tea.Msg {
+		page, err := svc.Messages(ctx, peer, cursor, pageSize)
+		return olderMsg{peer: peer, page: page, err: err}
+	}
+}
+
+func (m *Model) markReadCmd(peer crypto.ID) tea.Cmd {
+	svc, ctx := m.o.Service, m.o.Context
+	return func() tea.Msg {
+		changed, _ := svc.MarkRead(ctx, peer)
+		return markedMsg{changed: changed}
+	}
+}
+
+func (m *Model) sendCmd(peer crypto.ID, text string) tea.Cmd {
+	svc, ctx := m.o.Service, m.o.Context
+	return func() tea.Msg {
+		_, err := svc.Send(ctx, peer, text)
+		return sentMsg{peer: peer, err: err}
+	}
+}
+
+// openCmd looks up a user and opens the conversation with them.
+func (m *Model) openCmd(id crypto.ID, text string) tea.Cmd {
+	svc, ctx := m.o.Service, m.o.Context
+	return func() tea.Msg {
+		c, err := svc.Contact(ctx, id)
+		if err != nil {
+			return openedMsg{err: err}
+		}
+		return openedMsg{peer: c.ID, name: c.Name, text: text}
+	}
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

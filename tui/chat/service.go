@@ -1,0 +1,23 @@
+package chat
+
+import (
+	"context"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/tui/core"
+)
+
+// Service is what the chat UI needs from the client core.
+type Service interface {
+	Me() core.Identity
+	Unlock(ctx context.Context, passphrase []byte) error
+	Start(ctx context.Context, notify func()) error
+	Sync(ctx context.Context) (core.Changes, error)
+	Conversations(ctx context.Context) ([]core.Conversation, error)
+	Messages(ctx context.Context, peer crypto.ID, before []byte, limit int) (core.Page, error)
+	Send(ctx context.Context, peer crypto.ID, text string) (core.Message, error)
+	MarkRead(ctx context.Context, peer crypto.ID) (bool, error)
+	Contact(ctx context.Context, id crypto.ID) (core.Contact, error)
+}
+
+var _ Service = (*core.Core)(nil)

@@ -1,0 +1,388 @@
+package chat
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/parley-chat/parley/tui/core"
+)
+
+// Minimum size the chat layout needs; below it a notice is shown.
+const (
+	minWidth  = 30
+	minHeight = 8
+)
+
+// View renders the current screen.
+func (m Model) View() tea.View {
+	var v tea.View
+	v.AltScreen = true
+	me := m.o.Service.Me()
+	v.WindowTitle = "Parley · " + cleanLine(me.Name)
+	if m.w < minWidth || m.h < minHeight {
+		v.SetContent(fit(fmt.Sprintf("Window too small (%dx%d): Parley needs %dx%d.", m.w, m.h, minWidth, minHeight), m.w))
+		return v
+	}
+	switch m.screen {
+	case screenLocked:
+		content, cur := m.lockView()
+		v.SetContent(content)
+		v.Cursor = cur
+	default:
+		content, cur := m.chatView()
+		v.SetContent(content)
+		v.Cursor = cur
+	}
+	return v
+}
+
+// --- the passphrase prompt ---
+
+func (m Model) lockView() (string, *tea.Cursor) {
+	me := m.o.Service.Me()
+	th := m.th
+	innerW := min(60, m.w-10)
+	lines := []string{
+		th.Title.Render("Parley"),
+		"",
+		fit(cleanLine(me.Name)+" · "+me.ID.String(), innerW),
+		"",
+		m.pass.View(),
+		th.Muted.Render("(typing is hidden)"),
+		"",
+	}
+	passRow := 4
+	switch {
+	case m.unlocking:
+		lines = append(lines, th.Info.Render("Unlocking…"))
+	case m.lockErr != "":
+		lines = append(lines, th.Error.Render(fit(m.lockErr, innerW)))
+	default:
+		lines = append(lines, th.Muted.Render(fit("Enter your passphrase to unlock your messages.", innerW)))
+	}
+	for i := range lines {
+		lines[i] = padRight(lines[i], innerW)
+	}
+	box := th.Dialog.Render(strings.Join(lines, "\n"))
+	boxLines := strings.Split(box, "\n")
+	boxW := lipgloss.Width(box)
+	top := max(0, (m.h-1-len(boxLines))/2)
+	left := max(0, (m.w-boxW)/2)
+	out := make([]string, 0, m.h)
+	for i := 0; i < top; i++ {
+		out = append(out, "")
+	}
+	pad := strings.Repeat(" ", left)
+	for _, l := range boxLines {
+		out = append(out, pad+l)
+	}
+	for len(out) < m.h-1 {
+		out = append(out, "")
+	}
+	out = append(out[:m.h-1], m.help.View(lockHelp{&m.keys}))
+	var cur *tea.Cursor
+	if !m.unlocking {
+		if c := m.pass.Cursor(); c != nil {
+			// Border (1) and padding (1 row, 3 columns) frame the dialog's lines.
+			c.Position.X += left + 1 + 3
+			c.Position.Y = top + 1 + 1 + passRow
+			cur = c
+		}
+	}
+	return strings.Join(out, "\n"), cur
+}
+
+// --- the chat screen ---
+
+func (m Model) bodyHeight() int { return max(1, m.h-4) }
+
+func (m Model) listWidth() int {
+	if m.w < 60 {
+		return 0
+	}
+	return min(30, max(18, m.w/4))
+}
+
+func (m Model) chatView() (string, *tea.Cursor) {
+	th := m.th
+	out := make([]string, 0, m.h)
+	out = append(out, m.headerLine())
+
+	bodyH := m.bodyHeight()
+	lw := m.listWidth()
+	rw := m.w - lw
+	if lw > 0 {
+		rw--
+	}
+	var list []string
+	if lw > 0 {
+		list = m.listLines(lw, bodyH)
+	}
+	right := m.paneLines(rw, bodyH)
+	sep := th.Rule.Render("│")
+	for i := 0; i < bodyH; i++ {
+		if lw > 0 {
+			out = append(out, list[i]+sep+right[i])
+		} else {
+			out = append(out, right[i])
+		}
+	}
+	out = append(out, m.statusLine())
+	out = append(out, m.input.View())
+	if m.focus == focusList {
+		out = append(out, m.help.View(listHelp{&m.keys}))
+	} else {
+		out = append(out, m.help.View(composerHelp{&m.keys}))
+	}
+	var cur *tea.Cursor
+	if m.screen == screenChat && m.focus == focusComposer {
+		if c := m.input.Cursor(); c != nil {
+			c.Position.Y = m.h - 2
+			cur = c
+		}
+	}
+	return strings.Join(out, "\n"), cur
+}
+
+func (m Model) headerLine() string {
+	th := m.th
+	me := m.o.Service.Me()
+	left := " Parley  " + cleanLine(me.Name) + " · " + me.ID.String()
+	right := ""
+	if m.o.Tenant != "" {
+		right = cleanLine(m.o.Tenant) + " "
+	}
+	if m.screen != screenChat {
+		right = "connecting… " + right
+	}
+	gap := m.w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		return th.Header.Render(fit(left, m.w))
+	}
+	return th.Header.Render(left + strings.Repeat(" ", gap) + right)
+}
+
+func (m Model) statusLine() string {
+	switch m.statusKind {
+	case statusError:
+		return m.th.Error.Render(fit(m.status, m.w))
+	case statusInfo:
+		return m.th.Info.Render(fit(m.status, m.w))
+	}
+	return m.th.Rule.Render(strings.Repeat("─", m.w))
+}
+
+// listLines renders the conversation list, w columns by h rows.
+func (m Model) listLines(w, h int) []string {
+	th := m.th
+	lines := make([]string, 0, h)
+	lines = append(lines, th.Title.Render(padRight(" Chats", w)))
+	if len(m.convs) == 0 {
+		lines = append(lines, th.Muted.Render(padRight(" (none yet)", w)))
+	}
+	// Keep the selection visible.
+	rows := h - 1
+	first := 0
+	if m.sel >= rows {
+		first = m.sel - rows + 1
+	}
+	for i := first; i < len(m.convs) && len(lines) < h; i++ {
+		c := m.convs[i]
+		badge := ""
+		if c.Unread > 0 {
+			badge = fmt.Sprintf(" %d ", c.Unread)
+		}
+		marker := "  "
+		if c.Peer == m.open {
+			marker = "▸ "
+		}
+		name := fit(cleanLine(c.Title()), w-len(marker)-ansi.StringWidth(badge)-1)
+		plain := marker + name
+		gap := w - ansi.StringWidth(plain) - ansi.StringWidth(badge)
+		row := plain + strings.Repeat(" ", max(0, gap))
+		switch {
+		case m.focus == focusList && i == m.sel:
+			row = th.Selected.Render(row)
+		case c.Peer == m.open:
+			row = th.Current.Render(row)
+		}
+		if badge != "" {
+			row += th.Badge.Render(badge)
+		}
+		lines = append(lines, row)
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return lines
+}
+
+// paneLines renders the right pane: the open conversation, help, or a welcome.
+func (m Model) paneLines(w, h int) []string {
+	th := m.th
+	var lines []string
+	switch {
+	case m.screen != screenChat:
+		lines = []string{"", th.Muted.Render(" Connecting…")}
+	case m.showHelp:
+		lines = append(lines, th.Title.Render(" Commands"), "")
+		for _, l := range commandHelp() {
+			lines = append(lines, " "+l)
+		}
+		lines = append(lines, "", th.Muted.Render(" Tab switches between the chat list and the composer."),
+			th.Muted.Render(" Esc closes this help."))
+	case m.open.IsZero():
+		lines = []string{
+			th.Title.Render(" Welcome to Parley"),
+			"",
+			" Messages are end-to-end encrypted.",
+			"",
+			" Start a conversation:  /msg <ID> <text>",
+			" Open one:              /open <ID>",
+			" All commands:          /help",
+		}
+	default:
+		title := " " + cleanLine(m.openName) + " · " + m.open.String()
+		lines = append(lines, th.Title.Render(fit(title, w)))
+		lines = append(lines, m.messageLines(w, h-1)...)
+	}
+	for i := range lines {
+		lines[i] = padRight(fitStyled(lines[i], w), w)
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return lines[:h]
+}
+
+// lineCount estimates how many lines the loaded messages take, for scrolling.
+func (m Model) lineCount() int {
+	w := max(10, m.w-m.listWidth()-1)
+	return len(m.layoutMessages(w, 1<<30))
+}
+
+// messageLines renders the bottom of the conversation, scrolled up by m.scroll.
+func (m Model) messageLines(w, h int) []string {
+	lines := m.layoutMessages(w, h+m.scroll)
+	if len(lines) == 0 {
+		return []string{"", m.th.Muted.Render(" No messages yet. Say hello!")}
+	}
+	end := max(0, len(lines)-m.scroll)
+	start := max(0, end-h)
+	if start == 0 && end < h && len(lines) >= h {
+		end = min(len(lines), h)
+	}
+	return lines[start:end]
+}
+
+const indent = 7
+
+// layoutMessages lays out messages from the newest backwards until at
+// least need lines exist, so only what can be seen is wrapped and styled.
+func (m Model) layoutMessages(w, need int) []string {
+	th := m.th
+	textW := max(10, w-indent-1)
+	var out [][]string // blocks, newest first
+	total := 0
+	me := m.o.Service.Me()
+	for i := len(m.msgs) - 1; i >= 0 && total < need; i-- {
+		msg := m.msgs[i]
+		var block []string
+		local := msg.Time.In(m.o.Location)
+		var prev *core.Message
+		if i > 0 {
+			prev = &m.msgs[i-1]
+		}
+		newDay := prev == nil || !sameDay(prev.Time.In(m.o.Location), local)
+		if newDay {
+			block = append(block, th.Muted.Render(fit(" ── "+local.Format("Monday, 2 January 2006")+" ──", w)))
+		}
+		grouped := !newDay && prev != nil && prev.Outgoing == msg.Outgoing && msg.Time.Sub(prev.Time) < 5*time.Minute
+		if !grouped {
+			name := th.Peer.Render(cleanLine(m.openName))
+			if msg.Outgoing {
+				name = th.Own.Render("You")
+				if me.Name != "" {
+					name = th.Own.Render(cleanLine(me.Name))
+				}
+			}
+			block = append(block, " "+th.Muted.Render(local.Format("15:04"))+" "+name)
+		}
+		body := strings.Split(ansi.Wrap(clean(msg.Text), textW, ""), "\n")
+		for j, l := range body {
+			line := strings.Repeat(" ", indent) + th.Text.Render(l)
+			if j == len(body)-1 && msg.Outgoing {
+				mark := m.stateMark(msg)
+				if ansi.StringWidth(l)+1+ansi.StringWidth(mark) <= textW {
+					line += " " + mark
+				} else {
+					block = append(block, line)
+					line = strings.Repeat(" ", indent) + mark
+				}
+			}
+			block = append(block, line)
+		}
+		out = append(out, block)
+		total += len(block)
+	}
+	lines := make([]string, 0, total)
+	for i := len(out) - 1; i >= 0; i-- {
+		lines = append(lines, out[i]...)
+	}
+	return lines
+}
+
+func (m Model) stateMark(msg core.Message) string {
+	th := m.th
+	switch msg.State {
+	case core.StatePending:
+		return th.Muted.Render("… sending")
+	case core.StateSent:
+		return th.Muted.Render("✓ sent")
+	case core.StateDelivered:
+		return th.Muted.Render("✓✓ delivered")
+	case core.StateRead:
+		return th.StateRead.Render("✓✓ read")
+	case core.StateFailed:
+		return th.Error.Render("✗ not sent: " + cleanLine(msg.Error))
+	}
+	return ""
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
+}
+
+// fit truncates plain text to w cells with an ellipsis.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// fitStyled truncates a styled string to w cells.
+func fitStyled(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "")
+}
+
+// padRight pads a (possibly styled) string with spaces to w cells.
+func padRight(s string, w int) string {
+	if n := w - ansi.StringWidth(s); n > 0 {
+		return s + strings.Repeat(" ", n)
+	}
+	return s
+}
