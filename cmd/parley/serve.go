@@ -270,4 +270,3 @@ func serveDebug(addr string, log *slog.Logger) (func(), error) {
 	log.Info("listening", "front", "debug", "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil
 }
-

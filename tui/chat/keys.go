@@ -54,5 +54,5 @@ func (h listHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHel
 // lockHelp is shown on the passphrase prompt.
 type lockHelp struct{ k *keyMap }
 
-func (h lockHelp) ShortHelp() []key.Binding { return []key.Binding{h.k.Unlock, h.k.Quit} }
+func (h lockHelp) ShortHelp() []key.Binding  { return []key.Binding{h.k.Unlock, h.k.Quit} }
 func (h lockHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }

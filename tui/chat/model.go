@@ -85,12 +85,12 @@ type Model struct {
 	lockErr   string
 
 	convs    []core.Conversation
-	sel      int          // selected row in the conversation list
-	open     crypto.ID    // the open conversation, zero if none
-	openName string       // its title
+	sel      int       // selected row in the conversation list
+	open     crypto.ID // the open conversation, zero if none
+	openName string    // its title
 	msgs     []core.Message
-	older    []byte       // cursor for older messages of the open conversation
-	scroll   int          // lines scrolled up from the bottom
+	older    []byte // cursor for older messages of the open conversation
+	scroll   int    // lines scrolled up from the bottom
 	showHelp bool
 
 	syncing     bool
