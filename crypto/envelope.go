@@ -18,7 +18,7 @@ const (
 	NonceSize         = 24
 	HeaderSize        = 58
 	boxOverhead       = box.Overhead
-	minCiphertextSize = boxOverhead + 1 + MinPaddedLen
+	minCiphertextSize = boxOverhead + 1 + 1 // type and one padding byte: receivers accept short padding
 	// MaxEnvelopeSize bounds an envelope: header, box overhead and the largest plaintext.
 	MaxEnvelopeSize = HeaderSize + boxOverhead + MaxPlaintextLen
 )

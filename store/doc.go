@@ -36,7 +36,7 @@
 //	admins/
 //	    <SSH key fingerprint>   → Admin
 //	mailbox/                    a log in arrival order
-//	    <seq>                   → version ‖ recipient ID ‖ received (ms) ‖ envelope
+//	    <seq>                   → version ‖ recipient ID ‖ received (Unix ns) ‖ envelope
 //	devstore/
 //	    <Parley ID>/            one bucket per user: the user's sealed device store
 //	        <space>/            opaque keys → sealed values, written by the user's core

@@ -95,7 +95,7 @@ func seqKey(seq uint64) []byte {
 	return k[:]
 }
 
-// Log entry value: version ‖ recipient (8) ‖ received ms (8) ‖ envelope.
+// Log entry value: version ‖ recipient (8) ‖ received, Unix ns (8) ‖ envelope.
 const logHeader = 1 + crypto.IDLen + 8
 
 type logEntry struct {

@@ -317,7 +317,7 @@ func (t *boltTx) AppendMailbox(recipient crypto.ID, received time.Time, env []by
 	v := make([]byte, logHeader, logHeader+len(env))
 	v[0] = deliveryVersion
 	copy(v[1:], recipient[:])
-	binary.BigEndian.PutUint64(v[1+crypto.IDLen:logHeader], uint64(received.UnixMilli()))
+	binary.BigEndian.PutUint64(v[1+crypto.IDLen:logHeader], uint64(received.UnixNano()))
 	v = append(v, env...)
 	if err := b.Put(seqKey(seq), v); err != nil {
 		return 0, err
@@ -346,7 +346,7 @@ func (t *boltTx) Mailbox(recipient crypto.ID, after uint64, limit int) ([]Delive
 		}
 		out = append(out, Delivery{
 			Seq:      seq,
-			Received: time.UnixMilli(int64(e.received)).UTC(),
+			Received: time.Unix(0, int64(e.received)).UTC(),
 			Envelope: append([]byte(nil), e.envelope...),
 		})
 	}
@@ -363,7 +363,7 @@ func (t *boltTx) Mailbox(recipient crypto.ID, after uint64, limit int) ([]Delive
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Delivery{Seq: a.seq, Received: time.UnixMilli(int64(e.received)).UTC(),
+		out = append(out, Delivery{Seq: a.seq, Received: time.Unix(0, int64(e.received)).UTC(),
 			Envelope: append([]byte(nil), e.envelope...)})
 	}
 	return out, nil
@@ -399,7 +399,7 @@ func (t *boltTx) ExpireMailbox(cutoff time.Time, limit int) (int, error) {
 	}
 	b := t.bucket(bMailbox)
 	c := b.Cursor()
-	ms := uint64(cutoff.UnixMilli())
+	ns := uint64(cutoff.UnixNano())
 	var doomed []mailRef
 	// The log is in arrival order: stop at the first entry young enough to keep.
 	for k, v := c.First(); k != nil && len(doomed) < limit; k, v = c.Next() {
@@ -407,7 +407,7 @@ func (t *boltTx) ExpireMailbox(cutoff time.Time, limit int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if e.received >= ms {
+		if e.received >= ns {
 			break
 		}
 		doomed = append(doomed, e.mailRef)

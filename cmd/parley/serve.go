@@ -36,6 +36,7 @@ type serveConfig struct {
 	HTTPListen     string
 	BootstrapAdmin string
 	PublicHost     string
+	PublicPort     int
 	IdleTimeout    time.Duration
 	MaxSessions    int
 	Rate           float64
@@ -70,9 +71,10 @@ is PARLEY_SSH_LISTEN, and so on.`,
 	f.StringVar(&c.HTTPListen, "http-listen", ":8080", "HTTP listen address (/healthz)")
 	f.StringVar(&c.BootstrapAdmin, "bootstrap-admin-key", "", "OpenSSH public key file whose keys become instance admins")
 	f.StringVar(&c.PublicHost, "public-host", "", "host name shown in instructions (default: this machine's name)")
+	f.IntVar(&c.PublicPort, "public-port", 0, "SSH port shown in instructions (default: the port listened on)")
 	f.DurationVar(&c.IdleTimeout, "idle-timeout", time.Hour, "close SSH connections idle this long (0: never)")
 	f.IntVar(&c.MaxSessions, "max-sessions", 10000, "most concurrent SSH sessions")
-	f.Float64Var(&c.Rate, "rate", 100, "messages per second one SSH key may send (burst 10x; negative: unlimited)")
+	f.Float64Var(&c.Rate, "rate", 100, "messages per second one SSH key may send, burst 10x (0: unlimited)")
 	f.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "how long undelivered messages wait")
 	f.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -119,6 +121,9 @@ func serve(ctx context.Context, c serveConfig) error {
 	if err != nil {
 		return err
 	}
+	if c.KDFMemoryMiB > 1024 {
+		return fmt.Errorf("--kdf-memory %d: at most 1024 MiB", c.KDFMemoryMiB)
+	}
 	kdf := crypto.KDFParams{Time: c.KDFTime, MemoryKiB: c.KDFMemoryMiB << 10, Threads: 2}
 	if err := kdf.Validate(); err != nil {
 		return fmt.Errorf("--kdf-memory/--kdf-time: %w", err)
@@ -159,16 +164,24 @@ func serve(ctx context.Context, c serveConfig) error {
 		log.Info("bootstrap admin key", "key", fp)
 	}
 	hub := relay.NewHub(0)
-	rel := relay.New(db, dir, hub, relay.Config{Rate: c.Rate, Burst: int(10 * max(c.Rate, 1)), Retention: c.Retention, Logger: log})
+	rate := c.Rate
+	if rate <= 0 {
+		rate = -1 // unlimited
+	}
+	rel := relay.New(db, dir, hub, relay.Config{Rate: rate, Burst: int(10 * max(c.Rate, 1)), Retention: c.Retention, Logger: log})
 
 	publicHost := c.PublicHost
 	if publicHost == "" {
 		publicHost, _ = os.Hostname()
 	}
+	publicPort := c.PublicPort
+	if publicPort == 0 {
+		publicPort = sshLn.Addr().(*net.TCPAddr).Port
+	}
 	ssh, err := sshd.New(sshd.Config{
 		DataDir:     c.Data,
 		PublicHost:  publicHost,
-		PublicPort:  sshLn.Addr().(*net.TCPAddr).Port,
+		PublicPort:  publicPort,
 		IdleTimeout: c.IdleTimeout,
 		MaxSessions: c.MaxSessions,
 		Version:     buildVersion(),

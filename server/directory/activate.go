@@ -155,8 +155,8 @@ func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []
 	if wait := s.throttle.begin(id); wait > 0 {
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
-	wrong := false
-	defer func() { s.throttle.end(id, wrong) }()
+	result := aborted
+	defer func() { s.throttle.end(id, result) }()
 	var u store.User
 	err = s.db.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -177,13 +177,14 @@ func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []
 	sk, err = crypto.OpenSecretKey(passphrase, u.SealedKey, u.PublicKey)
 	s.releaseKDF()
 	if errors.Is(err, crypto.ErrWrongPassphrase) {
-		wrong = true
+		result = wrong
 		s.log.Warn("unlock failed", "user", id.String())
 		return nil, ErrWrongPassphrase
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open secret key: %w", err)
 	}
+	result = opened
 	return sk, nil
 }
 

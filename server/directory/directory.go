@@ -424,6 +424,15 @@ func (s *Service) EnsureAdmin(ctx context.Context, fingerprint, authorizedKey st
 // TouchDevice records that a device was used now; writes at most every few minutes.
 func (s *Service) TouchDevice(ctx context.Context, fingerprint string) error {
 	now := s.now()
+	stale := false
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		d, err := tx.Device(fingerprint)
+		stale = err == nil && now.Sub(d.LastSeen) >= 5*time.Minute
+		return nil
+	})
+	if err != nil || !stale {
+		return err
+	}
 	return s.db.Update(ctx, func(tx store.Tx) error {
 		d, err := tx.Device(fingerprint)
 		if err != nil {

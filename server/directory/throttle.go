@@ -52,11 +52,21 @@ func (t *throttle) begin(id crypto.ID) time.Duration {
 	return 0
 }
 
+// Outcomes of an admitted attempt.
+type outcome int
+
+const (
+	opened  outcome = iota // the passphrase was right: forget the failures
+	wrong                  // the passphrase was wrong: count a failure
+	aborted                // nothing was tried (cancelled, store error): change nothing
+)
+
 // end records the outcome of an admitted attempt.
-func (t *throttle) end(id crypto.ID, failed bool) {
-	if failed {
+func (t *throttle) end(id crypto.ID, o outcome) {
+	switch o {
+	case wrong:
 		t.fail(id)
-	} else {
+	case opened:
 		t.reset(id)
 	}
 	t.mu.Lock()

@@ -87,7 +87,7 @@ func (r *relayClient) Contact(ctx context.Context, id crypto.ID) (core.Contact, 
 	return core.Contact{ID: c.ID, Name: c.Name, PublicKey: c.PublicKey}, nil
 }
 
-type subscription struct{ s *relay.Subscription }
+type subscription struct{ s relay.Feed }
 
 func (s subscription) Drain() ([]core.Event, error) {
 	evs, err := s.s.Drain()

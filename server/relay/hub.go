@@ -33,7 +33,15 @@ type Event struct {
 // deployment replaces the Hub with a bus over its messaging system.
 type Bus interface {
 	Publish(user crypto.ID, ev Event)
-	Subscribe(user crypto.ID, notify func()) (*Subscription, error)
+	Subscribe(user crypto.ID, notify func()) (Feed, error)
+}
+
+// Feed is one live session's subscription.
+type Feed interface {
+	// Drain returns the queued events in order; ErrBehind once the feed was
+	// dropped for falling behind.
+	Drain() ([]Event, error)
+	Close()
 }
 
 // DefaultQueueLen is how many undrained events a subscription holds before
@@ -78,7 +86,7 @@ func (h *Hub) shard(user crypto.ID) *hubShard {
 // Subscribe registers a live session of user. notify is called, from the
 // publisher's goroutine, when the subscription goes from empty to non-empty
 // or is dropped; it must not block.
-func (h *Hub) Subscribe(user crypto.ID, notify func()) (*Subscription, error) {
+func (h *Hub) Subscribe(user crypto.ID, notify func()) (Feed, error) {
 	s := &Subscription{hub: h, user: user, notify: notify, max: h.queueLen}
 	sh := h.shard(user)
 	sh.mu.Lock()
@@ -135,7 +143,9 @@ func (h *Hub) remove(s *Subscription) {
 	}
 }
 
-// Subscription is one live session's bounded queue of events.
+var _ Feed = (*Subscription)(nil)
+
+// Subscription is the Hub's Feed: one live session's bounded queue of events.
 type Subscription struct {
 	hub    *Hub
 	user   crypto.ID

@@ -175,7 +175,7 @@ func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 }
 
 // Subscribe registers a live session of the principal on the bus.
-func (s *Service) Subscribe(ctx context.Context, notify func()) (*Subscription, error) {
+func (s *Service) Subscribe(ctx context.Context, notify func()) (Feed, error) {
 	p := auth.From(ctx)
 	if !p.IsUser() {
 		return nil, ErrNotUser

@@ -2,7 +2,9 @@ package sshd
 
 import (
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"charm.land/ssh"
 	"github.com/charmbracelet/colorprofile"
@@ -32,11 +34,12 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 	var prog *term.Program[ssh.Window]
 	var once sync.Once
 	model := chat.New(chat.Options{
-		Service: c,
-		Theme:   theme.Default(),
-		Context: ctx,
-		Notify:  func() { prog.Send(chat.SyncMsg{}) },
-		Tenant:  tenant,
+		Service:  c,
+		Theme:    theme.Default(),
+		Context:  ctx,
+		Notify:   func() { prog.Send(chat.SyncMsg{}) },
+		Tenant:   tenant,
+		Location: sessionZone(sess.Environ()),
 	})
 	prog = term.New(model, term.Options{
 		Input:   sess,
@@ -60,4 +63,17 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 		return 1
 	}
 	return 0
+}
+
+// sessionZone is the time zone the client sent in TZ (ssh -o SendEnv=TZ),
+// or the server's own.
+func sessionZone(env []string) *time.Location {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "TZ="); ok && v != "" {
+			if loc, err := time.LoadLocation(strings.TrimPrefix(v, ":")); err == nil {
+				return loc
+			}
+		}
+	}
+	return time.Local
 }

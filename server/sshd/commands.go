@@ -113,8 +113,10 @@ func (e *cmdEnv) printJSON(v any) error {
 func (s *Server) commandTree(ctx context.Context, sess ssh.Session, p *auth.Principal) *cobra.Command {
 	e := &cmdEnv{s: s, sess: sess, p: p, ctx: ctx, in: bufio.NewReader(sess), admin: s.deps.Admin.IsAdmin(ctx)}
 	root := &cobra.Command{
-		Use:           s.sshCommand("") + " <command>",
-		Short:         "Parley: end-to-end encrypted messaging in the terminal",
+		Use:   "parley",
+		Short: "Parley: end-to-end encrypted messaging in the terminal",
+		Long: "Parley: end-to-end encrypted messaging in the terminal.\n\nRun a command with:  " +
+			s.sshCommand("") + " <command> [flags]\nChat with:           " + s.sshCommand("-t"),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -281,7 +283,7 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 The user enrols their own SSH key with:
     %s activate %s
 `, u.Name, nu.Tenant.Name, u.ID, nu.Code.Code, nu.Code.ExpiresAt.Format("2006-01-02 15:04 MST"),
-				e.s.sshCommand(""), nu.Code.Code)
+				e.s.sshCommand("-t"), nu.Code.Code)
 			return err
 		},
 	}
@@ -339,6 +341,11 @@ func (e *cmdEnv) activateCmd() *cobra.Command {
 func (e *cmdEnv) activate(code string) error {
 	if e.p.User != nil {
 		return fmt.Errorf("this SSH key is already enrolled as %s: just connect with %s", e.p.User.ID, e.s.sshCommand("-t"))
+	}
+	if e.p.Admin != nil {
+		// Most often the admin key was simply the first one the client
+		// offered: enrolling it would tie the chat identity to admin power.
+		return fmt.Errorf("this SSH key is an admin key: enrol your own key instead, e.g. %s -i ~/.ssh/id_ed25519 -o IdentitiesOnly=yes activate CODE", e.s.sshCommand("-t"))
 	}
 	dir := e.s.deps.Directory
 	u, err := dir.CheckActivation(e.ctx, code, e.p.KeyFingerprint)

@@ -22,13 +22,30 @@ type timedConn struct {
 	idle     time.Duration
 	ready    atomic.Bool  // the handshake completed: idle timing applies
 	lastBump atomic.Int64 // when the idle deadline was last pushed (ns)
+	closed   atomic.Bool
+	onClose  func()
+}
+
+// Close closes the connection and releases its place once.
+func (c *timedConn) Close() error {
+	err := c.Conn.Close()
+	if !c.closed.Swap(true) && c.onClose != nil {
+		c.onClose()
+	}
+	return err
 }
 
 type connKey struct{}
 
-// wrapConn is the server's ConnCallback.
+// wrapConn is the server's ConnCallback. It refuses connections beyond
+// MaxSessions (a session needs a connection), before any handshake work.
 func (s *Server) wrapConn(ctx ssh.Context, c net.Conn) net.Conn {
-	tc := &timedConn{Conn: c, idle: s.cfg.IdleTimeout}
+	if s.conns.Add(1) > int64(s.cfg.MaxSessions) {
+		s.conns.Add(-1)
+		s.log.Warn("connection refused: at capacity", "remote", c.RemoteAddr().String())
+		return nil
+	}
+	tc := &timedConn{Conn: c, idle: s.cfg.IdleTimeout, onClose: func() { s.conns.Add(-1) }}
 	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
 	ctx.SetValue(connKey{}, tc)
 	return tc

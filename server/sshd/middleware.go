@@ -80,11 +80,6 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 		p := &auth.Principal{KeyFingerprint: fp, AuthorizedKey: authorizedKey(key), User: user, Admin: adm,
 			Session: hex.EncodeToString(id[:])}
 		sess.Context().SetValue(principalKey{}, p)
-		if p.IsUser() {
-			if err := s.deps.Directory.TouchDevice(sess.Context(), fp); err != nil {
-				s.log.Warn("touch device", "err", err)
-			}
-		}
 		next(sess)
 	}
 }
@@ -106,6 +101,11 @@ func (s *Server) limit(next ssh.Handler) ssh.Handler {
 		s.total++
 		s.perKey[p.KeyFingerprint]++
 		s.mu.Unlock()
+		if p.User != nil {
+			if err := s.deps.Directory.TouchDevice(sess.Context(), p.KeyFingerprint); err != nil {
+				s.log.Warn("touch device", "err", err)
+			}
+		}
 		defer func() {
 			s.mu.Lock()
 			s.total--

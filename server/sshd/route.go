@@ -50,7 +50,7 @@ To use Parley, ask your admin for an activation code, then enrol this key with:
 
     %s activate YOUR-CODE
 
-`, fp, s.sshCommand(""))
+`, fp, s.sshCommand("-t"))
 }
 
 // sshCommand shows how to reach this server: "ssh [flag] [-p PORT] HOST".

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"charm.land/ssh"
@@ -54,6 +55,8 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 	srv  *ssh.Server
+
+	conns atomic.Int64 // open connections
 
 	mu     sync.Mutex // guards the session counts
 	total  int

@@ -12,11 +12,11 @@ import (
 // commandHelp is shown by /help, one command per line.
 func commandHelp() []string {
 	return []string{
-		"/msg <ID|name> <text>   send a message (opens the conversation)",
-		"/open <ID|name>         open the conversation with someone",
-		"/help                   show this help",
-		"/quit                   leave (also Ctrl+C)",
-		"//text                  send text that starts with a slash",
+		"/msg <ID|name> <text>  send a message",
+		"/open <ID|name>        open a conversation",
+		"/help                  show this help",
+		"/quit                  leave (also Ctrl+C)",
+		"//text                 send text starting with /",
 	}
 }
 
@@ -37,8 +37,8 @@ func (m Model) submit(raw string) (Model, tea.Cmd, bool) {
 		m.setError("No conversation open: use /open <ID> or /msg <ID> <text>.")
 		return m, nil, false
 	}
-	if len(raw) > crypto.MaxTextLen {
-		m.setError(fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(raw), crypto.MaxTextLen))
+	if len(text) > crypto.MaxTextLen {
+		m.setError(fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(text), crypto.MaxTextLen))
 		return m, nil, false
 	}
 	m.showHelp = false

@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
@@ -32,8 +33,7 @@ type Options struct {
 	MaxUnlockTries int
 	// UnlockTimeout ends a session that stays locked that long (default 2 minutes).
 	UnlockTimeout time.Duration
-	// Now and Location render times (default time.Now, time.Local).
-	Now      func() time.Time
+	// Location is the time zone messages are shown in (default time.Local).
 	Location *time.Location
 }
 
@@ -82,6 +82,7 @@ type Model struct {
 
 	tries     int
 	unlocking bool
+	closing   bool // the session is about to end: input is ignored
 	lockErr   string
 
 	convs    []core.Conversation
@@ -90,8 +91,12 @@ type Model struct {
 	openName string    // its title
 	msgs     []core.Message
 	older    []byte // cursor for older messages of the open conversation
-	scroll   int    // lines scrolled up from the bottom
-	showHelp bool
+	// olderPending is the cursor of the older page being loaded; olderGen
+	// tells its answer from one made stale by a reload.
+	olderPending []byte
+	olderGen     int
+	scroll       int // lines scrolled up from the bottom
+	showHelp     bool
 
 	syncing     bool
 	syncPending bool
@@ -118,9 +123,6 @@ func New(o Options) Model {
 	}
 	if o.UnlockTimeout <= 0 {
 		o.UnlockTimeout = 2 * time.Minute
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	if o.Location == nil {
 		o.Location = time.Local
@@ -179,6 +181,7 @@ type (
 	}
 	olderMsg struct {
 		peer crypto.ID
+		gen  int
 		page core.Page
 		err  error
 	}
@@ -221,7 +224,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) layout() {
 	m.help.SetWidth(m.w)
 	m.input.SetWidth(max(10, m.w-4))
-	m.pass.SetWidth(max(10, min(40, m.w-20)))
+	// The passphrase field fits the unlock dialog: its prompt, the field, the cursor.
+	m.pass.SetWidth(max(1, min(40, m.w-8-ansi.StringWidth(m.pass.Prompt)-1)))
 }
 
 // --- locked ---
@@ -231,6 +235,7 @@ func (m Model) updateLocked(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case unlockTimeoutMsg:
 		m.lockErr = "Timed out waiting for the passphrase."
+		m.closing = true
 		return m, quitAfterRender("unlock timeout")
 	case unlockedMsg:
 		m.unlocking = false
@@ -243,19 +248,20 @@ func (m Model) updateLocked(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if !errors.Is(msg.err, core.ErrWrongPassphrase) {
 			// Throttled, or a failure that is not the user's: no try used up.
-			m.lockErr = capitalize(msg.err.Error()) + "."
+			m.lockErr = capitalize(cleanLine(msg.err.Error())) + "."
 			return m, nil
 		}
 		m.tries++
 		left := m.o.MaxUnlockTries - m.tries
 		if left <= 0 {
 			m.lockErr = "Wrong passphrase. Too many attempts: closing the session."
+			m.closing = true
 			return m, quitAfterRender("too many wrong passphrases")
 		}
-		m.lockErr = fmt.Sprintf("%s. %d %s left.", capitalize(msg.err.Error()), left, plural(left, "try", "tries"))
+		m.lockErr = fmt.Sprintf("%s. %d %s left.", capitalize(cleanLine(msg.err.Error())), left, plural(left, "try", "tries"))
 		return m, nil
 	case tea.KeyPressMsg:
-		if m.unlocking {
+		if m.unlocking || m.closing {
 			return m, nil
 		}
 		if key.Matches(msg, m.keys.Unlock) {
@@ -294,7 +300,7 @@ func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, quitAfterRender("start failed")
 		}
 		m.screen = screenChat
-		return m, m.syncCmd()
+		return m, tea.Batch(m.syncCmd(), m.reloadCmd())
 	case SyncMsg:
 		if m.screen != screenChat {
 			return m, nil
@@ -329,6 +335,10 @@ func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.reloading = false
 		if msg.err != nil {
 			m.setError("Could not load: " + msg.err.Error())
+			if m.reloadAgain {
+				m.reloadAgain = false
+				return m, m.reloadCmd()
+			}
 			return m, nil
 		}
 		m.convs = msg.convs
@@ -336,6 +346,8 @@ func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmds []tea.Cmd
 		if msg.peer == m.open && !m.open.IsZero() {
 			m.msgs, m.older = msg.page.Messages, msg.page.Older
+			m.olderGen++ // an older page requested before this load no longer fits
+			m.olderPending = nil
 			if c := m.conv(m.open); c != nil && c.Unread > 0 {
 				cmds = append(cmds, m.markReadCmd(m.open))
 			}
@@ -346,10 +358,16 @@ func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	case olderMsg:
-		if msg.err == nil && msg.peer == m.open {
-			m.msgs = append(msg.page.Messages, m.msgs...)
-			m.older = msg.page.Older
+		if msg.peer != m.open || msg.gen != m.olderGen {
+			return m, nil // a reload or another conversation came in between
 		}
+		if msg.err != nil {
+			m.older, m.olderPending = m.olderPending, nil // let the user try again
+			m.setError("Could not load older messages: " + msg.err.Error())
+			return m, nil
+		}
+		m.msgs = append(msg.page.Messages, m.msgs...)
+		m.older, m.olderPending = msg.page.Older, nil
 		return m, nil
 	case markedMsg:
 		if msg.changed {
@@ -376,6 +394,10 @@ func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.handleKey(msg)
 	case tea.PasteMsg:
 		if m.focus == focusComposer {
+			if n := len(m.input.Value()) + len(msg.Content); n > crypto.MaxTextLen {
+				m.setError(fmt.Sprintf("Paste refused: the message would be %d bytes, the limit is %d.", n, crypto.MaxTextLen))
+				return m, nil
+			}
 			var cmd tea.Cmd
 			m.input, cmd = m.input.Update(msg)
 			return m, cmd
@@ -424,8 +446,12 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.openConversation(c.Peer, c.Title())
 		return m, m.reloadCmd()
 	case key.Matches(msg, m.keys.PageUp):
-		m.scroll += max(1, m.bodyHeight()-2)
-		if m.older != nil && m.scroll > m.lineCount()-m.bodyHeight() {
+		step := max(1, m.bodyHeight()-2)
+		view := m.bodyHeight() - 1 // the pane's title takes a line
+		// Lay out only as far as the new position needs.
+		have := len(m.layoutMessages(m.paneWidth(), m.scroll+step+view))
+		m.scroll = max(0, min(m.scroll+step, have-view))
+		if m.older != nil && m.scroll+view >= have {
 			return m, m.olderCmd()
 		}
 		return m, nil
@@ -470,6 +496,9 @@ func (m *Model) openConversation(peer crypto.ID, name string) {
 	if m.open != peer {
 		m.msgs, m.older = nil, nil
 	}
+	if name == "" {
+		name = peer.String()
+	}
 	m.open, m.openName, m.scroll, m.showHelp = peer, name, 0, false
 	if i := m.convIndex(peer); i >= 0 {
 		m.sel = i
@@ -498,8 +527,10 @@ func (m *Model) clampSelection() {
 	}
 }
 
-func (m *Model) setError(s string) { m.status, m.statusKind = s, statusError }
-func (m *Model) setInfo(s string)  { m.status, m.statusKind = s, statusInfo }
+// setError shows an error in the status line. Errors may quote what the
+// server or another user sent, so they are cleaned like any foreign text.
+func (m *Model) setError(s string) { m.status, m.statusKind = cleanLine(s), statusError }
+func (m *Model) setInfo(s string)  { m.status, m.statusKind = cleanLine(s), statusInfo }
 func (m *Model) clearStatus()      { m.status, m.statusKind = "", statusNone }
 
 // --- commands: all I/O happens here, on values captured from the model ---
@@ -520,6 +551,8 @@ func (m *Model) reloadCmd() tea.Cmd {
 	}
 	m.reloading = true
 	svc, ctx, peer := m.o.Service, m.o.Context, m.open
+	// Keep whatever older history the user has loaded (and room for news).
+	limit := max(pageSize, len(m.msgs)+pageSize/4)
 	return func() tea.Msg {
 		convs, err := svc.Conversations(ctx)
 		if err != nil {
@@ -527,7 +560,7 @@ func (m *Model) reloadCmd() tea.Cmd {
 		}
 		var page core.Page
 		if !peer.IsZero() {
-			if page, err = svc.Messages(ctx, peer, nil, pageSize); err != nil {
+			if page, err = svc.Messages(ctx, peer, nil, limit); err != nil {
 				return loadedMsg{err: err}
 			}
 		}
@@ -536,11 +569,11 @@ func (m *Model) reloadCmd() tea.Cmd {
 }
 
 func (m *Model) olderCmd() tea.Cmd {
-	svc, ctx, peer, cursor := m.o.Service, m.o.Context, m.open, m.older
-	m.older = nil // one request at a time
+	svc, ctx, peer, cursor, gen := m.o.Service, m.o.Context, m.open, m.older, m.olderGen
+	m.older, m.olderPending = nil, cursor // one request at a time
 	return func() tea.Msg {
 		page, err := svc.Messages(ctx, peer, cursor, pageSize)
-		return olderMsg{peer: peer, page: page, err: err}
+		return olderMsg{peer: peer, gen: gen, page: page, err: err}
 	}
 }
 

@@ -46,17 +46,25 @@ func (m Model) View() tea.View {
 func (m Model) lockView() (string, *tea.Cursor) {
 	me := m.o.Service.Me()
 	th := m.th
-	innerW := min(60, m.w-10)
-	lines := []string{
-		th.Title.Render("Parley"),
-		"",
-		fit(cleanLine(me.Name)+" · "+me.ID.String(), innerW),
-		"",
-		m.pass.View(),
-		th.Muted.Render("(typing is hidden)"),
-		"",
+	// A roomy dialog where there is space, a compact one in small windows.
+	dialog, padX, padY := th.Dialog, 3, 1
+	if m.h < 16 || m.w < 50 {
+		dialog, padX, padY = dialog.Padding(0, 1), 1, 0
 	}
-	passRow := 4
+	innerW := min(60, m.w-2-2*padX)
+	lines := []string{th.Title.Render("Parley")}
+	if padY > 0 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, fit(cleanLine(me.Name)+" · "+me.ID.String(), innerW))
+	if padY > 0 {
+		lines = append(lines, "")
+	}
+	passRow := len(lines)
+	lines = append(lines, m.pass.View(), th.Muted.Render("(typing is hidden)"))
+	if padY > 0 {
+		lines = append(lines, "")
+	}
 	switch {
 	case m.unlocking:
 		lines = append(lines, th.Info.Render("Unlocking…"))
@@ -66,9 +74,9 @@ func (m Model) lockView() (string, *tea.Cursor) {
 		lines = append(lines, th.Muted.Render(fit("Enter your passphrase to unlock your messages.", innerW)))
 	}
 	for i := range lines {
-		lines[i] = padRight(lines[i], innerW)
+		lines[i] = padRight(fitStyled(lines[i], innerW), innerW)
 	}
-	box := th.Dialog.Render(strings.Join(lines, "\n"))
+	box := dialog.Render(strings.Join(lines, "\n"))
 	boxLines := strings.Split(box, "\n")
 	boxW := lipgloss.Width(box)
 	top := max(0, (m.h-1-len(boxLines))/2)
@@ -86,13 +94,10 @@ func (m Model) lockView() (string, *tea.Cursor) {
 	}
 	out = append(out[:m.h-1], m.help.View(lockHelp{&m.keys}))
 	var cur *tea.Cursor
-	if !m.unlocking {
-		if c := m.pass.Cursor(); c != nil {
-			// Border (1) and padding (1 row, 3 columns) frame the dialog's lines.
-			c.Position.X += left + 1 + 3
-			c.Position.Y = top + 1 + 1 + passRow
-			cur = c
-		}
+	if !m.unlocking && !m.closing {
+		// The cursor stays right after the prompt: moving it as keys are
+		// typed would show the passphrase's length.
+		cur = tea.NewCursor(left+1+padX+ansi.StringWidth(m.pass.Prompt), top+1+padY+passRow)
 	}
 	return strings.Join(out, "\n"), cur
 }
@@ -197,11 +202,15 @@ func (m Model) listLines(w, h int) []string {
 		if c.Unread > 0 {
 			badge = fmt.Sprintf(" %d ", c.Unread)
 		}
+		// Markers as well as colours, so terminals without colour see them.
 		marker := "  "
-		if c.Peer == m.open {
+		switch {
+		case m.focus == focusList && i == m.sel:
+			marker = "› "
+		case c.Peer == m.open:
 			marker = "▸ "
 		}
-		name := fit(cleanLine(c.Title()), w-len(marker)-ansi.StringWidth(badge)-1)
+		name := fit(cleanLine(c.Title()), w-ansi.StringWidth(marker)-ansi.StringWidth(badge)-1)
 		plain := marker + name
 		gap := w - ansi.StringWidth(plain) - ansi.StringWidth(badge)
 		row := plain + strings.Repeat(" ", max(0, gap))
@@ -240,7 +249,8 @@ func (m Model) paneLines(w, h int) []string {
 		lines = []string{
 			th.Title.Render(" Welcome to Parley"),
 			"",
-			" Messages are end-to-end encrypted.",
+			" Messages travel end-to-end encrypted. In this hosted session",
+			" your key is unlocked on the server while you are connected.",
 			"",
 			" Start a conversation:  /msg <ID> <text>",
 			" Open one:              /open <ID>",
@@ -260,10 +270,12 @@ func (m Model) paneLines(w, h int) []string {
 	return lines[:h]
 }
 
-// lineCount estimates how many lines the loaded messages take, for scrolling.
-func (m Model) lineCount() int {
-	w := max(10, m.w-m.listWidth()-1)
-	return len(m.layoutMessages(w, 1<<30))
+// paneWidth is the width of the message pane.
+func (m Model) paneWidth() int {
+	if lw := m.listWidth(); lw > 0 {
+		return m.w - lw - 1
+	}
+	return m.w
 }
 
 // messageLines renders the bottom of the conversation, scrolled up by m.scroll.

@@ -126,7 +126,7 @@ func (c *Core) Send(ctx context.Context, peer crypto.ID, text string) (Message, 
 	if err != nil {
 		return Message{}, err
 	}
-	now := c.now().UTC().Truncate(time.Millisecond)
+	now := c.now().UTC()
 	env, err := crypto.SealEnvelope(c.rand, crypto.Header{Sender: c.me.ID, Recipient: peer, MessageID: mid, Time: now},
 		shared, crypto.TypeText, body)
 	if err != nil {
@@ -174,26 +174,24 @@ func (c *Core) Send(ctx context.Context, peer crypto.ID, text string) (Message, 
 }
 
 // MarkRead marks the conversation with peer read and, for incoming
-// messages not yet acknowledged as read, sends a read receipt.
+// messages not yet acknowledged as read, sends a read receipt. The scan for
+// unread messages runs in a read transaction; the write only touches what
+// it found.
 func (c *Core) MarkRead(ctx context.Context, peer crypto.ID) (bool, error) {
 	k, err := c.storeKey()
 	if err != nil {
 		return false, err
 	}
 	ct := c.convTag(k, peer)
-	var ids []crypto.MessageID
-	changed := false
-	err = c.store.Update(ctx, func(tx Tx) error {
-		ids, changed = ids[:0], false
+	var keys [][]byte
+	var unread int
+	err = c.store.View(ctx, func(tx Tx) error {
+		keys = keys[:0]
 		conv, err := c.getConv(tx, k, peer)
 		if err != nil {
 			return err
 		}
-		type hit struct {
-			key []byte
-			m   Message
-		}
-		var hits []hit
+		unread = conv.Unread
 		var ierr error
 		scanned := 0
 		err = tx.Space(spaceMsg).Scan(ct[:], nil, true, func(key, v []byte) bool {
@@ -206,32 +204,51 @@ func (c *Core) MarkRead(ctx context.Context, peer crypto.ID) (bool, error) {
 				if m.ReadSent {
 					return false // everything older was read before
 				}
-				hits = append(hits, hit{append([]byte(nil), key...), m})
+				keys = append(keys, append([]byte(nil), key...))
 			}
 			return scanned < 5000
 		})
 		if err != nil {
 			return err
 		}
-		if ierr != nil {
-			return ierr
-		}
-		for _, h := range hits {
-			h.m.ReadSent = true
-			if err := c.rewriteMessage(tx, k, h.key, &h.m); err != nil {
+		return ierr
+	})
+	if err != nil {
+		return false, fmt.Errorf("mark read: %w", err)
+	}
+	if unread == 0 && len(keys) == 0 {
+		return false, nil
+	}
+	var ids []crypto.MessageID
+	err = c.store.Update(ctx, func(tx Tx) error {
+		ids = ids[:0]
+		for _, key := range keys {
+			b, err := tx.Space(spaceMsg).Get(key)
+			if err != nil || b == nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			var m Message
+			if err := open(k, spaceMsg, key, b, &m); err != nil {
 				return err
 			}
-			ids = append(ids, h.m.ID)
-		}
-		if conv.Unread != 0 || len(hits) > 0 {
-			changed = true
-			conv.Unread = 0
-			if conv.LastAt.IsZero() {
-				return nil // no conversation yet: nothing to write
+			if m.ReadSent {
+				continue // another session got here first
 			}
-			return c.putConv(tx, k, &conv)
+			m.ReadSent = true
+			if err := c.rewriteMessage(tx, k, key, &m); err != nil {
+				return err
+			}
+			ids = append(ids, m.ID)
 		}
-		return nil
+		conv, err := c.getConv(tx, k, peer)
+		if err != nil || conv.LastAt.IsZero() || conv.Unread == 0 {
+			return err
+		}
+		conv.Unread = 0
+		return c.putConv(tx, k, &conv)
 	})
 	if err != nil {
 		return false, fmt.Errorf("mark read: %w", err)
@@ -241,7 +258,7 @@ func (c *Core) MarkRead(ctx context.Context, peer crypto.ID) (bool, error) {
 			c.log.Warn("read receipt not sent", "err", err)
 		}
 	}
-	return changed, nil
+	return true, nil
 }
 
 // sendReceipt sends one receipt envelope per 1000 message IDs.

@@ -10,13 +10,15 @@
 //
 // # Device store layout
 //
-// Every value is sealed with the user's StoreKey (XChaCha20-Poly1305, bound
-// to its space and key); keys are opaque tags, so the store learns only
-// sizes, counts and times.
+// Records are sealed with the user's StoreKey (XChaCha20-Poly1305, bound to
+// their space and key). Keys start with opaque tags, so the store cannot tell
+// which conversation an entry belongs to; it does see sizes, counts, each
+// message's time and direction, and its message ID — the same ID the
+// envelope header carried through the mailbox.
 //
-//	space  key                                                   value
-//	conv   Tag("conv", peer)                                     Conversation
-//	msg    Tag("conv", peer) ‖ time (8, ms) ‖ dir (1) ‖ msg ID (8) Message
-//	ref    Tag("ref", peer, dir, msg ID)                         msg key (not sealed: tags only)
-//	nonce  Tag("nonce", nonce)                                   time seen, for replay detection
+//	space  key                                                    value
+//	conv   Tag("conv", peer)                                      sealed Conversation
+//	msg    Tag("conv", peer) ‖ time (8, Unix ns) ‖ dir (1) ‖ ID (8) sealed Message
+//	ref    Tag("ref", peer, dir, ID)                              the msg key (tags and times only)
+//	nonce  Tag("nonce", nonce)                                    0x01: seen, for replay detection
 package core

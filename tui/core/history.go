@@ -33,7 +33,7 @@ func dirByte(out bool) byte {
 func msgKey(conv crypto.Tag, m *Message) []byte {
 	k := make([]byte, 0, crypto.TagSize+8+1+crypto.MessageIDLen)
 	k = append(k, conv[:]...)
-	k = binary.BigEndian.AppendUint64(k, uint64(m.Time.UnixMilli()))
+	k = binary.BigEndian.AppendUint64(k, uint64(m.Time.UnixNano()))
 	k = append(k, dirByte(m.Outgoing))
 	return append(k, m.ID[:]...)
 }

@@ -51,43 +51,50 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 		}
 	}
 	if catchUp {
-		waiting, err := c.fetchAll(ctx)
-		if err != nil {
-			return ch, err
-		}
-		// Keep ephemeral envelopes from the feed; the rest comes from the mailbox.
+		// Everything stored comes from the mailbox, page by page; only
+		// ephemeral envelopes are taken from the feed.
 		ds = slices.DeleteFunc(ds, func(d Delivery) bool { return d.Seq != 0 })
-		ds = append(ds, waiting...)
-		c.mu.Lock()
-		c.catchUp = false
-		c.mu.Unlock()
 		ch.Reload = true
 	}
-	for chunk := range slices.Chunk(ds, 500) {
+	if err := c.processAll(ctx, ds, &ch); err != nil {
+		return ch, err
+	}
+	if !catchUp {
+		return ch, nil
+	}
+	var after uint64
+	for {
+		page, err := c.relay.Fetch(ctx, after, catchUpPage)
+		if err != nil {
+			return ch, fmt.Errorf("fetch mailbox: %w", err)
+		}
+		if err := c.processAll(ctx, page, &ch); err != nil {
+			return ch, err
+		}
+		if len(page) < catchUpPage {
+			break
+		}
+		after = page[len(page)-1].Seq
+	}
+	c.mu.Lock()
+	c.catchUp = false
+	c.mu.Unlock()
+	return ch, nil
+}
+
+// catchUpPage is how many waiting envelopes one catch-up step reads and processes.
+const catchUpPage = 500
+
+func (c *Core) processAll(ctx context.Context, ds []Delivery, ch *Changes) error {
+	for chunk := range slices.Chunk(ds, catchUpPage) {
 		got, err := c.process(ctx, chunk)
 		if err != nil {
-			return ch, err
+			return err
 		}
 		ch.Reload = ch.Reload || got.Reload
 		ch.Incoming = append(ch.Incoming, got.Incoming...)
 	}
-	return ch, nil
-}
-
-func (c *Core) fetchAll(ctx context.Context) ([]Delivery, error) {
-	var out []Delivery
-	var after uint64
-	for {
-		page, err := c.relay.Fetch(ctx, after, 1000)
-		if err != nil {
-			return nil, fmt.Errorf("fetch mailbox: %w", err)
-		}
-		out = append(out, page...)
-		if len(page) < 1000 {
-			return out, nil
-		}
-		after = page[len(page)-1].Seq
-	}
+	return nil
 }
 
 // opened is one envelope that decrypted.
@@ -193,7 +200,7 @@ func (c *Core) apply(tx Tx, k *crypto.StoreKey, o opened, ch *Changes, receipts 
 		} else if dup != nil {
 			return nil
 		}
-		when := o.d.Received.UTC().Truncate(1e6)
+		when := o.d.Received.UTC()
 		m := Message{Peer: o.from.ID, ID: o.env.MessageID, Time: when, SentAt: o.env.Time, Text: string(text), State: StateReceived}
 		conv, err := c.getConv(tx, k, o.from.ID)
 		if err != nil {

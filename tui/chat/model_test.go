@@ -1,0 +1,1846 @@
+package chat
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+	"unicode/utf8"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/theme"
+)
+
+// --- a fake core ---
+
+// fakeService is an in-memory Service. Every call is recorded in calls as
+// a short string, so tests can compare what the UI asked for.
+type fakeService struct {
+	me core.Identity
+
+	mu       sync.Mutex // guards the fields below
+	calls    []string
+	convs    []core.Conversation
+	msgs     map[crypto.ID][]core.Message // oldest first
+	contacts map[crypto.ID]core.Contact
+
+	unlockErrs []error // returned by successive Unlock calls; nil when used up
+	startErr   error
+	syncs      []core.Changes // returned by successive Sync calls
+	syncErr    error
+	loadErr    error
+	sendErr    error
+	passes     []string // passphrases Unlock was given
+	notify     func()
+}
+
+var _ Service = (*fakeService)(nil)
+
+func newFakeService() *fakeService {
+	return &fakeService{
+		me:       core.Identity{ID: mustID("ALICE001"), Name: "Alice Example"},
+		msgs:     map[crypto.ID][]core.Message{},
+		contacts: map[crypto.ID]core.Contact{},
+	}
+}
+
+func (f *fakeService) record(format string, args ...any) {
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+// takeCalls returns the calls recorded so far and forgets them.
+func (f *fakeService) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+// countCalls counts recorded calls that start with prefix.
+func (f *fakeService) countCalls(prefix string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// addConv adds a conversation (and a contact) with the given messages.
+func (f *fakeService) addConv(c core.Conversation, msgs ...core.Message) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.convs = append(f.convs, c)
+	f.contacts[c.Peer] = core.Contact{ID: c.Peer, Name: c.Name}
+	for i := range msgs {
+		msgs[i].Peer = c.Peer
+	}
+	f.msgs[c.Peer] = append(f.msgs[c.Peer], msgs...)
+}
+
+func (f *fakeService) Me() core.Identity { return f.me }
+
+func (f *fakeService) Unlock(_ context.Context, pass []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("Unlock")
+	f.passes = append(f.passes, string(pass))
+	if len(f.unlockErrs) == 0 {
+		return nil
+	}
+	err := f.unlockErrs[0]
+	f.unlockErrs = f.unlockErrs[1:]
+	return err
+}
+
+func (f *fakeService) Start(_ context.Context, notify func()) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("Start")
+	f.notify = notify
+	return f.startErr
+}
+
+func (f *fakeService) Sync(context.Context) (core.Changes, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("Sync")
+	if f.syncErr != nil {
+		return core.Changes{}, f.syncErr
+	}
+	if len(f.syncs) == 0 {
+		return core.Changes{}, nil
+	}
+	ch := f.syncs[0]
+	f.syncs = f.syncs[1:]
+	return ch, nil
+}
+
+func (f *fakeService) Conversations(context.Context) ([]core.Conversation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("Conversations")
+	if f.loadErr != nil {
+		return nil, f.loadErr
+	}
+	return slices.Clone(f.convs), nil
+}
+
+func (f *fakeService) Messages(_ context.Context, peer crypto.ID, before []byte, limit int) (core.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all := f.msgs[peer]
+	end := len(all)
+	if before != nil {
+		end = int(binary.BigEndian.Uint32(before))
+		f.record("Messages %s before %d", peer, end)
+	} else {
+		f.record("Messages %s", peer)
+	}
+	start := max(0, end-limit)
+	page := core.Page{Messages: slices.Clone(all[start:end])}
+	if start > 0 {
+		page.Older = binary.BigEndian.AppendUint32(nil, uint32(start))
+	}
+	return page, nil
+}
+
+func (f *fakeService) Send(_ context.Context, peer crypto.ID, text string) (core.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("Send %s %q", peer, text)
+	if f.sendErr != nil {
+		return core.Message{}, f.sendErr
+	}
+	m := core.Message{Peer: peer, Outgoing: true, Time: testNow, Text: text, State: core.StateSent}
+	f.msgs[peer] = append(f.msgs[peer], m)
+	if i := slices.IndexFunc(f.convs, func(c core.Conversation) bool { return c.Peer == peer }); i < 0 {
+		f.convs = append(f.convs, core.Conversation{Peer: peer, Name: f.contacts[peer].Name, LastAt: testNow})
+	}
+	return m, nil
+}
+
+func (f *fakeService) MarkRead(_ context.Context, peer crypto.ID) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("MarkRead %s", peer)
+	for i := range f.convs {
+		if f.convs[i].Peer == peer && f.convs[i].Unread > 0 {
+			f.convs[i].Unread = 0
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (f *fakeService) Contact(_ context.Context, id crypto.ID) (core.Contact, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("Contact %s", id)
+	if c, ok := f.contacts[id]; ok {
+		return c, nil
+	}
+	return core.Contact{}, fmt.Errorf("no user %s on this server", id)
+}
+
+// --- driving the model ---
+
+var (
+	testNow = time.Date(2025, 3, 15, 12, 0, 0, 0, time.UTC)
+	bob     = mustID("BOB00001")
+	carol   = mustID("CAROL002")
+	dave    = mustID("DAVE0003")
+)
+
+func mustID(s string) crypto.ID {
+	id, err := crypto.ParseID(s)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+// driver runs the model synchronously, the way a Bubble Tea program would:
+// it delivers a message, runs the command Update returned and feeds what
+// the command produced back in, until nothing is left.
+//
+// It must be used inside a synctest bubble: a command that blocks on a
+// timer (tea.Tick) is recognised because the bubble's clock moved while it
+// ran, and its message is kept in delayed instead of being delivered.
+type driver struct {
+	t       *testing.T
+	svc     *fakeService
+	m       Model
+	quit    bool      // a tea.QuitMsg came out of a command
+	raw     []string  // what tea.Raw commands printed
+	delayed []tea.Msg // messages of commands that waited on a timer
+}
+
+func newDriver(t *testing.T, svc *fakeService, opts ...func(*Options)) *driver {
+	t.Helper()
+	o := Options{
+		Service:  svc,
+		Context:  context.Background(),
+		Location: time.UTC,
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	d := &driver{t: t, svc: svc, m: New(o)}
+	d.update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	return d
+}
+
+// update delivers msg and returns the command, without running it.
+func (d *driver) update(msg tea.Msg) tea.Cmd {
+	d.t.Helper()
+	next, cmd := d.m.Update(msg)
+	m, ok := next.(Model)
+	if !ok {
+		d.t.Fatalf("Update returned %T, want Model", next)
+	}
+	d.m = m
+	return cmd
+}
+
+// exec runs cmd and returns the messages it produced, batches expanded.
+// Messages of commands that waited on a timer go to d.delayed.
+func (d *driver) exec(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	start := time.Now()
+	msg := cmd()
+	if time.Since(start) > 0 {
+		d.delayed = append(d.delayed, msg)
+		return nil
+	}
+	switch msg := msg.(type) {
+	case nil:
+		return nil
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range msg {
+			out = append(out, d.exec(c)...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+// settle runs cmd and every command that follows from it.
+func (d *driver) settle(cmd tea.Cmd) {
+	d.t.Helper()
+	queue := d.exec(cmd)
+	for steps := 0; len(queue) > 0; steps++ {
+		if steps > 1000 {
+			d.t.Fatalf("the model keeps producing messages: %T ...", queue[0])
+		}
+		msg := queue[0]
+		queue = queue[1:]
+		switch msg := msg.(type) {
+		case tea.QuitMsg:
+			d.quit = true
+			continue
+		case tea.RawMsg:
+			d.raw = append(d.raw, fmt.Sprint(msg.Msg))
+			continue
+		}
+		queue = append(queue, d.exec(d.update(msg))...)
+	}
+}
+
+// send delivers msg and settles what follows.
+func (d *driver) send(msg tea.Msg) {
+	d.t.Helper()
+	d.settle(d.update(msg))
+}
+
+// fire delivers the messages of timers that went off, and settles.
+func (d *driver) fire() {
+	d.t.Helper()
+	msgs := d.delayed
+	d.delayed = nil
+	for _, msg := range msgs {
+		d.send(msg)
+	}
+}
+
+// typeText types s into whatever has focus, one key per rune.
+func (d *driver) typeText(s string) {
+	d.t.Helper()
+	for _, r := range s {
+		d.send(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+func (d *driver) press(code rune, mod ...tea.KeyMod) {
+	d.t.Helper()
+	k := tea.KeyPressMsg{Code: code}
+	for _, m := range mod {
+		k.Mod |= m
+	}
+	d.send(k)
+}
+
+// enter types line and presses Enter.
+func (d *driver) enter(line string) {
+	d.t.Helper()
+	d.typeText(line)
+	d.press(tea.KeyEnter)
+}
+
+// unlock takes the model from the passphrase prompt to the chat screen.
+func (d *driver) unlock() {
+	d.t.Helper()
+	d.enter("correct horse")
+	if d.m.screen != screenChat {
+		d.t.Fatalf("after unlocking, screen = %d, want the chat screen; view:\n%s", d.m.screen, d.plain())
+	}
+	d.svc.takeCalls()
+}
+
+func (d *driver) content() string { return d.m.View().Content }
+
+// plain is the screen without escape sequences.
+func (d *driver) plain() string { return ansi.Strip(d.content()) }
+
+// statusText is the status line (the third line from the bottom).
+func (d *driver) statusText() string {
+	lines := strings.Split(d.plain(), "\n")
+	return strings.TrimSpace(lines[len(lines)-3])
+}
+
+// listRow is the row of the conversation list that shows name, its
+// spaces collapsed; "" if none does.
+func (d *driver) listRow(name string) string {
+	lw := d.m.listWidth()
+	for _, l := range strings.Split(d.plain(), "\n")[2:] {
+		row := strings.Join(strings.Fields(ansi.Truncate(l, lw, "")), " ")
+		if strings.Contains(row, name) {
+			return row
+		}
+	}
+	return ""
+}
+
+func (d *driver) wantCalls(want ...string) {
+	d.t.Helper()
+	got := d.svc.takeCalls()
+	if diff := cmp.Diff(want, got); diff != "" {
+		d.t.Errorf("service calls (-want +got):\n%s", diff)
+	}
+}
+
+// wantRows checks the first and last message rows of the open conversation.
+func (d *driver) wantRows(first, last string) {
+	d.t.Helper()
+	lines := strings.Split(d.plain(), "\n")
+	body := lines[2 : len(lines)-3] // below the header and the pane title, above the status
+	if got := body[0]; !strings.Contains(got, first) {
+		d.t.Errorf("first message row = %q, want %q", got, first)
+	}
+	if got := body[len(body)-1]; !strings.Contains(got, last) {
+		d.t.Errorf("last message row = %q, want %q", got, last)
+	}
+}
+
+func (d *driver) wantScreen(substr string) {
+	d.t.Helper()
+	if got := d.plain(); !strings.Contains(got, substr) {
+		d.t.Errorf("screen does not show %q:\n%s", substr, got)
+	}
+}
+
+func (d *driver) wantNotScreen(substr string) {
+	d.t.Helper()
+	if got := d.plain(); strings.Contains(got, substr) {
+		d.t.Errorf("screen shows %q, want it not to:\n%s", substr, got)
+	}
+}
+
+// --- fixtures ---
+
+func at(day, hour, minute int) time.Time {
+	return time.Date(2025, 3, day, hour, minute, 0, 0, time.UTC)
+}
+
+func in(t time.Time, text string) core.Message {
+	return core.Message{Time: t, Text: text, State: core.StateReceived}
+}
+
+func out(t time.Time, text string, s core.State) core.Message {
+	return core.Message{Outgoing: true, Time: t, Text: text, State: s}
+}
+
+// threeChats is a service with conversations with Bob, Carol and Dave.
+func threeChats() *fakeService {
+	svc := newFakeService()
+	svc.addConv(core.Conversation{Peer: bob, Name: "Bob Builder", LastAt: at(15, 11, 0)},
+		in(at(15, 10, 0), "hi Alice"),
+		out(at(15, 10, 1), "hi Bob", core.StateRead))
+	svc.addConv(core.Conversation{Peer: carol, Name: "Carol", LastAt: at(15, 9, 0), Unread: 2},
+		in(at(15, 8, 0), "are you there?"),
+		in(at(15, 9, 0), "ping"))
+	svc.addConv(core.Conversation{Peer: dave, Name: "Dave", LastAt: at(14, 9, 0)},
+		in(at(14, 9, 0), "see you tomorrow"))
+	return svc
+}
+
+// --- unlock ---
+
+func TestUnlockEmptyEnterDoesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDriver(t, newFakeService())
+		if cmd := d.update(tea.KeyPressMsg{Code: tea.KeyEnter}); cmd != nil {
+			t.Errorf("Enter on an empty passphrase returned a command, want none")
+		}
+		d.wantCalls()
+		if got, want := d.m.lockErr, ""; got != want {
+			t.Errorf("lockErr = %q, want %q", got, want)
+		}
+		d.wantScreen("Enter your passphrase to unlock your messages.")
+	})
+}
+
+func TestUnlockWrongPassphrase(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		wrong := fmt.Errorf("%w", core.ErrWrongPassphrase)
+		svc.unlockErrs = []error{wrong, wrong, wrong}
+		d := newDriver(t, svc)
+
+		steps := []string{
+			"Wrong passphrase. 2 tries left.",
+			"Wrong passphrase. 1 try left.",
+			"Wrong passphrase. Too many attempts: closing the session.",
+		}
+		for i, want := range steps {
+			d.enter(fmt.Sprintf("guess %d", i+1))
+			d.wantScreen(want)
+			if d.m.screen != screenLocked {
+				t.Fatalf("after wrong passphrase %d, the screen is no longer locked", i+1)
+			}
+		}
+		d.wantCalls("Unlock", "Unlock", "Unlock")
+		if diff := cmp.Diff([]string{"guess 1", "guess 2", "guess 3"}, svc.passes); diff != "" {
+			t.Errorf("passphrases given to Unlock (-want +got):\n%s", diff)
+		}
+		// The session ends after a pause that lets the message be read.
+		if d.quit {
+			t.Fatal("quit at once, want a pause so the message can be read")
+		}
+		if got, want := len(d.delayed), 1; got != want {
+			t.Fatalf("%d timers pending after the last try, want %d", got, want)
+		}
+		d.fire()
+		if !d.quit {
+			t.Error("the session did not quit after too many wrong passphrases")
+		}
+	})
+}
+
+func TestUnlockThrottledKeepsTries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		wrong := fmt.Errorf("%w", core.ErrWrongPassphrase)
+		throttled := errors.New("too many failed unlocks: try again in 30s")
+		svc.unlockErrs = []error{wrong, throttled, throttled, wrong}
+		d := newDriver(t, svc)
+
+		d.enter("guess 1")
+		d.wantScreen("Wrong passphrase. 2 tries left.")
+		d.enter("guess 2")
+		d.wantScreen("Too many failed unlocks: try again in 30s.")
+		d.enter("guess 3")
+		d.wantScreen("Too many failed unlocks: try again in 30s.")
+		d.enter("guess 4")
+		d.wantScreen("Wrong passphrase. 1 try left.")
+		if got, want := d.m.tries, 2; got != want {
+			t.Errorf("tries used = %d, want %d (throttling must not use up tries)", got, want)
+		}
+		if d.quit || len(d.delayed) > 0 {
+			t.Error("the session is closing, want it to stay at the prompt")
+		}
+	})
+}
+
+func TestUnlockHidesPassphrase(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		svc.unlockErrs = []error{core.ErrWrongPassphrase}
+		d := newDriver(t, svc)
+		const secret = "s3cret-horse"
+		d.typeText(secret)
+		if d.m.input.Focused() {
+			t.Error("the composer is focused while locked")
+		}
+		if !d.m.pass.Focused() {
+			t.Error("the passphrase field is not focused while locked")
+		}
+		if strings.Contains(d.content(), secret) || strings.Contains(d.content(), "s3cret") {
+			t.Errorf("the passphrase is on screen:\n%s", d.plain())
+		}
+		if got := d.m.View().WindowTitle; strings.Contains(got, secret) {
+			t.Errorf("the window title %q holds the passphrase", got)
+		}
+		// The typed keys did not reach the composer either.
+		if got := d.m.input.Value(); got != "" {
+			t.Errorf("composer holds %q, want nothing", got)
+		}
+
+		// While Unlock runs, the prompt says so and ignores keys.
+		cmd := d.update(tea.KeyPressMsg{Code: tea.KeyEnter})
+		if cmd == nil {
+			t.Fatal("Enter with a passphrase returned no command")
+		}
+		if got := d.m.pass.Value(); got != "" {
+			t.Errorf("the passphrase field still holds %q after Enter", got)
+		}
+		d.wantScreen("Unlocking…")
+		if c := d.m.View().Cursor; c != nil {
+			t.Errorf("cursor shown at %v while unlocking, want none", c.Position)
+		}
+		if cmd := d.update(tea.KeyPressMsg{Code: tea.KeyEnter}); cmd != nil {
+			t.Error("a second Enter while unlocking returned a command")
+		}
+		d.settle(cmd)
+		d.wantCalls("Unlock")
+		d.wantScreen("Wrong passphrase. 2 tries left.")
+		if strings.Contains(d.content(), secret) {
+			t.Errorf("the passphrase is on screen after the failure:\n%s", d.plain())
+		}
+	})
+}
+
+func TestUnlockCursorOnPrompt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDriver(t, newFakeService())
+		v := d.m.View()
+		if v.Cursor == nil {
+			t.Fatal("no cursor on the passphrase prompt")
+		}
+		lines := strings.Split(ansi.Strip(v.Content), "\n")
+		y, x := v.Cursor.Position.Y, v.Cursor.Position.X
+		if y < 0 || y >= len(lines) {
+			t.Fatalf("cursor row %d outside the screen", y)
+		}
+		row := lines[y]
+		const prompt = "Passphrase: "
+		i := strings.Index(row, prompt)
+		if i < 0 {
+			t.Fatalf("cursor row %d is %q, want the passphrase prompt", y, row)
+		}
+		if got, want := x, ansi.StringWidth(row[:i])+len(prompt); got != want {
+			t.Errorf("cursor column = %d, want %d (right after %q)", got, want, prompt)
+		}
+	})
+}
+
+func TestUnlockSucceeds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		svc.syncs = []core.Changes{{Reload: true}}
+		d := newDriver(t, svc)
+		d.typeText("correct horse")
+		d.settle(d.update(tea.KeyPressMsg{Code: tea.KeyEnter}))
+
+		if got, want := d.m.screen, screenChat; got != want {
+			t.Fatalf("screen = %d, want %d (chat)", got, want)
+		}
+		// The list loads at once (even if the first sync fails), and again after the sync's reload.
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Conversations")
+		if diff := cmp.Diff([]string{"correct horse"}, svc.passes); diff != "" {
+			t.Errorf("passphrase given to Unlock (-want +got):\n%s", diff)
+		}
+		if svc.notify == nil {
+			t.Error("Start was not given a notify function")
+		}
+		if !d.m.input.Focused() {
+			t.Error("the composer is not focused after unlocking")
+		}
+		if got := d.m.pass.Value(); got != "" {
+			t.Errorf("the passphrase field still holds %q", got)
+		}
+		d.wantScreen("Welcome to Parley")
+		d.wantScreen("Bob Builder")
+		d.wantNotScreen("connecting…")
+		if got, want := d.m.View().WindowTitle, "Parley · Alice Example"; got != want {
+			t.Errorf("window title = %q, want %q", got, want)
+		}
+	})
+}
+
+func TestUnlockStepByStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDriver(t, newFakeService())
+		d.typeText("pw")
+		unlock := d.update(tea.KeyPressMsg{Code: tea.KeyEnter})
+		msgs := d.exec(unlock)
+		if len(msgs) != 1 {
+			t.Fatalf("Unlock command produced %d messages, want 1", len(msgs))
+		}
+		start := d.update(msgs[0])
+		// Between Unlock and Start the header says it is connecting.
+		d.wantScreen("connecting…")
+		d.wantScreen("Connecting…")
+		// Live events before Start are ignored: the first Sync after Start catches up.
+		if cmd := d.update(SyncMsg{}); cmd != nil {
+			t.Error("SyncMsg before Start returned a command")
+		}
+		msgs = d.exec(start)
+		if _, ok := msgs[0].(startedMsg); !ok || len(msgs) != 1 {
+			t.Fatalf("Start command produced %#v, want one startedMsg", msgs)
+		}
+		d.settle(d.update(msgs[0]))
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations")
+		if got, want := d.m.screen, screenChat; got != want {
+			t.Errorf("screen = %d, want %d (chat)", got, want)
+		}
+	})
+}
+
+func TestStartFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		svc.startErr = errors.New("relay unreachable")
+		d := newDriver(t, svc)
+		d.enter("pw")
+		d.wantScreen("Could not connect: relay unreachable")
+		d.wantCalls("Unlock", "Start")
+		d.fire()
+		if !d.quit {
+			t.Error("the session did not end after Start failed")
+		}
+	})
+}
+
+func TestUnlockTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDriver(t, newFakeService(), func(o *Options) { o.UnlockTimeout = time.Minute })
+		begin := time.Now()
+		d.settle(d.m.Init())
+		if got, want := len(d.delayed), 1; got != want {
+			t.Fatalf("Init started %d timers, want %d", got, want)
+		}
+		if got, want := time.Since(begin), time.Minute; got != want {
+			t.Errorf("the timeout fired after %v, want %v", got, want)
+		}
+		d.fire()
+		d.wantScreen("Timed out waiting for the passphrase.")
+		d.fire()
+		if !d.quit {
+			t.Error("the session did not end after the unlock timeout")
+		}
+	})
+}
+
+func TestUnlockTimeoutIgnoredOnceUnlocked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDriver(t, threeChats())
+		timeout := d.m.Init()
+		d.unlock()
+		d.settle(timeout)
+		d.fire()
+		if d.quit || len(d.delayed) > 0 {
+			t.Error("the unlock timeout ended an unlocked session")
+		}
+		d.wantNotScreen("Timed out")
+	})
+}
+
+func TestCtrlCQuits(t *testing.T) {
+	for _, unlocked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unlocked=%v", unlocked), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := newDriver(t, threeChats())
+				if unlocked {
+					d.unlock()
+				}
+				d.press('c', tea.ModCtrl)
+				if !d.quit {
+					t.Error("ctrl+c did not quit")
+				}
+			})
+		})
+	}
+}
+
+// --- chat: commands ---
+
+// chatDriver returns a driver past the passphrase prompt, conversations loaded.
+func chatDriver(t *testing.T, svc *fakeService, opts ...func(*Options)) *driver {
+	t.Helper()
+	svc.syncs = append([]core.Changes{{Reload: true}}, svc.syncs...)
+	d := newDriver(t, svc, opts...)
+	d.unlock()
+	return d
+}
+
+// opened lists the calls of /msg: the lookup, loading the conversation
+// it opens and sending, then loading the sent message.
+func opened(id, quoted string) []string {
+	return []string{"Contact " + id, "Conversations", "Messages " + id, "Send " + id + " " + quoted, "Conversations", "Messages " + id}
+}
+
+func TestMsgCommand(t *testing.T) {
+	tests := []struct {
+		name string
+		line string
+		want []string
+	}{
+		{"by ID", "/msg BOB00001 hello there", opened("BOB00001", `"hello there"`)},
+		{"lower-case ID", "/msg bob00001 hi", opened("BOB00001", `"hi"`)},
+		{"short form", "/m BOB00001 hi", opened("BOB00001", `"hi"`)},
+		{"by name with unread messages", "/msg carol  see   you ", []string{"Contact CAROL002",
+			"Conversations", "Messages CAROL002", `Send CAROL002 "see   you"`, "MarkRead CAROL002",
+			"Conversations", "Messages CAROL002", "Conversations", "Messages CAROL002"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				d.enter(tc.line)
+				d.wantCalls(tc.want...)
+				if got := d.m.input.Value(); got != "" {
+					t.Errorf("composer holds %q after /msg, want it cleared", got)
+				}
+				if got := d.statusText(); strings.Trim(got, "─") != "" {
+					t.Errorf("status line = %q, want none", got)
+				}
+			})
+		})
+	}
+}
+
+func TestMsgOpensNewConversation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		erin := mustID("ERIN0004")
+		svc.contacts[erin] = core.Contact{ID: erin, Name: "Erin"}
+		d := chatDriver(t, svc)
+		d.enter("/msg ERIN0004 hello Erin")
+		d.wantCalls(opened("ERIN0004", `"hello Erin"`)...)
+		if got, want := d.m.open, erin; got != want {
+			t.Errorf("open conversation = %s, want %s", got, want)
+		}
+		d.wantScreen("Erin · ERIN0004")
+		d.wantScreen("hello Erin")
+	})
+}
+
+func TestMsgUsage(t *testing.T) {
+	for _, line := range []string{"/msg", "/msg BOB00001", "/msg BOB00001   "} {
+		t.Run(line, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				d.enter(line)
+				d.wantCalls()
+				if got, want := d.statusText(), "Usage: /msg <ID|name> <text>"; got != want {
+					t.Errorf("status = %q, want %q", got, want)
+				}
+				if got, want := d.m.input.Value(), line; got != want {
+					t.Errorf("composer = %q, want %q kept", got, want)
+				}
+			})
+		})
+	}
+}
+
+func TestOpenUnknownID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("/open ZZZZ9999")
+		d.wantCalls("Contact ZZZZ9999")
+		if got, want := d.statusText(), "no user ZZZZ9999 on this server"; got != want {
+			t.Errorf("status = %q, want %q", got, want)
+		}
+		if !d.m.open.IsZero() {
+			t.Errorf("a conversation (%s) is open, want none", d.m.open)
+		}
+		d.wantScreen("Welcome to Parley")
+	})
+}
+
+func TestOpenByName(t *testing.T) {
+	tests := []struct {
+		arg  string
+		want crypto.ID
+	}{
+		{"Bob Builder", bob},
+		{"bob builder", bob},
+		{"Bo", bob},
+		{"CAR", carol},
+		{"dave0003", dave},
+	}
+	for _, tc := range tests {
+		t.Run(tc.arg, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				d.enter("/open " + tc.arg)
+				if got := d.m.open; got != tc.want {
+					t.Errorf("/open %s opened %q, want %s", tc.arg, got, tc.want)
+				}
+				if got := d.m.input.Value(); got != "" {
+					t.Errorf("composer holds %q, want it cleared", got)
+				}
+				d.wantScreen(tc.want.String())
+			})
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	svc := func() *fakeService {
+		svc := threeChats()
+		svc.addConv(core.Conversation{Peer: mustID("DANA0005"), Name: "Dana", LastAt: at(1, 0, 0)})
+		return svc
+	}
+	tests := []struct {
+		line string
+		want string
+	}{
+		{"/open", "Usage: /open <ID|name>"},
+		{"/open   ", "Usage: /open <ID|name>"},
+		{"/open Da", `"Da" matches 2 chats: type more of the name, or the ID`},
+		{"/open Zed", `"Zed" is not a Parley ID (8 characters A-Z, 0-9) nor a name in your chats`},
+		{"/msg Da hello", `"Da" matches 2 chats: type more of the name, or the ID`},
+		{"/open Bob\u202e", `"Bob" is not a Parley ID (8 characters A-Z, 0-9) nor a name in your chats`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.line, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, svc())
+				d.m.input.SetValue(tc.line)
+				d.press(tea.KeyEnter)
+				d.wantCalls()
+				if got := d.statusText(); got != tc.want {
+					t.Errorf("status = %q, want %q", got, tc.want)
+				}
+				if got := d.m.input.Value(); got != tc.line {
+					t.Errorf("composer = %q, want %q kept to fix", got, tc.line)
+				}
+			})
+		})
+	}
+}
+
+func TestResolve(t *testing.T) {
+	m := Model{convs: []core.Conversation{
+		{Peer: bob, Name: "Bob"},
+		{Peer: mustID("BOBBY006"), Name: "Bobby"},
+		{Peer: carol, Name: "Carol Danvers"},
+		{Peer: dave}, // no name: reachable by ID only
+	}}
+	tests := []struct {
+		in      string
+		want    crypto.ID
+		wantErr string
+	}{
+		{in: "BOB00001", want: bob},
+		{in: " bob00001 ", want: bob},
+		{in: "bob", want: bob}, // exact beats the prefix of "Bobby"
+		{in: "bobb", want: mustID("BOBBY006")},
+		{in: "carol d", want: carol},
+		{in: "DAVE0003", want: dave},
+		{in: "bo", wantErr: "matches 2 chats"},
+		{in: "dave", wantErr: "is not a Parley ID"},
+		{in: "bobx", wantErr: "is not a Parley ID"},
+	}
+	for _, tc := range tests {
+		got, err := m.resolve(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("resolve(%q) = %s, %v; want error containing %q", tc.in, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("resolve(%q) = %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestHelpCommand(t *testing.T) {
+	for _, line := range []string{"/help", "/?", "/HELP"} {
+		t.Run(line, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				d.enter(line)
+				d.wantCalls()
+				for _, l := range commandHelp() {
+					d.wantScreen(l[:24]) // the syntax column
+				}
+				d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+				for _, l := range commandHelp() {
+					d.wantScreen(l)
+				}
+				if got := d.m.input.Value(); got != "" {
+					t.Errorf("composer holds %q, want it cleared", got)
+				}
+				d.press(tea.KeyEscape)
+				d.wantNotScreen(commandHelp()[0])
+				d.wantScreen("Welcome to Parley")
+			})
+		})
+	}
+}
+
+func TestQuitCommand(t *testing.T) {
+	for _, line := range []string{"/quit", "/exit"} {
+		t.Run(line, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				d.enter(line)
+				if !d.quit {
+					t.Errorf("%s did not quit", line)
+				}
+			})
+		})
+	}
+}
+
+func TestUnknownCommandKeepsInput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("/mgs BOB00001 hi")
+		d.wantCalls()
+		if got, want := d.statusText(), "Unknown command /mgs: /help lists the commands."; got != want {
+			t.Errorf("status = %q, want %q", got, want)
+		}
+		if got, want := d.m.input.Value(), "/mgs BOB00001 hi"; got != want {
+			t.Errorf("composer = %q, want %q kept so it can be fixed", got, want)
+		}
+		// Fixing the typo and sending works, and clears the error.
+		d.press(tea.KeyHome)
+		d.press(tea.KeyRight)
+		d.press(tea.KeyRight)
+		d.press(tea.KeyDelete)
+		d.press(tea.KeyDelete)
+		d.typeText("sg")
+		if got, want := d.m.input.Value(), "/msg BOB00001 hi"; got != want {
+			t.Fatalf("composer = %q after editing, want %q", got, want)
+		}
+		d.press(tea.KeyEnter)
+		d.wantCalls(opened("BOB00001", `"hi"`)...)
+		d.wantNotScreen("Unknown command")
+	})
+}
+
+func TestSendWithoutConversation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("hello?")
+		d.wantCalls()
+		if got, want := d.statusText(), "No conversation open: use /open <ID> or /msg <ID> <text>."; got != want {
+			t.Errorf("status = %q, want %q", got, want)
+		}
+		if got, want := d.m.input.Value(), "hello?"; got != want {
+			t.Errorf("composer = %q, want %q kept", got, want)
+		}
+	})
+}
+
+func TestSend(t *testing.T) {
+	tests := []struct {
+		line string
+		want string
+	}{
+		{"hello", "hello"},
+		{"  padded  ", "padded"},
+		{"//text", "/text"},
+		{"//help me", "/help me"},
+		{"/", ""}, // not a message: an unknown command
+	}
+	for _, tc := range tests {
+		t.Run(tc.line, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				d.enter("/open Bob")
+				d.svc.takeCalls()
+				d.enter(tc.line)
+				if tc.want == "" {
+					d.wantCalls()
+					return
+				}
+				d.wantCalls(fmt.Sprintf("Send BOB00001 %q", tc.want), "Conversations", "Messages BOB00001")
+				if got := d.m.input.Value(); got != "" {
+					t.Errorf("composer holds %q after sending, want it cleared", got)
+				}
+				d.wantScreen(tc.want + " ✓ sent")
+			})
+		})
+	}
+}
+
+func TestSendFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		d.enter("/open Bob")
+		svc.sendErr = errors.New("relay refused it")
+		d.enter("hello")
+		if got, want := d.statusText(), "Not sent: relay refused it"; got != want {
+			t.Errorf("status = %q, want %q", got, want)
+		}
+	})
+}
+
+func TestSendTooLong(t *testing.T) {
+	long := strings.Repeat("é", crypto.MaxTextLen/2+1) // fits the composer in runes, not the limit in bytes
+	tests := []struct {
+		name  string
+		input string
+		want  string
+	}{
+		{"message", long, fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(long), crypto.MaxTextLen)},
+		{"/msg", "/msg BOB00001 " + long, fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(long), crypto.MaxTextLen)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				d.enter("/open Bob")
+				d.svc.takeCalls()
+				// A paste that large is refused outright...
+				d.send(tea.PasteMsg{Content: tc.input})
+				if got := d.m.input.Value(); got != "" {
+					t.Fatalf("composer took %d bytes of a refused paste", len(got))
+				}
+				if got := d.m.status; !strings.HasPrefix(got, "Paste refused") {
+					t.Fatalf("status after the paste = %q", got)
+				}
+				// ...and typed text over the limit is refused on Enter.
+				d.m.input.SetValue(tc.input)
+				d.press(tea.KeyEnter)
+				d.wantCalls()
+				if got := d.statusText(); !strings.HasPrefix(tc.want, strings.TrimSuffix(got, "…")) {
+					t.Errorf("status = %q, want %q", got, tc.want)
+				}
+				if got := d.m.status; got != tc.want {
+					t.Errorf("status = %q, want %q", got, tc.want)
+				}
+				if got, want := d.m.input.Value(), tc.input; got != want {
+					t.Errorf("composer lost the refused message (%d bytes, want %d)", len(got), len(want))
+				}
+			})
+		})
+	}
+}
+
+func TestSendAtLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("/open Bob")
+		d.svc.takeCalls()
+		text := strings.Repeat("x", crypto.MaxTextLen)
+		d.send(tea.PasteMsg{Content: text})
+		d.press(tea.KeyEnter)
+		if got, want := d.svc.countCalls("Send BOB00001"), 1; got != want {
+			t.Errorf("%d sends of a message of exactly %d bytes, want %d", got, crypto.MaxTextLen, want)
+		}
+	})
+}
+
+func TestEnterOnBlankInput(t *testing.T) {
+	for _, line := range []string{"", " ", "   \t "} {
+		t.Run(fmt.Sprintf("%q", line), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				d.enter("/open Bob")
+				d.svc.takeCalls()
+				d.send(tea.PasteMsg{Content: line})
+				before := d.m.status
+				if cmd := d.update(tea.KeyPressMsg{Code: tea.KeyEnter}); cmd != nil {
+					t.Error("Enter on blank input returned a command")
+				}
+				d.wantCalls()
+				if got := d.m.status; got != before {
+					t.Errorf("status = %q, want %q unchanged", got, before)
+				}
+			})
+		})
+	}
+}
+
+// --- live updates ---
+
+func TestSyncCoalesced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		first := d.update(SyncMsg{})
+		if first == nil {
+			t.Fatal("SyncMsg returned no command")
+		}
+		for range 3 {
+			if cmd := d.update(SyncMsg{}); cmd != nil {
+				t.Fatal("SyncMsg while a sync runs returned a command, want it queued")
+			}
+		}
+		d.settle(first)
+		d.wantCalls("Sync", "Sync")
+		if d.m.syncing || d.m.syncPending {
+			t.Errorf("syncing = %v, pending = %v after settling, want both false", d.m.syncing, d.m.syncPending)
+		}
+		// And the next SyncMsg syncs again.
+		d.send(SyncMsg{})
+		d.wantCalls("Sync")
+	})
+}
+
+func TestSyncBell(t *testing.T) {
+	tests := []struct {
+		name     string
+		open     string
+		incoming []crypto.ID
+		bell     bool
+	}{
+		{name: "nothing new"},
+		{name: "no conversation open", incoming: []crypto.ID{bob}, bell: true},
+		{name: "from the open conversation", open: "Bob", incoming: []crypto.ID{bob}},
+		{name: "from another conversation", open: "Bob", incoming: []crypto.ID{carol}, bell: true},
+		{name: "one bell for many", open: "Bob", incoming: []crypto.ID{bob, carol, dave}, bell: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				if tc.open != "" {
+					d.enter("/open " + tc.open)
+				}
+				var ch core.Changes
+				for _, p := range tc.incoming {
+					ch.Incoming = append(ch.Incoming, core.Message{Peer: p, Text: "new"})
+				}
+				d.svc.syncs = []core.Changes{ch}
+				d.raw = nil
+				d.send(SyncMsg{})
+				var want []string
+				if tc.bell {
+					want = []string{"\a"}
+				}
+				if diff := cmp.Diff(want, d.raw); diff != "" {
+					t.Errorf("printed (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
+func TestSyncReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		d.enter("/open Bob")
+		svc.takeCalls()
+
+		svc.mu.Lock()
+		svc.msgs[bob] = append(svc.msgs[bob], core.Message{Peer: bob, Time: at(15, 11, 30), Text: "news from Bob", State: core.StateReceived})
+		svc.convs = append(svc.convs, core.Conversation{Peer: mustID("ERIN0004"), Name: "Erin", LastAt: at(15, 11, 40)})
+		svc.syncs = []core.Changes{{Reload: true}}
+		svc.mu.Unlock()
+		d.send(SyncMsg{})
+		d.wantCalls("Sync", "Conversations", "Messages BOB00001")
+		d.wantScreen("news from Bob")
+		d.wantScreen("Erin")
+	})
+}
+
+func TestSyncWithoutReloadLoadsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.send(SyncMsg{})
+		d.wantCalls("Sync")
+	})
+}
+
+func TestSyncError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		svc.syncErr = errors.New("relay gone")
+		d.send(SyncMsg{})
+		if got, want := d.statusText(), "Sync failed: relay gone"; got != want {
+			t.Errorf("status = %q, want %q", got, want)
+		}
+		// A failed sync does not block the next one.
+		svc.syncErr = nil
+		d.send(SyncMsg{})
+		d.wantCalls("Sync", "Sync")
+	})
+}
+
+func TestLoadError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		svc.loadErr = errors.New("store is closed")
+		svc.syncs = []core.Changes{{Reload: true}}
+		d.send(SyncMsg{})
+		if got, want := d.statusText(), "Could not load: store is closed"; got != want {
+			t.Errorf("status = %q, want %q", got, want)
+		}
+		// The list loaded before stays.
+		d.wantScreen("Bob Builder")
+	})
+}
+
+func TestOpenMarksRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		if got, want := d.listRow("Carol"), "Carol 2"; got != want {
+			t.Errorf("Carol's row = %q, want %q", got, want)
+		}
+		d.enter("/open Carol")
+		d.wantCalls("Contact CAROL002", "Conversations", "Messages CAROL002", "MarkRead CAROL002", "Conversations", "Messages CAROL002")
+		if got, want := d.listRow("Carol"), "▸ Carol"; got != want {
+			t.Errorf("Carol's row = %q, want %q", got, want)
+		}
+		if got := d.m.conv(carol).Unread; got != 0 {
+			t.Errorf("Carol's unread count = %d after opening, want 0", got)
+		}
+
+		// A message that arrives in the open conversation is marked read too.
+		svc.mu.Lock()
+		svc.convs[1].Unread = 1
+		svc.msgs[carol] = append(svc.msgs[carol], core.Message{Peer: carol, Time: at(15, 11, 50), Text: "still there?", State: core.StateReceived})
+		svc.syncs = []core.Changes{{Reload: true, Incoming: []core.Message{{Peer: carol}}}}
+		svc.mu.Unlock()
+		d.raw = nil
+		d.send(SyncMsg{})
+		d.wantCalls("Sync", "Conversations", "Messages CAROL002", "MarkRead CAROL002", "Conversations", "Messages CAROL002")
+		d.wantScreen("still there?")
+		if len(d.raw) > 0 {
+			t.Errorf("rang the bell for the open conversation: %q", d.raw)
+		}
+	})
+}
+
+func TestReloadCoalesced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("/open Bob")
+		d.svc.takeCalls()
+		// A reload is in flight when the user switches conversation: the
+		// switch waits for it and then loads again, for the new conversation.
+		first := d.update(tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl})
+		if first == nil {
+			t.Fatal("ctrl+n returned no command")
+		}
+		if cmd := d.update(tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl}); cmd != nil {
+			t.Fatal("ctrl+n while loading returned a command, want the reload queued")
+		}
+		d.settle(first)
+		d.wantCalls("Conversations", "Messages CAROL002", "Conversations", "Messages DAVE0003")
+		if got, want := d.m.open, dave; got != want {
+			t.Errorf("open = %s, want %s", got, want)
+		}
+		d.wantScreen("see you tomorrow")
+	})
+}
+
+// --- navigation ---
+
+func TestTabTogglesFocus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.press(tea.KeyTab)
+		if got, want := d.m.focus, focusList; got != want {
+			t.Fatalf("focus = %d after tab, want the list", got)
+		}
+		if d.m.input.Focused() {
+			t.Error("the composer is focused while the list is")
+		}
+		if c := d.m.View().Cursor; c != nil {
+			t.Errorf("cursor at %v while the list is focused, want none", c.Position)
+		}
+		d.wantScreen("esc back")
+		// Typing goes nowhere while the list has focus.
+		d.typeText("x")
+		if got := d.m.input.Value(); got != "" {
+			t.Errorf("composer = %q, want keys ignored while the list is focused", got)
+		}
+		d.press(tea.KeyTab)
+		if got, want := d.m.focus, focusComposer; got != want {
+			t.Fatalf("focus = %d after a second tab, want the composer", got)
+		}
+		if !d.m.input.Focused() {
+			t.Error("the composer is not focused after tab")
+		}
+		d.wantScreen("enter send")
+	})
+}
+
+func TestListNavigation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.press(tea.KeyTab)
+		steps := []struct {
+			key  tea.KeyPressMsg
+			want int
+		}{
+			{tea.KeyPressMsg{Code: tea.KeyUp}, 0}, // stays at the top
+			{tea.KeyPressMsg{Code: tea.KeyDown}, 1},
+			{tea.KeyPressMsg{Code: 'j', Text: "j"}, 2},
+			{tea.KeyPressMsg{Code: tea.KeyDown}, 2}, // stays at the bottom
+			{tea.KeyPressMsg{Code: 'k', Text: "k"}, 1},
+		}
+		for i, s := range steps {
+			d.send(s.key)
+			if got := d.m.sel; got != s.want {
+				t.Errorf("step %d (%s): selection = %d, want %d", i, s.key, got, s.want)
+			}
+		}
+		d.svc.takeCalls()
+		d.press(tea.KeyEnter)
+		if got, want := d.m.open, carol; got != want {
+			t.Errorf("Enter opened %s, want %s", got, want)
+		}
+		if got, want := d.m.focus, focusComposer; got != want {
+			t.Errorf("focus = %d after opening, want the composer", got)
+		}
+		d.wantCalls("Conversations", "Messages CAROL002", "MarkRead CAROL002", "Conversations", "Messages CAROL002")
+		d.wantScreen("Carol · CAROL002")
+
+		// Tab again selects the open conversation in the list.
+		d.press(tea.KeyTab)
+		if got, want := d.m.sel, 1; got != want {
+			t.Errorf("selection = %d after tab, want the open conversation (%d)", got, want)
+		}
+	})
+}
+
+func TestListKeepsSelectionVisible(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		for i := range 40 {
+			id := mustID(fmt.Sprintf("USER%04d", i))
+			svc.addConv(core.Conversation{Peer: id, Name: fmt.Sprintf("Friend %02d", i), LastAt: at(15, 0, 0)})
+		}
+		d := chatDriver(t, svc)
+		d.wantScreen("Friend 00")
+		d.wantNotScreen("Friend 25")
+		d.press(tea.KeyTab)
+		for range 25 {
+			d.press(tea.KeyDown)
+		}
+		if got, want := d.m.sel, 25; got != want {
+			t.Fatalf("selection = %d, want %d", got, want)
+		}
+		lines := strings.Split(d.plain(), "\n")
+		if got, want := d.listRow("Friend 25"), "› Friend 25"; got != want {
+			t.Errorf("selected row = %q, want %q", got, want)
+		}
+		// The selection is the last row of the list.
+		if got := lines[len(lines)-4]; !strings.Contains(got, "Friend 25") {
+			t.Errorf("last list row = %q, want the selection", got)
+		}
+		d.press(tea.KeyEnter)
+		if got, want := d.m.open, mustID("USER0025"); got != want {
+			t.Errorf("open = %s, want %s", got, want)
+		}
+	})
+}
+
+func TestCycleConversations(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []rune // 'n' for ctrl+n, 'p' for ctrl+p
+		want crypto.ID
+	}{
+		{"next from none", []rune("n"), bob},
+		{"prev from none", []rune("p"), dave},
+		{"next twice", []rune("nn"), carol},
+		{"wraps forward", []rune("nnnn"), bob},
+		{"wraps back", []rune("np"), dave},
+		{"there and back", []rune("nnp"), bob},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := chatDriver(t, threeChats())
+				for _, k := range tc.keys {
+					d.press(k, tea.ModCtrl)
+				}
+				if got := d.m.open; got != tc.want {
+					t.Errorf("open = %s, want %s", got, tc.want)
+				}
+				if got, want := d.m.sel, d.m.convIndex(tc.want); got != want {
+					t.Errorf("selection = %d, want %d", got, want)
+				}
+			})
+		})
+	}
+}
+
+func TestCycleWithoutConversations(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, newFakeService())
+		if cmd := d.update(tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl}); cmd != nil {
+			t.Error("ctrl+n with no conversations returned a command")
+		}
+		if !d.m.open.IsZero() {
+			t.Errorf("open = %s, want none", d.m.open)
+		}
+	})
+}
+
+// longChat returns a service whose conversation with Bob has n messages,
+// one a minute, each of one line, numbered from 1.
+func longChat(n int) *fakeService {
+	svc := newFakeService()
+	msgs := make([]core.Message, n)
+	start := at(10, 0, 0)
+	for i := range msgs {
+		msgs[i] = in(start.Add(time.Duration(i)*time.Minute), fmt.Sprintf("message %05d", i+1))
+	}
+	svc.addConv(core.Conversation{Peer: bob, Name: "Bob", LastAt: msgs[n-1].Time}, msgs...)
+	return svc
+}
+
+func TestScroll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, longChat(60))
+		d.enter("/open Bob")
+		// 19 rows for messages; a page is 18 of them.
+		d.wantRows("message 00042", "message 00060")
+		d.press(tea.KeyPgUp)
+		d.wantRows("message 00024", "message 00042")
+		d.press(tea.KeyPgUp)
+		d.wantRows("message 00006", "message 00024")
+		d.press(tea.KeyPgDown)
+		d.wantRows("message 00024", "message 00042")
+		d.press(tea.KeyPgDown)
+		d.wantRows("message 00042", "message 00060")
+		d.press(tea.KeyPgDown) // already at the bottom
+		if got := d.m.scroll; got != 0 {
+			t.Errorf("scroll = %d at the bottom, want 0", got)
+		}
+		d.wantScreen("message 00060")
+		// Sending scrolls back to the bottom.
+		d.press(tea.KeyPgUp)
+		d.enter("back")
+		if got := d.m.scroll; got != 0 {
+			t.Errorf("scroll = %d after sending, want 0", got)
+		}
+		d.wantScreen("back ✓ sent")
+	})
+}
+
+func TestScrollLoadsOlder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, longChat(pageSize+50))
+		d.enter("/open Bob")
+		d.svc.takeCalls()
+		if got, want := len(d.m.msgs), pageSize; got != want {
+			t.Fatalf("%d messages loaded, want a page of %d", got, want)
+		}
+		for range 20 { // enough to reach the top of the first page
+			d.press(tea.KeyPgUp)
+		}
+		d.wantCalls("Messages BOB00001 before 50")
+		if got, want := len(d.m.msgs), pageSize+50; got != want {
+			t.Errorf("%d messages loaded after scrolling up, want %d", got, want)
+		}
+		if d.m.older != nil {
+			t.Errorf("older cursor = %v at the start of the conversation, want nil", d.m.older)
+		}
+		if got, want := d.m.msgs[0].Text, "message 00001"; got != want {
+			t.Errorf("first message = %q, want %q", got, want)
+		}
+	})
+}
+
+func TestEscClearsStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("/nope")
+		d.wantScreen("Unknown command")
+		d.press(tea.KeyTab)
+		d.press(tea.KeyEscape)
+		if got, want := d.m.focus, focusComposer; got != want {
+			t.Errorf("focus = %d after esc, want the composer", got)
+		}
+		if !d.m.input.Focused() {
+			t.Error("the composer is not focused after esc")
+		}
+		if got := d.m.status; got != "" {
+			t.Errorf("status = %q after esc, want none", got)
+		}
+		d.wantNotScreen("Unknown command")
+		if got, want := d.m.input.Value(), "/nope"; got != want {
+			t.Errorf("composer = %q, want %q (esc does not clear it)", got, want)
+		}
+	})
+}
+
+func TestComposerCursor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.typeText("héllo")
+		c := d.m.View().Cursor
+		if c == nil {
+			t.Fatal("no cursor while typing")
+		}
+		if got, want := c.Position, (tea.Position{X: 2 + 5, Y: 22}); got != want {
+			t.Errorf("cursor at %v, want %v (after the prompt and 5 characters, on the composer row)", got, want)
+		}
+		lines := strings.Split(d.plain(), "\n")
+		if got, want := lines[22], "› héllo"; !strings.HasPrefix(got, want) {
+			t.Errorf("composer row = %q, want it to start with %q", got, want)
+		}
+	})
+}
+
+// --- safety ---
+
+// nasty holds what a hostile peer could put in a name or a message.
+var nasty = []string{
+	"\x1b[2J",             // erase the screen
+	"\x1b]0;evil\x07",     // set the window title
+	"\x1b]52;c;aGk=\x07",  // write the clipboard
+	"\x9b31m",             // a raw C1 CSI byte (invalid UTF-8)
+	"\u009b2J",            // C1 CSI as a rune
+	"\u0085",              // C1 NEL
+	"\u202eevil\u202c",    // right-to-left override
+	"\u2066isolate\u2069", // bidi isolate
+	"\r\x08\x7f\x00",      // carriage return, backspace, DEL, NUL
+	"\a",                  // bell
+}
+
+// plainTheme has no colours or attributes: what it renders holds no escape
+// sequences, so any that appear came from the text.
+func plainTheme() *theme.Theme { return &theme.Theme{} }
+
+func TestViewSanitizesRemoteText(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		evil := strings.Join(nasty, "|")
+		svc := newFakeService()
+		svc.me.Name = "Me" + evil
+		svc.addConv(core.Conversation{Peer: bob, Name: "Bob" + evil, LastAt: at(15, 11, 0), Unread: 1},
+			in(at(15, 10, 0), "text"+evil+"\nsecond line"),
+			core.Message{Outgoing: true, Time: at(15, 10, 1), Text: "mine", State: core.StateFailed, Error: "refused" + evil})
+		d := chatDriver(t, svc, func(o *Options) {
+			o.Theme = plainTheme()
+			o.Tenant = "Acme" + evil
+		})
+		d.press('n', tea.ModCtrl)
+		check := func(where, s string) {
+			t.Helper()
+			if !utf8.ValidString(s) {
+				t.Errorf("%s is not valid UTF-8", where)
+			}
+			for i, r := range s {
+				if (r < 0x20 && r != '\n') || (r >= 0x7f && r < 0xa0) || isBidiControl(r) {
+					t.Errorf("%s holds %U at byte %d", where, r, i)
+				}
+			}
+		}
+		check("chat screen", d.content())
+		d.wantScreen("Bob") // it is on screen, defanged
+		d.wantScreen("text")
+		d.wantScreen("second line")
+		d.wantScreen("✗ not sent: refused")
+		check("window title", d.m.View().WindowTitle)
+
+		// The list focused and the help pane too.
+		d.press(tea.KeyTab)
+		check("list", d.content())
+		d.press(tea.KeyEscape)
+		d.enter("/help")
+		check("help", d.content())
+
+		// And the passphrase prompt, which shows the user's own name.
+		lock := newDriver(t, svc, func(o *Options) { o.Theme = plainTheme() })
+		check("passphrase prompt", lock.content())
+	})
+}
+
+// TestViewSanitizesRemoteTextStyled checks the injected sequences with the
+// real theme, whose styling is made of escape sequences too.
+func TestViewSanitizesRemoteTextStyled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		evil := strings.Join(nasty, "|")
+		svc := newFakeService()
+		svc.addConv(core.Conversation{Peer: bob, Name: "Bob" + evil, LastAt: at(15, 11, 0)},
+			in(at(15, 10, 0), "text"+evil))
+		d := chatDriver(t, svc)
+		d.press('n', tea.ModCtrl)
+		got := d.content()
+		for _, bad := range []string{"\x1b[2J", "\x1b]", "\a", "\u202e", "\u2066", "\u009b", "\x9b", "\r", "\x08", "\x7f", "\x00"} {
+			if strings.Contains(got, bad) {
+				t.Errorf("screen holds %q:\n%q", bad, got)
+			}
+		}
+	})
+}
+
+var cleanTests = []struct {
+	name string
+	in   string
+	want string
+	line string // cleanLine's result
+}{
+	{"empty", "", "", ""},
+	{"plain", "hello, world", "hello, world", "hello, world"},
+	{"unicode", "grüße 👋 日本", "grüße 👋 日本", "grüße 👋 日本"},
+	{"newlines stay", "a\nb", "a\nb", "a b"},
+	{"crlf", "a\r\nb", "a\nb", "a b"},
+	{"tab", "a\tb", "a    b", "a    b"},
+	{"CSI", "\x1b[2Jgone", "\ufffd[2Jgone", "\ufffd[2Jgone"},
+	{"OSC title", "\x1b]0;evil\x07", "\ufffd]0;evil\ufffd", "\ufffd]0;evil\ufffd"},
+	{"C1 rune", "a\u009b2Jb", "a\ufffd2Jb", "a\ufffd2Jb"},
+	{"C1 byte", "a\x9b2Jb", "a\ufffd2Jb", "a\ufffd2Jb"},
+	{"NEL", "a\u0085b", "a\ufffdb", "a\ufffdb"},
+	{"DEL", "a\x7fb", "a\ufffdb", "a\ufffdb"},
+	{"NUL", "a\x00b", "a\ufffdb", "a\ufffdb"},
+	{"backspace", "ab\x08\x08cd", "ab\ufffd\ufffdcd", "ab\ufffd\ufffdcd"},
+	{"RLO", "abc\u202edef\u202c", "abcdef", "abcdef"},
+	{"isolates", "\u2066x\u2067y\u2068z\u2069", "xyz", "xyz"},
+	{"marks", "\u200ea\u200fb\u061c", "ab", "ab"},
+	{"invalid UTF-8", "a\xffb\xc3", "a\ufffdb\ufffd", "a\ufffdb\ufffd"},
+	{"replacement char stays", "a\ufffdb", "a\ufffdb", "a\ufffdb"},
+	{"zero-width joiner stays", "👩\u200d💻", "👩\u200d💻", "👩\u200d💻"},
+}
+
+func TestClean(t *testing.T) {
+	for _, tc := range cleanTests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := clean(tc.in); got != tc.want {
+				t.Errorf("clean(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			if got := cleanLine(tc.in); got != tc.line {
+				t.Errorf("cleanLine(%q) = %q, want %q", tc.in, got, tc.line)
+			}
+		})
+	}
+}
+
+func TestCleanDoesNotCopySafeText(t *testing.T) {
+	s := strings.Repeat("safe text ", 100)
+	if got := testing.AllocsPerRun(10, func() { _ = clean(s) }); got != 0 {
+		t.Errorf("clean of safe text allocates %v times, want 0", got)
+	}
+}
+
+func FuzzClean(f *testing.F) {
+	for _, tc := range cleanTests {
+		f.Add(tc.in)
+	}
+	for _, s := range nasty {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, got := range map[string]string{"clean": clean(s), "cleanLine": cleanLine(s)} {
+			if !utf8.ValidString(got) {
+				t.Fatalf("%s(%q) = %q, not valid UTF-8", name, s, got)
+			}
+			for _, r := range got {
+				switch {
+				case r == '\n' && name == "cleanLine":
+					t.Fatalf("%s(%q) = %q holds a newline", name, s, got)
+				case r < 0x20 && r != '\n', r >= 0x7f && r <= 0x9f, isBidiControl(r):
+					t.Fatalf("%s(%q) = %q holds %U", name, s, got, r)
+				}
+			}
+			if again := clean(got); again != got {
+				t.Fatalf("clean is not idempotent: %q, then %q", got, again)
+			}
+		}
+	})
+}
+
+// --- layout ---
+
+// screens renders the model in each of its screens at w×h.
+func screens(t *testing.T, w, h int) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	size := tea.WindowSizeMsg{Width: w, Height: h}
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		svc.unlockErrs = []error{core.ErrWrongPassphrase}
+		d := newDriver(t, svc)
+		d.send(size)
+		out["locked"] = d.content()
+		d.enter("nope")
+		out["wrong passphrase"] = d.content()
+
+		d = chatDriver(t, conversationService())
+		d.send(size)
+		out["welcome"] = d.content()
+		d.press('n', tea.ModCtrl)
+		out["conversation"] = d.content()
+		d.press(tea.KeyPgUp)
+		out["scrolled"] = d.content()
+		d.enter("/help")
+		out["help"] = d.content()
+		d.press(tea.KeyTab)
+		out["list"] = d.content()
+		d.press(tea.KeyEscape)
+		d.enter("/an unknown command with a long text that will not fit on one line at all")
+		out["error"] = d.content()
+	})
+	return out
+}
+
+func TestViewFitsWindow(t *testing.T) {
+	tests := []struct {
+		w, h int
+		lock bool // check the passphrase prompt too
+	}{
+		{80, 24, true},
+		{120, 40, true},
+		{200, 60, true},
+		{30, 8, false},
+		{59, 12, false}, // no chat list below 60 columns
+		{60, 12, false},
+	}
+	for _, tc := range tests {
+		w, h := tc.w, tc.h
+		for name, content := range screens(t, w, h) {
+			if !tc.lock && (name == "locked" || name == "wrong passphrase") {
+				continue
+			}
+			lines := strings.Split(content, "\n")
+			if got := len(lines); got != h {
+				t.Errorf("%dx%d %s: %d lines, want %d", w, h, name, got, h)
+			}
+			for i, l := range lines {
+				if got := ansi.StringWidth(l); got > w {
+					t.Errorf("%dx%d %s: line %d is %d cells wide, want at most %d: %q", w, h, name, i, got, w, ansi.Strip(l))
+				}
+			}
+		}
+	}
+}
+
+func TestWindowTooSmall(t *testing.T) {
+	for _, size := range [][2]int{{29, 8}, {30, 7}, {100, 3}, {40, 1}} {
+		w, h := size[0], size[1]
+		synctest.Test(t, func(t *testing.T) {
+			d := chatDriver(t, threeChats())
+			d.send(tea.WindowSizeMsg{Width: w, Height: h})
+			got := d.content()
+			if !strings.HasPrefix("Window too small ("+fmt.Sprint(w)+"x"+fmt.Sprint(h)+"): Parley needs 30x8.", strings.TrimSuffix(got, "…")) {
+				t.Errorf("%dx%d: screen = %q, want the too-small notice", w, h, got)
+			}
+			if got := ansi.StringWidth(got); got > w {
+				t.Errorf("%dx%d: notice is %d cells wide", w, h, got)
+			}
+		})
+	}
+	t.Run("before the first size", func(t *testing.T) {
+		m := New(Options{Service: newFakeService()})
+		if got := m.View().Content; got != "" {
+			t.Errorf("screen before any WindowSizeMsg = %q, want empty", got)
+		}
+	})
+}
+
+// tenThousand returns a model at 80x24 with 10,000 messages in the open
+// conversation, without going through commands.
+func tenThousand() Model {
+	svc := longChat(10_000)
+	m := New(Options{Service: svc, Location: time.UTC})
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = next.(Model)
+	m.screen = screenChat
+	m.pass.Blur()
+	m.input.Focus()
+	m.convs = slices.Clone(svc.convs)
+	m.openConversation(bob, "Bob")
+	m.msgs = svc.msgs[bob]
+	return m
+}
+
+func TestLayoutOnlyWhatIsVisible(t *testing.T) {
+	m := tenThousand()
+	for _, need := range []int{1, 19, 50} {
+		got := m.layoutMessages(60, need)
+		// Each message is one line; a day separator or a name line may come along.
+		if len(got) < need || len(got) > need+3 {
+			t.Errorf("layoutMessages(60, %d) made %d lines, want about %d", need, len(got), need)
+		}
+	}
+	lines := strings.Split(m.View().Content, "\n")
+	if got, want := len(lines), 24; got != want {
+		t.Fatalf("%d lines, want %d", got, want)
+	}
+	if got := ansi.Strip(lines[len(lines)-4]); !strings.Contains(got, "message 10000") {
+		t.Errorf("the last message row is %q, want message 10000", got)
+	}
+}
+
+func BenchmarkViewTenThousandMessages(b *testing.B) {
+	m := tenThousand()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+func BenchmarkViewTenThousandMessagesScrolled(b *testing.B) {
+	m := tenThousand()
+	m.scroll = 500
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
