@@ -85,7 +85,7 @@ func (k *StoreKey) Tag(parts ...[]byte) Tag {
 	mac := hmac.New(sha256.New, k.tag[:])
 	var n [4]byte
 	for _, p := range parts {
-		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		binary.BigEndian.PutUint32(n[:], uint32(len(p))) //nolint:gosec // parts are far below 4 GiB
 		mac.Write(n[:])
 		mac.Write(p)
 	}

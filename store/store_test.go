@@ -225,15 +225,15 @@ func TestMailbox(t *testing.T) {
 	err = s.Update(ctx, func(tx Tx) error {
 		ok, err := tx.DeleteMailbox(alice, seqs[2])
 		if err != nil || !ok {
-			return fmt.Errorf("first delete: %v %v", ok, err)
+			return fmt.Errorf("first delete: %v %w", ok, err)
 		}
 		ok, err = tx.DeleteMailbox(alice, seqs[2])
 		if err != nil || ok {
-			return fmt.Errorf("second delete: %v %v", ok, err)
+			return fmt.Errorf("second delete: %v %w", ok, err)
 		}
 		n, err := tx.ExpireMailbox(time.Now().Add(-time.Hour), 100)
 		if err != nil || n != 1 {
-			return fmt.Errorf("expire: %d %v", n, err)
+			return fmt.Errorf("expire: %d %w", n, err)
 		}
 		return nil
 	})

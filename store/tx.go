@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -71,7 +72,7 @@ func decode(b []byte, v any) error {
 		return fmt.Errorf("record version: %w", ErrCorrupt)
 	}
 	if err := json.Unmarshal(b[1:], v); err != nil {
-		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return nil
 }
@@ -346,7 +347,7 @@ func (t *boltTx) Mailbox(recipient crypto.ID, after uint64, limit int) ([]Delive
 		}
 		out = append(out, Delivery{
 			Seq:      seq,
-			Received: time.Unix(0, int64(e.received)).UTC(),
+			Received: unixNano(e.received),
 			Envelope: append([]byte(nil), e.envelope...),
 		})
 	}
@@ -363,7 +364,7 @@ func (t *boltTx) Mailbox(recipient crypto.ID, after uint64, limit int) ([]Delive
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Delivery{Seq: a.seq, Received: time.Unix(0, int64(e.received)).UTC(),
+		out = append(out, Delivery{Seq: a.seq, Received: unixNano(e.received),
 			Envelope: append([]byte(nil), e.envelope...)})
 	}
 	return out, nil
@@ -506,7 +507,7 @@ func (s *boltSpace) Scan(prefix, start []byte, reverse bool, fn func(k, v []byte
 		}
 		if upper == nil {
 			k, v = c.Last()
-		} else if k, v = c.Seek(upper); k == nil {
+		} else if k, _ = c.Seek(upper); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()
@@ -536,4 +537,9 @@ func prefixEnd(prefix []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// unixNano turns a stored arrival time back into a time.
+func unixNano(ns uint64) time.Time {
+	return time.Unix(0, int64(min(ns, math.MaxInt64))).UTC() //nolint:gosec // bounded above
 }

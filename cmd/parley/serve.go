@@ -138,12 +138,12 @@ func serve(ctx context.Context, c serveConfig) error {
 	if err != nil {
 		return fmt.Errorf("--ssh-listen: %w", err)
 	}
-	defer sshLn.Close()
+	defer func() { _ = sshLn.Close() }()
 	httpLn, err := net.Listen("tcp", c.HTTPListen)
 	if err != nil {
 		return fmt.Errorf("--http-listen: %w", err)
 	}
-	defer httpLn.Close()
+	defer func() { _ = httpLn.Close() }()
 
 	db, err := store.Open(c.Data, store.Options{Logger: log})
 	if err != nil {
@@ -238,11 +238,11 @@ func serve(ctx context.Context, c serveConfig) error {
 // readAuthorizedKeys reads an authorized_keys-style file: one key per line,
 // blank lines and # comments ignored.
 func readAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // the operator names the file
 	if err != nil {
 		return nil, fmt.Errorf("--bootstrap-admin-key: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var keys []gossh.PublicKey
 	sc := bufio.NewScanner(f)
 	line := 0

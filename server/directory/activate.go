@@ -152,7 +152,11 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 // Failed attempts are throttled per user with a growing delay; while
 // throttled, it returns a *ThrottledError without trying.
 func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (sk *crypto.SecretKey, err error) {
-	if wait := s.throttle.begin(id); wait > 0 {
+	wait, err := s.throttle.begin(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
 	result := aborted

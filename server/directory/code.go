@@ -43,12 +43,12 @@ func newCode(r io.Reader) (string, error) {
 func normalizeCode(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToUpper(s) {
-		switch {
-		case r == '-' || r == ' ':
+		switch r {
+		case '-', ' ':
 			continue
-		case r == 'I' || r == 'L':
+		case 'I', 'L':
 			r = '1'
-		case r == 'O':
+		case 'O':
 			r = '0'
 		}
 		if !strings.ContainsRune(codeAlphabet, r) {

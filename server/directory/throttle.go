@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -16,7 +17,7 @@ type throttle struct {
 
 	mu    sync.Mutex
 	state map[crypto.ID]throttleState
-	busy  map[crypto.ID]bool // an attempt is being checked right now
+	busy  map[crypto.ID]chan struct{} // an attempt is being checked; closed when it ends
 }
 
 type throttleState struct {
@@ -31,25 +32,35 @@ const (
 )
 
 func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, state: make(map[crypto.ID]throttleState), busy: make(map[crypto.ID]bool)}
+	return &throttle{now: now, state: make(map[crypto.ID]throttleState), busy: make(map[crypto.ID]chan struct{})}
 }
 
 // begin admits one attempt for id, or says how long to wait. Attempts for
-// one user never run side by side, so parallel guesses cannot slip past the
-// delay; a caller admitted must call end.
-func (t *throttle) begin(id crypto.ID) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.busy[id] {
-		return time.Second
-	}
-	if st, ok := t.state[id]; ok {
-		if wait := st.until.Sub(t.now()); wait > 0 {
-			return wait
+// one user never run side by side: a second one waits for the first to
+// finish and then faces the delay that one's outcome set, so parallel
+// guesses cannot slip past it. A caller admitted must call end.
+func (t *throttle) begin(ctx context.Context, id crypto.ID) (time.Duration, error) {
+	for {
+		t.mu.Lock()
+		running, ok := t.busy[id]
+		if !ok {
+			if st, ok := t.state[id]; ok {
+				if wait := st.until.Sub(t.now()); wait > 0 {
+					t.mu.Unlock()
+					return wait, nil
+				}
+			}
+			t.busy[id] = make(chan struct{})
+			t.mu.Unlock()
+			return 0, nil
+		}
+		t.mu.Unlock()
+		select {
+		case <-running:
+		case <-ctx.Done():
+			return 0, ctx.Err()
 		}
 	}
-	t.busy[id] = true
-	return 0
 }
 
 // Outcomes of an admitted attempt.
@@ -70,19 +81,11 @@ func (t *throttle) end(id crypto.ID, o outcome) {
 		t.reset(id)
 	}
 	t.mu.Lock()
-	delete(t.busy, id)
-	t.mu.Unlock()
-}
-
-// wait reports the remaining delay for id without admitting an attempt.
-func (t *throttle) wait(id crypto.ID) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	st, ok := t.state[id]
-	if !ok {
-		return 0
+	if ch, ok := t.busy[id]; ok {
+		close(ch)
+		delete(t.busy, id)
 	}
-	return max(0, st.until.Sub(t.now()))
+	t.mu.Unlock()
 }
 
 func (t *throttle) fail(id crypto.ID) {

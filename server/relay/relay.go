@@ -93,7 +93,7 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 	}
 	env, err := crypto.ParseEnvelope(raw)
 	if err != nil {
-		return Sent{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return Sent{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if env.Sender != p.UserID() {
 		return Sent{}, ErrForgedSender
@@ -102,7 +102,7 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 		return Sent{}, ErrRateLimited
 	}
 	if err := s.dir.Reachable(ctx, env.Sender, env.Recipient); err != nil {
-		return Sent{}, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return Sent{}, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	received := s.cfg.Now().UTC()
 	if env.Flags&crypto.FlagEphemeral != 0 {

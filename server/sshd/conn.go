@@ -58,7 +58,7 @@ func (c *timedConn) authenticated() {
 		return
 	}
 	if c.idle <= 0 {
-		_ = c.Conn.SetDeadline(time.Time{})
+		_ = c.SetDeadline(time.Time{})
 		return
 	}
 	c.bump(time.Now(), true)
@@ -73,7 +73,7 @@ func (c *timedConn) bump(now time.Time, force bool) {
 		return
 	}
 	if c.lastBump.CompareAndSwap(last, now.UnixNano()) || force {
-		_ = c.Conn.SetDeadline(now.Add(c.idle))
+		_ = c.SetDeadline(now.Add(c.idle))
 	}
 }
 

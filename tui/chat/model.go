@@ -530,7 +530,6 @@ func (m *Model) clampSelection() {
 // setError shows an error in the status line. Errors may quote what the
 // server or another user sent, so they are cleaned like any foreign text.
 func (m *Model) setError(s string) { m.status, m.statusKind = cleanLine(s), statusError }
-func (m *Model) setInfo(s string)  { m.status, m.statusKind = cleanLine(s), statusInfo }
 func (m *Model) clearStatus()      { m.status, m.statusKind = "", statusNone }
 
 // --- commands: all I/O happens here, on values captured from the model ---

@@ -147,7 +147,7 @@ func (m Model) chatView() (string, *tea.Cursor) {
 	var cur *tea.Cursor
 	if m.screen == screenChat && m.focus == focusComposer {
 		if c := m.input.Cursor(); c != nil {
-			c.Position.Y = m.h - 2
+			c.Y = m.h - 2
 			cur = c
 		}
 	}

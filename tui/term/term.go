@@ -360,7 +360,7 @@ func (p *Program[W]) render() error {
 	}
 	if changed || !sameCursor(p.cursor, v.Cursor) {
 		if c := v.Cursor; c != nil {
-			fmt.Fprintf(b, "\x1b[%d;%dH\x1b[?25h", c.Position.Y+1, c.Position.X+1)
+			fmt.Fprintf(b, "\x1b[%d;%dH\x1b[?25h", c.Y+1, c.X+1)
 		} else {
 			b.WriteString("\x1b[?25l")
 		}

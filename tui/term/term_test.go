@@ -19,7 +19,6 @@ import (
 type echo struct {
 	lines []string
 	w, h  int
-	panic bool
 }
 
 type setMsg string
@@ -275,3 +274,30 @@ func TestStuckClientIsClosed(t *testing.T) {
 		t.Fatal("stuck client was not closed")
 	}
 }
+
+// FuzzInput feeds arbitrary bytes to the input decoder: it must never panic,
+// and whatever it makes of them goes to the model as ordinary messages.
+func FuzzInput(f *testing.F) {
+	for _, s := range []string{"x", "\x1b", "\x1b[A", "\x1b[200~paste\x1b[201~", "\x1b[<0;1;1M", "\x1b]11;rgb:0/0/0\x07", "\xff\xfe", "\x1b[1;5C"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p := New(sink{}, Options{Size: Size{20, 5}, Logger: quiet()}, nil, same)
+		p.input = append(p.input, in...)
+		p.scan(false)
+		p.scan(true)
+		if p.escTmr != nil {
+			p.escTmr.Stop()
+		}
+		if len(p.input) > maxInput {
+			t.Fatalf("%d bytes left buffered", len(p.input))
+		}
+	})
+}
+
+// sink accepts every message and does nothing.
+type sink struct{}
+
+func (sink) Init() tea.Cmd                         { return nil }
+func (s sink) Update(tea.Msg) (tea.Model, tea.Cmd) { return s, nil }
+func (sink) View() tea.View                        { return tea.NewView("") }

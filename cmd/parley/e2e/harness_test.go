@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,6 +96,8 @@ func (k key) fingerprint() string { return gossh.FingerprintSHA256(k.signer.Publ
 // server is a running parley serve.
 type server struct {
 	t       testing.TB
+	binary  string   // default: the race-enabled binary of TestMain
+	env     []string // extra environment
 	data    string
 	args    []string
 	cmd     *exec.Cmd
@@ -120,8 +123,13 @@ func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"serve", "--data", s.data, "--ssh-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
 		"--log-format", "json", "--public-host", "127.0.0.1", "--kdf-memory", "8", "--kdf-time", "1"}, s.args...)
-	cmd := exec.Command(binary, args...)
+	bin := s.binary
+	if bin == "" {
+		bin = binary
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1")
+	cmd.Env = append(cmd.Env, s.env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		s.t.Fatal(err)
@@ -225,7 +233,8 @@ func (s *server) ssh(k key, stdin string, args ...string) result {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
 		s.t.Fatalf("ssh %v: %v", args, err)

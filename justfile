@@ -1,0 +1,40 @@
+# Parley's developer tasks. `just --list` shows them.
+
+# Run the server with the embedded defaults (data in ./data).
+run *ARGS:
+    go run ./cmd/parley serve {{ARGS}}
+
+# Every test, with the race detector (e2e tests need ssh and tmux).
+test:
+    go test -race ./...
+
+# Only the end-to-end tests against the real binary over real SSH.
+e2e:
+    go test -race -count=1 ./cmd/parley/e2e/
+
+# Rewrite the golden screens of the chat UI after an intended change.
+golden:
+    go test ./tui/chat/ -run TestGolden -update
+
+# Fuzz every parser for a while each (FUZZTIME, default 30s).
+fuzz FUZZTIME="30s":
+    go test ./crypto -run '^$' -fuzz '^FuzzParseEnvelope$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzUnpad$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseReceipt$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseID$' -fuzztime {{FUZZTIME}}
+    go test ./server/directory -run '^$' -fuzz '^FuzzNormalizeCode$' -fuzztime {{FUZZTIME}}
+    go test ./server/directory -run '^$' -fuzz '^FuzzNormalizeEmail$' -fuzztime {{FUZZTIME}}
+    go test ./server/sshd -run '^$' -fuzz '^FuzzReadSecret$' -fuzztime {{FUZZTIME}}
+    go test ./tui/term -run '^$' -fuzz '^FuzzInput$' -fuzztime {{FUZZTIME}}
+    go test ./tui/chat -run '^$' -fuzz '^FuzzClean$' -fuzztime {{FUZZTIME}}
+
+# The performance figures: relay throughput, store throughput, idle sessions.
+bench:
+    go test ./server/relay -run '^$' -bench Deliver100Senders -benchtime 200000x
+    go test ./store -run '^$' -bench AppendMailbox100 -benchtime 200000x
+    go test ./cmd/parley/e2e -run '^$' -bench IdleSessions -benchtime 1x
+
+# Lint with the pinned golangci-lint (go.mod tool).
+lint:
+    go vet ./...
+    go tool golangci-lint run ./...
