@@ -19,7 +19,7 @@
 //	    18     8  message ID, random
 //	    26     8  timestamp, Unix milliseconds as set by the sender
 //	    34    24  nonce, random
-//	    58     n  NaCl box (XSalsa20-Poly1305 over X25519) of the padded plaintext, n ≥ 16+1+32
+//	    58     n  NaCl box (XSalsa20-Poly1305 over X25519) of the padded plaintext, n ≥ 16+1+1
 //
 // The header is not encrypted and not authenticated: the relay reads sender,
 // recipient and flags to route the envelope. The box authenticates the pair of

@@ -36,7 +36,8 @@
 //	admins/
 //	    <SSH key fingerprint>   → Admin
 //	mailbox/                    a log in arrival order
-//	    <seq>                   → version ‖ recipient ID ‖ received (Unix ns) ‖ envelope
+//	    <seq>                   → version ‖ recipient ID ‖ received ‖ envelope
+//	                              (version 2: received in Unix ns; version 1: in ms)
 //	devstore/
 //	    <Parley ID>/            one bucket per user: the user's sealed device store
 //	        <space>/            opaque keys → sealed values, written by the user's core

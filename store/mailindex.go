@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -105,8 +106,12 @@ type logEntry struct {
 }
 
 func decodeLogEntry(k, v []byte) (logEntry, error) {
-	if len(k) != 8 || len(v) < logHeader || v[0] != deliveryVersion {
+	if len(k) != 8 || len(v) < logHeader || (v[0] != deliveryVersion && v[0] != deliveryV1) {
 		return logEntry{}, fmt.Errorf("mailbox entry: %w", ErrCorrupt)
+	}
+	received := binary.BigEndian.Uint64(v[1+crypto.IDLen : logHeader])
+	if v[0] == deliveryV1 {
+		received *= uint64(time.Millisecond)
 	}
 	rcpt, err := crypto.IDFromBytes(v[1 : 1+crypto.IDLen])
 	if err != nil {
@@ -114,7 +119,7 @@ func decodeLogEntry(k, v []byte) (logEntry, error) {
 	}
 	return logEntry{
 		mailRef:  mailRef{rcpt: rcpt, seq: binary.BigEndian.Uint64(k)},
-		received: binary.BigEndian.Uint64(v[1+crypto.IDLen : logHeader]),
+		received: received,
 		envelope: v[logHeader:],
 	}, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -417,4 +418,48 @@ func TestCloseWaitsAndRefuses(t *testing.T) {
 		t.Fatalf("update after close: %v", err)
 	}
 	checkFile(t, filepath.Join(dir, FileName))
+}
+
+// TestMailboxVersion1Entries reads entries written before arrival times
+// moved to nanoseconds: their millisecond times must not make them look
+// ancient (and expire them).
+func TestMailboxVersion1Entries(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt := id(t, "BOB00002")
+	when := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	err = db.Update(func(tx *bolt.Tx) error {
+		v := make([]byte, logHeader, logHeader+3)
+		v[0] = deliveryV1
+		copy(v[1:], rcpt[:])
+		binary.BigEndian.PutUint64(v[1+crypto.IDLen:], uint64(when.UnixMilli()))
+		return tx.Bucket([]byte(bMailbox)).Put(seqKey(7), append(v, "env"...))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got []Delivery
+	_ = s.View(ctx, func(tx Tx) error { got, err = tx.Mailbox(rcpt, 0, 0); return err })
+	if len(got) != 1 || !got[0].Received.Equal(when) || string(got[0].Envelope) != "env" {
+		t.Fatalf("version-1 entry read as %+v, want received %v", got, when)
+	}
+	var n int
+	err = s.Update(ctx, func(tx Tx) error { n, err = tx.ExpireMailbox(time.Now().Add(-24*time.Hour), 10); return err })
+	if err != nil || n != 0 {
+		t.Fatalf("expiry removed %d version-1 entries younger than the cutoff (%v)", n, err)
+	}
 }

@@ -35,8 +35,12 @@ const (
 // recordVersion prefixes every JSON record.
 const recordVersion = 1
 
-// deliveryVersion prefixes every mailbox value.
-const deliveryVersion = 1
+// Mailbox entry versions: 1 stored the arrival time in Unix milliseconds,
+// 2 (written now) in Unix nanoseconds.
+const (
+	deliveryV1      = 1
+	deliveryVersion = 2
+)
 
 type boltTx struct {
 	tx  *bolt.Tx

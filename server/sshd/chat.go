@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
 	"github.com/charmbracelet/colorprofile"
 
@@ -13,7 +14,6 @@ import (
 	"github.com/parley-chat/parley/server/hosted"
 	"github.com/parley-chat/parley/tui/chat"
 	"github.com/parley-chat/parley/tui/term"
-	"github.com/parley-chat/parley/tui/theme"
 )
 
 // chat runs the chat UI on an interactive session and returns the exit status.
@@ -35,11 +35,14 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 	var once sync.Once
 	model := chat.New(chat.Options{
 		Service:  c,
-		Theme:    theme.Default(),
+		Theme:    s.theme,
 		Context:  ctx,
 		Notify:   func() { prog.Send(chat.SyncMsg{}) },
 		Tenant:   tenant,
 		Location: sessionZone(sess.Environ()),
+		After: func(d time.Duration, msg tea.Msg) {
+			time.AfterFunc(d, func() { prog.Send(msg) }) // a no-op once the session ended
+		},
 	})
 	prog = term.New(model, term.Options{
 		Input:   sess,

@@ -18,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/hosted"
+	"github.com/parley-chat/parley/tui/theme"
 )
 
 // HostKeyFile is the SSH host key's file name inside the data directory.
@@ -55,6 +56,8 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 	srv  *ssh.Server
+	// theme is built once and shared: sessions only read it.
+	theme *theme.Theme
 
 	conns atomic.Int64 // open connections
 
@@ -77,7 +80,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, perKey: make(map[string]int)}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, perKey: make(map[string]int), theme: theme.Default()}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(filepath.Join(cfg.DataDir, HostKeyFile)),
 		wish.WithVersion("SSH-2.0-Parley"),

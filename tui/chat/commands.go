@@ -22,10 +22,10 @@ func commandHelp() []string {
 
 // submit handles the composer's Enter: a slash command or a message to the
 // open conversation. It reports whether the composer should be cleared.
-func (m Model) submit(raw string) (Model, tea.Cmd, bool) {
+func (m *Model) submit(raw string) (tea.Cmd, bool) {
 	text := strings.TrimSpace(raw)
 	if text == "" {
-		return m, nil, true
+		return nil, true
 	}
 	m.clearStatus()
 	if strings.HasPrefix(text, "//") {
@@ -35,62 +35,62 @@ func (m Model) submit(raw string) (Model, tea.Cmd, bool) {
 	}
 	if m.open.IsZero() {
 		m.setError("No conversation open: use /open <ID> or /msg <ID> <text>.")
-		return m, nil, false
+		return nil, false
 	}
 	if len(text) > crypto.MaxTextLen {
 		m.setError(fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(text), crypto.MaxTextLen))
-		return m, nil, false
+		return nil, false
 	}
 	m.showHelp = false
 	m.scroll = 0
-	return m, m.sendCmd(m.open, text), true
+	return m.sendCmd(m.open, text), true
 }
 
-func (m Model) command(line string) (Model, tea.Cmd, bool) {
+func (m *Model) command(line string) (tea.Cmd, bool) {
 	name, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
 	switch strings.ToLower(name) {
 	case "/help", "/?":
 		m.showHelp = true
-		return m, nil, true
+		return nil, true
 	case "/quit", "/exit":
-		return m, tea.Quit, true
+		return tea.Quit, true
 	case "/open":
 		if rest == "" {
 			m.setError("Usage: /open <ID|name>")
-			return m, nil, false
+			return nil, false
 		}
 		id, err := m.resolve(rest)
 		if err != nil {
 			m.setError(err.Error())
-			return m, nil, false
+			return nil, false
 		}
-		return m, m.openCmd(id, ""), true
+		return m.openCmd(id, ""), true
 	case "/msg", "/m":
 		who, text, _ := strings.Cut(rest, " ")
 		text = strings.TrimSpace(text)
 		if who == "" || text == "" {
 			m.setError("Usage: /msg <ID|name> <text>")
-			return m, nil, false
+			return nil, false
 		}
 		if len(text) > crypto.MaxTextLen {
 			m.setError(fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(text), crypto.MaxTextLen))
-			return m, nil, false
+			return nil, false
 		}
 		id, err := m.resolve(who)
 		if err != nil {
 			m.setError(err.Error())
-			return m, nil, false
+			return nil, false
 		}
-		return m, m.openCmd(id, text), true
+		return m.openCmd(id, text), true
 	}
 	m.setError(fmt.Sprintf("Unknown command %s: /help lists the commands.", cleanLine(name)))
-	return m, nil, false
+	return nil, false
 }
 
 // resolve reads a Parley ID, or the name of someone the user already has a
 // conversation with (case-insensitive, unique prefix).
-func (m Model) resolve(s string) (crypto.ID, error) {
+func (m *Model) resolve(s string) (crypto.ID, error) {
 	if id, err := crypto.ParseID(s); err == nil {
 		return id, nil
 	}

@@ -3,6 +3,7 @@ package chat
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,25 @@ func TestGolden(t *testing.T) {
 		}
 		golden(t, "conversation_ansi256.golden", buf.String())
 	})
+}
+
+// TestGoldenUnlockSmall pins the compact unlock dialog of small windows,
+// after a wrong passphrase: it fits, and the error shows.
+func TestGoldenUnlockSmall(t *testing.T) {
+	for _, size := range [][2]int{{30, 8}, {40, 10}} {
+		w, h := size[0], size[1]
+		name := fmt.Sprintf("locked_wrong_%dx%d", w, h)
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := newFakeService()
+				svc.unlockErrs = []error{core.ErrWrongPassphrase}
+				d := newDriver(t, svc)
+				d.send(tea.WindowSizeMsg{Width: w, Height: h})
+				d.enter("wrong")
+				golden(t, name+".golden", d.plain())
+			})
+		})
+	}
 }
 
 // golden compares got with testdata/name, or rewrites it with -update.

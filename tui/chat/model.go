@@ -33,6 +33,10 @@ type Options struct {
 	MaxUnlockTries int
 	// UnlockTimeout ends a session that stays locked that long (default 2 minutes).
 	UnlockTimeout time.Duration
+	// After, when set, delivers msg to the model after d. A host with its
+	// own timers (time.AfterFunc and Send) sets it, so a waiting session
+	// holds no goroutine; without it the model uses tea.Tick.
+	After func(d time.Duration, msg tea.Msg)
 	// Location is the time zone messages are shown in (default time.Local).
 	Location *time.Location
 }
@@ -67,14 +71,18 @@ const (
 // pageSize is how many messages one load brings.
 const pageSize = 200
 
-// Model is the chat UI.
+// Model is the chat UI. It is used by pointer: Update changes it in place
+// and returns it, so the large struct (styles and inputs are most of it) is
+// neither copied on every message nor held on a goroutine's stack.
 type Model struct {
-	o     Options
-	th    *theme.Theme
-	keys  keyMap
-	help  help.Model
-	input textinput.Model
-	pass  textinput.Model
+	o    Options
+	th   *theme.Theme
+	keys keyMap
+	// helpLines are the help line for the prompt, the composer and the list,
+	// rendered from the key map when the width changes.
+	helpLines [3]string
+	input     textinput.Model
+	pass      *textinput.Model // the passphrase prompt; dropped once unlocked
 
 	w, h   int
 	screen screen
@@ -108,7 +116,7 @@ type Model struct {
 }
 
 // New returns the chat UI, starting at the passphrase prompt.
-func New(o Options) Model {
+func New(o Options) *Model {
 	if o.Theme == nil {
 		o.Theme = theme.Default()
 	}
@@ -127,14 +135,14 @@ func New(o Options) Model {
 	if o.Location == nil {
 		o.Location = time.Local
 	}
-	m := Model{o: o, th: o.Theme, keys: newKeyMap(), help: help.New()}
-	m.help.Styles = m.th.Help
+	m := &Model{o: o, th: o.Theme, keys: newKeyMap()}
 
 	m.input = newInput(m.th)
 	m.input.Placeholder = "Type a message, or /help"
 	m.input.CharLimit = crypto.MaxTextLen
 
-	m.pass = newInput(m.th)
+	pass := newInput(m.th)
+	m.pass = &pass
 	m.pass.Prompt = "Passphrase: "
 	m.pass.EchoMode = textinput.EchoNone
 	m.pass.CharLimit = crypto.MaxPassphraseLen
@@ -160,7 +168,11 @@ func newInput(th *theme.Theme) textinput.Model {
 }
 
 // Init starts the unlock timeout.
-func (m Model) Init() tea.Cmd {
+func (m *Model) Init() tea.Cmd {
+	if m.o.After != nil {
+		m.o.After(m.o.UnlockTimeout, unlockTimeoutMsg{})
+		return nil
+	}
 	return tea.Tick(m.o.UnlockTimeout, func(time.Time) tea.Msg { return unlockTimeoutMsg{} })
 }
 
@@ -200,7 +212,7 @@ type (
 )
 
 // Update handles one message.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -222,15 +234,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) layout() {
-	m.help.SetWidth(m.w)
+	h := help.New()
+	h.Styles = m.th.Help
+	h.SetWidth(m.w)
+	m.helpLines = [3]string{h.View(lockHelp{&m.keys}), h.View(composerHelp{&m.keys}), h.View(listHelp{&m.keys})}
 	m.input.SetWidth(max(10, m.w-4))
 	// The passphrase field fits the unlock dialog: its prompt, the field, the cursor.
-	m.pass.SetWidth(max(1, min(40, m.w-8-ansi.StringWidth(m.pass.Prompt)-1)))
+	if m.pass != nil {
+		m.pass.SetWidth(max(1, min(40, m.w-8-ansi.StringWidth(m.pass.Prompt)-1)))
+	}
 }
 
 // --- locked ---
 
-func (m Model) updateLocked(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) updateLocked(msg tea.Msg) (tea.Model, tea.Cmd) {
 	svc, ctx := m.o.Service, m.o.Context
 	switch msg := msg.(type) {
 	case unlockTimeoutMsg:
@@ -241,7 +258,7 @@ func (m Model) updateLocked(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.unlocking = false
 		if msg.err == nil {
 			m.screen = screenLoading
-			m.pass.Reset()
+			m.pass = nil
 			m.input.Focus()
 			notify := m.o.Notify
 			return m, func() tea.Msg { return startedMsg{err: svc.Start(ctx, notify)} }
@@ -281,8 +298,8 @@ func (m Model) updateLocked(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 	}
-	var cmd tea.Cmd
-	m.pass, cmd = m.pass.Update(msg)
+	next, cmd := m.pass.Update(msg)
+	*m.pass = next
 	return m, cmd
 }
 
@@ -292,7 +309,7 @@ func quitAfterRender(reason string) tea.Cmd {
 
 // --- chat ---
 
-func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case startedMsg:
 		if msg.err != nil {
@@ -406,7 +423,7 @@ func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.screen != screenChat {
 		return m, nil
 	}
@@ -481,11 +498,11 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if key.Matches(msg, m.keys.Send) {
-		next, cmd, clearInput := m.submit(m.input.Value())
+		cmd, clearInput := m.submit(m.input.Value())
 		if clearInput {
-			next.input.Reset()
+			m.input.Reset()
 		}
-		return next, cmd
+		return m, cmd
 	}
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)

@@ -40,6 +40,7 @@ type fakeService struct {
 	syncs      []core.Changes // returned by successive Sync calls
 	syncErr    error
 	loadErr    error
+	olderErr   error // returned by Messages for older pages (a cursor given)
 	sendErr    error
 	passes     []string // passphrases Unlock was given
 	notify     func()
@@ -149,6 +150,9 @@ func (f *fakeService) Messages(_ context.Context, peer crypto.ID, before []byte,
 	if before != nil {
 		end = int(binary.BigEndian.Uint32(before))
 		f.record("Messages %s before %d", peer, end)
+		if f.olderErr != nil {
+			return core.Page{}, f.olderErr
+		}
 	} else {
 		f.record("Messages %s", peer)
 	}
@@ -225,7 +229,7 @@ func mustID(s string) crypto.ID {
 type driver struct {
 	t       *testing.T
 	svc     *fakeService
-	m       Model
+	m       *Model
 	quit    bool      // a tea.QuitMsg came out of a command
 	raw     []string  // what tea.Raw commands printed
 	delayed []tea.Msg // messages of commands that waited on a timer
@@ -250,9 +254,9 @@ func newDriver(t *testing.T, svc *fakeService, opts ...func(*Options)) *driver {
 func (d *driver) update(msg tea.Msg) tea.Cmd {
 	d.t.Helper()
 	next, cmd := d.m.Update(msg)
-	m, ok := next.(Model)
+	m, ok := next.(*Model)
 	if !ok {
-		d.t.Fatalf("Update returned %T, want Model", next)
+		d.t.Fatalf("Update returned %T, want *Model", next)
 	}
 	d.m = m
 	return cmd
@@ -576,7 +580,7 @@ func TestUnlockCursorOnPrompt(t *testing.T) {
 			t.Fatal("no cursor on the passphrase prompt")
 		}
 		lines := strings.Split(ansi.Strip(v.Content), "\n")
-		y, x := v.Cursor.Position.Y, v.Cursor.Position.X
+		y, x := v.Cursor.Y, v.Cursor.X
 		if y < 0 || y >= len(lines) {
 			t.Fatalf("cursor row %d outside the screen", y)
 		}
@@ -614,8 +618,8 @@ func TestUnlockSucceeds(t *testing.T) {
 		if !d.m.input.Focused() {
 			t.Error("the composer is not focused after unlocking")
 		}
-		if got := d.m.pass.Value(); got != "" {
-			t.Errorf("the passphrase field still holds %q", got)
+		if d.m.pass != nil {
+			t.Errorf("the passphrase field is kept after unlocking (holding %q)", d.m.pass.Value())
 		}
 		d.wantScreen("Welcome to Parley")
 		d.wantScreen("Bob Builder")
@@ -881,7 +885,7 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	m := Model{convs: []core.Conversation{
+	m := &Model{convs: []core.Conversation{
 		{Peer: bob, Name: "Bob"},
 		{Peer: mustID("BOBBY006"), Name: "Bobby"},
 		{Peer: carol, Name: "Carol Danvers"},
@@ -1796,13 +1800,13 @@ func TestWindowTooSmall(t *testing.T) {
 
 // tenThousand returns a model at 80x24 with 10,000 messages in the open
 // conversation, without going through commands.
-func tenThousand() Model {
+func tenThousand() *Model {
 	svc := longChat(10_000)
 	m := New(Options{Service: svc, Location: time.UTC})
 	next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-	m = next.(Model)
+	m = next.(*Model)
 	m.screen = screenChat
-	m.pass.Blur()
+	m.pass = nil
 	m.input.Focus()
 	m.convs = slices.Clone(svc.convs)
 	m.openConversation(bob, "Bob")
@@ -1843,4 +1847,559 @@ func BenchmarkViewTenThousandMessagesScrolled(b *testing.B) {
 	for b.Loop() {
 		_ = m.View()
 	}
+}
+
+// --- regressions: one test per bug the review found ---
+
+// After the last wrong passphrase, and after the unlock timeout, the
+// session is closing: Enter must not try another passphrase in the pause.
+func TestUnlockIgnoresInputWhileClosing(t *testing.T) {
+	t.Run("after the last try", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			svc := newFakeService()
+			svc.unlockErrs = []error{core.ErrWrongPassphrase, core.ErrWrongPassphrase, core.ErrWrongPassphrase}
+			d := newDriver(t, svc)
+			for i := range 3 {
+				d.enter(fmt.Sprintf("guess %d", i+1))
+			}
+			d.wantCalls("Unlock", "Unlock", "Unlock")
+			if !d.m.closing {
+				t.Error("closing = false after the last try")
+			}
+			// The fake would accept the next passphrase: it must never get it.
+			for range 3 {
+				d.enter("correct horse")
+			}
+			d.wantCalls()
+			if got, want := d.m.screen, screenLocked; got != want {
+				t.Fatalf("screen = %d after Enter in the closing pause, want locked", got)
+			}
+			if got := d.m.pass.Value(); got != "" {
+				t.Errorf("the passphrase field took %q while closing", got)
+			}
+			if c := d.m.View().Cursor; c != nil {
+				t.Errorf("cursor shown at %v while closing, want none", c.Position)
+			}
+			d.wantScreen("Too many attempts: closing the session.")
+			d.fire()
+			if !d.quit {
+				t.Error("the session did not end")
+			}
+		})
+	})
+	t.Run("after the timeout", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			d := newDriver(t, newFakeService(), func(o *Options) { o.UnlockTimeout = time.Minute })
+			d.settle(d.m.Init())
+			d.fire() // the timeout
+			if !d.m.closing {
+				t.Error("closing = false after the unlock timeout")
+			}
+			d.enter("correct horse")
+			d.wantCalls()
+			if got, want := d.m.screen, screenLocked; got != want {
+				t.Fatalf("screen = %d after Enter in the closing pause, want locked", got)
+			}
+			d.wantScreen("Timed out waiting for the passphrase.")
+			if c := d.m.View().Cursor; c != nil {
+				t.Errorf("cursor shown at %v while closing, want none", c.Position)
+			}
+			d.fire()
+			if !d.quit {
+				t.Error("the session did not end")
+			}
+		})
+	})
+}
+
+// wantNoControls fails if s holds a control character other than a
+// newline, a C1 control or a bidirectional control, or is not UTF-8.
+func wantNoControls(t *testing.T, where, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		t.Errorf("%s is not valid UTF-8: %q", where, s)
+	}
+	for i, r := range s {
+		if (r < 0x20 && r != '\n') || (r >= 0x7f && r < 0xa0) || isBidiControl(r) {
+			t.Errorf("%s holds %U at byte %d: %q", where, r, i, s)
+			return
+		}
+	}
+}
+
+// Error texts can quote what a server or another user sent: they are
+// cleaned before they reach the status line or the unlock screen.
+func TestErrorTextsAreCleaned(t *testing.T) {
+	const evil = "\x1b[2J\x1b]0;evil\x07\u009b31m\x9b\u0085\u202eevil\u202c\r\a"
+	failure := errors.New("refused" + evil)
+	plain := func(o *Options) { o.Theme = plainTheme() }
+
+	status := []struct {
+		name  string
+		setup func(svc *fakeService)
+		act   func(d *driver)
+		want  string
+	}{
+		{"sync", func(svc *fakeService) { svc.syncErr = failure }, func(d *driver) { d.send(SyncMsg{}) }, "Sync failed: refused"},
+		{"load", func(svc *fakeService) { svc.loadErr = failure }, func(d *driver) { d.press('n', tea.ModCtrl) }, "Could not load: refused"},
+		{"send", func(svc *fakeService) { svc.sendErr = failure }, func(d *driver) { d.enter("/msg BOB00001 hi") }, "Not sent: refused"},
+		{"older page", func(svc *fakeService) { svc.olderErr = failure }, func(d *driver) {
+			d.enter("/open Bob")
+			for range 20 {
+				d.press(tea.KeyPgUp)
+			}
+		}, "Could not load older messages: refused"},
+	}
+	for _, tc := range status {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := longChat(pageSize + 50)
+				d := chatDriver(t, svc, plain)
+				svc.mu.Lock()
+				tc.setup(svc)
+				svc.mu.Unlock()
+				tc.act(d)
+				d.wantScreen(tc.want)
+				wantNoControls(t, "screen", d.content())
+			})
+		})
+	}
+
+	lock := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"throttled", failure, "Refused"},
+		{"wrong passphrase", fmt.Errorf("%w"+evil, core.ErrWrongPassphrase), "2 tries left."},
+	}
+	for _, tc := range lock {
+		t.Run("unlock "+tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := newFakeService()
+				svc.unlockErrs = []error{tc.err}
+				d := newDriver(t, svc, plain)
+				d.enter("pw")
+				d.wantScreen(tc.want)
+				wantNoControls(t, "unlock screen", d.content())
+			})
+		})
+	}
+}
+
+// The unlock dialog fits the window, shows the error, and keeps the cursor
+// right after the prompt whatever was typed.
+func TestUnlockDialogFitsWindow(t *testing.T) {
+	for _, size := range [][2]int{{30, 8}, {40, 10}, {59, 24}, {60, 24}, {80, 24}} {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := newFakeService()
+				svc.unlockErrs = []error{core.ErrWrongPassphrase}
+				d := newDriver(t, svc)
+				d.send(tea.WindowSizeMsg{Width: w, Height: h})
+				d.enter("nope")
+
+				lines := strings.Split(d.content(), "\n")
+				if got := len(lines); got != h {
+					t.Errorf("%d lines, want %d", got, h)
+				}
+				for i, l := range lines {
+					if got := ansi.StringWidth(l); got > w {
+						t.Errorf("line %d is %d cells wide, want at most %d: %q", i, got, w, ansi.Strip(l))
+					}
+				}
+				// At 30 columns the dialog has 26 cells inside: the message wraps.
+				if w < 40 {
+					d.wantScreen("Wrong passphrase. 2 tries")
+					d.wantScreen("left.")
+				} else {
+					d.wantScreen("Wrong passphrase. 2 tries left.")
+				}
+
+				// Neither the cursor nor the screen tells how much was typed.
+				before := d.m.View()
+				if before.Cursor == nil {
+					t.Fatal("no cursor on the passphrase prompt")
+				}
+				plain := strings.Split(ansi.Strip(before.Content), "\n")
+				y, x := before.Cursor.Y, before.Cursor.X
+				if y < 0 || y >= len(plain) {
+					t.Fatalf("cursor row %d outside the screen", y)
+				}
+				const prompt = "Passphrase: "
+				i := strings.Index(plain[y], prompt)
+				if i < 0 {
+					t.Fatalf("cursor row %d is %q, want the passphrase prompt", y, plain[y])
+				}
+				if want := ansi.StringWidth(plain[y][:i]) + len(prompt); x != want {
+					t.Errorf("cursor column = %d, want %d (right after %q)", x, want, prompt)
+				}
+				typed := 0
+				for _, n := range []int{1, 5, 40, 100} {
+					d.typeText(strings.Repeat("x", n-typed))
+					typed = n
+					v := d.m.View()
+					if v.Cursor == nil || v.Cursor.Position != before.Cursor.Position {
+						t.Errorf("after %d characters the cursor is at %v, want %v", n, v.Cursor, before.Cursor.Position)
+					}
+					// Compared without styling: the field's styled padding shrinks
+					// as keys are typed, but spaces with a foreground colour look alike.
+					if got := ansi.Strip(v.Content); got != ansi.Strip(before.Content) {
+						t.Errorf("after %d characters the screen changed:\n%s", n, got)
+					}
+				}
+			})
+		})
+	}
+}
+
+// PgUp stops at the top of what is loaded: in a short conversation the
+// messages stay in view, and PgDown after many PgUps moves at once.
+func TestScrollIsClamped(t *testing.T) {
+	t.Run("short conversation", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			d := chatDriver(t, threeChats())
+			d.enter("/open Bob")
+			for range 3 {
+				d.press(tea.KeyPgUp)
+			}
+			if got := d.m.scroll; got != 0 {
+				t.Errorf("scroll = %d in a conversation that fits, want 0", got)
+			}
+			d.wantScreen("hi Alice")
+			d.wantScreen("hi Bob")
+		})
+	})
+	t.Run("long conversation", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			d := chatDriver(t, longChat(60)) // all loaded: 62 lines with the day and the name
+			d.enter("/open Bob")
+			for range 50 {
+				d.press(tea.KeyPgUp)
+			}
+			if got, want := d.m.scroll, 62-19; got != want {
+				t.Errorf("scroll = %d after many PgUps, want %d (the top)", got, want)
+			}
+			d.wantScreen("Monday, 10 March 2025")
+			d.wantRows("Bob", "message 00017")
+			d.press(tea.KeyPgDown)
+			d.wantRows("message 00017", "message 00035")
+		})
+	})
+}
+
+// appendMessage adds the next numbered message of longChat to Bob's conversation.
+func appendMessage(svc *fakeService, n int) {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	m := in(at(10, 0, 0).Add(time.Duration(n-1)*time.Minute), fmt.Sprintf("message %05d", n))
+	m.Peer = bob
+	svc.msgs[bob] = append(svc.msgs[bob], m)
+}
+
+// wantMessages checks that the loaded messages are longChat's first to
+// last, in order, each once.
+func (d *driver) wantMessages(first, last int) {
+	d.t.Helper()
+	var want, got []string
+	for i := first; i <= last; i++ {
+		want = append(want, fmt.Sprintf("message %05d", i))
+	}
+	for _, m := range d.m.msgs {
+		got = append(got, m.Text)
+	}
+	if !slices.Equal(want, got) {
+		d.t.Errorf("loaded %d messages, want %s to %s in order, each once (-want +got):\n%s",
+			len(got), want[0], want[len(want)-1], cmp.Diff(want, got))
+	}
+}
+
+// pageUpUntilOlder presses PgUp until it asks for an older page, and
+// returns that request without running it.
+func (d *driver) pageUpUntilOlder() tea.Cmd {
+	d.t.Helper()
+	for range 30 {
+		if cmd := d.update(tea.KeyPressMsg{Code: tea.KeyPgUp}); cmd != nil {
+			return cmd
+		}
+	}
+	d.t.Fatal("PgUp never asked for older messages")
+	return nil
+}
+
+// An older page asked for before a reload is stale when it comes back; a
+// failed older page lets the user try again.
+func TestOlderPage(t *testing.T) {
+	t.Run("stale after a reload", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			svc := longChat(pageSize + 50)
+			d := chatDriver(t, svc)
+			d.enter("/open Bob")
+			d.svc.takeCalls()
+			stale := d.pageUpUntilOlder()
+
+			appendMessage(svc, pageSize+51)
+			svc.mu.Lock()
+			svc.syncs = []core.Changes{{Reload: true}}
+			svc.mu.Unlock()
+			d.send(SyncMsg{})
+			d.wantCalls("Sync", "Conversations", "Messages BOB00001")
+			d.wantMessages(2, pageSize+51)
+
+			d.settle(stale) // messages 1 to 50, which the reload already has (but one)
+			d.wantCalls("Messages BOB00001 before 50")
+			d.wantMessages(2, pageSize+51)
+			if d.m.older == nil {
+				t.Fatal("no older cursor after the stale page, want paging still possible")
+			}
+			for range 30 {
+				d.press(tea.KeyPgUp)
+			}
+			d.wantCalls("Messages BOB00001 before 1")
+			d.wantMessages(1, pageSize+51)
+		})
+	})
+	t.Run("failed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			svc := longChat(pageSize + 50)
+			d := chatDriver(t, svc)
+			d.enter("/open Bob")
+			d.svc.takeCalls()
+			svc.mu.Lock()
+			svc.olderErr = errors.New("store is busy")
+			svc.mu.Unlock()
+			d.settle(d.pageUpUntilOlder())
+			d.wantCalls("Messages BOB00001 before 50")
+			if got, want := d.statusText(), "Could not load older messages: store is busy"; got != want {
+				t.Errorf("status = %q, want %q", got, want)
+			}
+			if d.m.older == nil {
+				t.Fatal("older cursor lost after a failed load, want paging still possible")
+			}
+			d.wantMessages(51, pageSize+50)
+
+			svc.mu.Lock()
+			svc.olderErr = nil
+			svc.mu.Unlock()
+			d.press(tea.KeyPgUp)
+			d.wantCalls("Messages BOB00001 before 50")
+			d.wantMessages(1, pageSize+50)
+		})
+	})
+}
+
+// A reload keeps the older history the user has loaded.
+func TestReloadKeepsLoadedHistory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := longChat(pageSize + 50)
+		d := chatDriver(t, svc)
+		d.enter("/open Bob")
+		for range 30 {
+			d.press(tea.KeyPgUp)
+		}
+		d.wantMessages(1, pageSize+50)
+		screen := d.plain()
+		d.svc.takeCalls()
+
+		svc.mu.Lock()
+		svc.syncs = []core.Changes{{Reload: true}}
+		svc.mu.Unlock()
+		d.send(SyncMsg{})
+		d.wantCalls("Sync", "Conversations", "Messages BOB00001")
+		d.wantMessages(1, pageSize+50)
+		if d.m.older != nil {
+			t.Errorf("older cursor = %v after the reload, want nil (all loaded)", d.m.older)
+		}
+		if got := d.plain(); got != screen {
+			t.Errorf("the view moved on reload:\n%s", cmp.Diff(screen, got))
+		}
+	})
+}
+
+// A paste is refused whole when the message would pass the limit; the
+// limit applies to the text that is sent, without surrounding spaces.
+func TestMessageLimit(t *testing.T) {
+	t.Run("paste refused", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			d := chatDriver(t, threeChats())
+			d.enter("/open Bob")
+			d.svc.takeCalls()
+			d.typeText("hello ")
+			d.send(tea.PasteMsg{Content: strings.Repeat("x", crypto.MaxTextLen-5)})
+			if got := d.m.input.Value(); got != "hello " {
+				t.Errorf("composer = %d bytes after a refused paste, want %q", len(got), "hello ")
+			}
+			want := fmt.Sprintf("Paste refused: the message would be %d bytes, the limit is %d.", crypto.MaxTextLen+1, crypto.MaxTextLen)
+			if got := d.m.status; got != want {
+				t.Errorf("status = %q, want %q", got, want)
+			}
+			d.wantScreen("Paste refused")
+			// One byte less fits, and is sent.
+			d.send(tea.PasteMsg{Content: strings.Repeat("x", crypto.MaxTextLen-6)})
+			if got, want := len(d.m.input.Value()), crypto.MaxTextLen; got != want {
+				t.Fatalf("composer = %d bytes, want %d", got, want)
+			}
+			d.press(tea.KeyEnter)
+			if got, want := d.svc.countCalls("Send BOB00001"), 1; got != want {
+				t.Errorf("%d sends, want %d", got, want)
+			}
+		})
+	})
+	t.Run("at the limit with spaces", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			d := chatDriver(t, threeChats())
+			d.enter("/open Bob")
+			d.svc.takeCalls()
+			text := strings.Repeat("é", crypto.MaxTextLen/2) // MaxTextLen bytes, under the composer's rune limit
+			d.m.input.SetValue("  " + text + "  ")
+			d.press(tea.KeyEnter)
+			if got, want := d.svc.countCalls("Send BOB00001 "+fmt.Sprintf("%q", text)), 1; got != want {
+				t.Errorf("%d sends of a message of exactly %d bytes, want %d; status %q", got, crypto.MaxTextLen, want, d.m.status)
+			}
+			if got := d.m.input.Value(); got != "" {
+				t.Errorf("composer holds %d bytes after sending, want it cleared", len(got))
+			}
+		})
+	})
+}
+
+// A contact without a name is shown by ID.
+func TestOpenContactWithoutName(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		erin := mustID("ERIN0004")
+		svc.addConv(core.Conversation{Peer: erin, LastAt: at(15, 10, 0)}, in(at(15, 10, 0), "hello from Erin"))
+		d := chatDriver(t, svc)
+		d.enter("/open ERIN0004")
+		d.wantCalls("Contact ERIN0004", "Conversations", "Messages ERIN0004")
+		if got, want := d.m.openName, "ERIN0004"; got != want {
+			t.Errorf("title = %q, want %q", got, want)
+		}
+		lines := strings.Split(d.plain(), "\n")
+		pane := func(i int) string { return strings.TrimSpace(ansi.Cut(lines[i], d.m.listWidth()+1, d.m.w)) }
+		if got, want := pane(1), "ERIN0004 · ERIN0004"; got != want {
+			t.Errorf("pane title = %q, want %q", got, want)
+		}
+		if got, want := pane(3), "10:00 ERIN0004"; got != want {
+			t.Errorf("sender line = %q, want %q", got, want)
+		}
+	})
+}
+
+// A reload that fails while another is queued runs the queued one.
+func TestFailedReloadRunsQueued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		d.enter("/open Bob")
+		d.svc.takeCalls()
+		svc.mu.Lock()
+		svc.loadErr = errors.New("store is busy")
+		svc.mu.Unlock()
+		first := d.update(tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl}) // Carol
+		if first == nil {
+			t.Fatal("ctrl+n returned no command")
+		}
+		if cmd := d.update(tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl}); cmd != nil { // Dave, queued
+			t.Fatal("ctrl+n while loading returned a command, want the reload queued")
+		}
+		msgs := d.exec(first)
+		svc.mu.Lock()
+		svc.loadErr = nil
+		svc.mu.Unlock()
+		for _, msg := range msgs {
+			d.send(msg)
+		}
+		d.wantCalls("Conversations", "Conversations", "Messages DAVE0003")
+		d.wantScreen("see you tomorrow")
+		if d.m.reloading || d.m.reloadAgain {
+			t.Errorf("reloading = %v, queued = %v after settling, want both false", d.m.reloading, d.m.reloadAgain)
+		}
+	})
+}
+
+// The list measures its markers in cells: "▸ " and "› " are two cells,
+// not their byte length, so long names are cut at the list's edge.
+func TestListCutsNamesByCells(t *testing.T) {
+	for _, name := range []string{"Bartholomew Wigglesworth-Smith", "日本語の名前がとても長い人です"} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := newFakeService()
+				svc.addConv(core.Conversation{Peer: bob, Name: name, LastAt: at(15, 10, 0)})
+				d := chatDriver(t, svc)
+				d.press('n', tea.ModCtrl)
+				lw := d.m.listWidth()
+				// The name gets the row but its marker and one cell before the edge.
+				cut := ansi.Truncate(name, lw-2-2, "") + "…"
+				if got := ansi.StringWidth(cut); got != lw-3 {
+					t.Fatalf("cut name is %d cells, want %d", got, lw-3)
+				}
+				row := func() string { return ansi.Truncate(strings.Split(d.plain(), "\n")[2], lw, "") }
+				for _, marker := range []string{"▸ ", "› "} {
+					if marker == "› " {
+						d.press(tea.KeyTab) // the list, its selection on the open conversation
+					}
+					if got, want := row(), padRight(marker+cut, lw); got != want {
+						t.Errorf("row = %q, want %q", got, want)
+					}
+				}
+			})
+		})
+	}
+}
+
+// Without colour, markers tell the focused selection and the open
+// conversation apart.
+func TestListMarkersWithoutColour(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats(), func(o *Options) { o.Theme = plainTheme() })
+		d.press('n', tea.ModCtrl) // opens Bob
+		rows := func() []string {
+			if strings.Contains(d.content(), "\x1b") {
+				t.Fatalf("the plain theme rendered escape sequences: %q", d.content())
+			}
+			return []string{d.listRow("Bob"), d.listRow("Carol"), d.listRow("Dave")}
+		}
+		steps := []struct {
+			name string
+			key  rune
+			want []string
+		}{
+			{"composer focused", 0, []string{"▸ Bob Builder", "Carol 2", "Dave"}},
+			{"list focused on the open one", tea.KeyTab, []string{"› Bob Builder", "Carol 2", "Dave"}},
+			{"list focused on another", tea.KeyDown, []string{"▸ Bob Builder", "› Carol 2", "Dave"}},
+			{"back to the composer", tea.KeyEscape, []string{"▸ Bob Builder", "Carol 2", "Dave"}},
+		}
+		for _, s := range steps {
+			if s.key != 0 {
+				d.press(s.key)
+			}
+			if diff := cmp.Diff(s.want, rows()); diff != "" {
+				t.Errorf("%s: list rows (-want +got):\n%s", s.name, diff)
+			}
+		}
+	})
+}
+
+// The list loads after Start even when the first sync fails.
+func TestStartLoadsListWhenSyncFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		svc.syncErr = errors.New("relay unreachable")
+		d := newDriver(t, svc)
+		d.enter("correct horse")
+		if got, want := d.m.screen, screenChat; got != want {
+			t.Fatalf("screen = %d, want the chat screen", got)
+		}
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations")
+		for _, name := range []string{"Bob Builder", "Carol", "Dave"} {
+			if d.listRow(name) == "" {
+				t.Errorf("%s is not in the list", name)
+			}
+		}
+		if got, want := d.statusText(), "Sync failed: relay unreachable"; got != want {
+			t.Errorf("status = %q, want %q", got, want)
+		}
+	})
 }

@@ -19,7 +19,7 @@ const (
 )
 
 // View renders the current screen.
-func (m Model) View() tea.View {
+func (m *Model) View() tea.View {
 	var v tea.View
 	v.AltScreen = true
 	me := m.o.Service.Me()
@@ -43,7 +43,7 @@ func (m Model) View() tea.View {
 
 // --- the passphrase prompt ---
 
-func (m Model) lockView() (string, *tea.Cursor) {
+func (m *Model) lockView() (string, *tea.Cursor) {
 	me := m.o.Service.Me()
 	th := m.th
 	// A roomy dialog where there is space, a compact one in small windows.
@@ -61,7 +61,10 @@ func (m Model) lockView() (string, *tea.Cursor) {
 		lines = append(lines, "")
 	}
 	passRow := len(lines)
-	lines = append(lines, m.pass.View(), th.Muted.Render("(typing is hidden)"))
+	lines = append(lines, m.pass.View())
+	if m.h >= 10 {
+		lines = append(lines, th.Muted.Render("(typing is hidden)"))
+	}
 	if padY > 0 {
 		lines = append(lines, "")
 	}
@@ -69,7 +72,10 @@ func (m Model) lockView() (string, *tea.Cursor) {
 	case m.unlocking:
 		lines = append(lines, th.Info.Render("Unlocking…"))
 	case m.lockErr != "":
-		lines = append(lines, th.Error.Render(fit(m.lockErr, innerW)))
+		// Wrapped, not cut: in a small window the reason must still be readable.
+		for _, l := range strings.Split(ansi.Wrap(m.lockErr, innerW, ""), "\n") {
+			lines = append(lines, th.Error.Render(l))
+		}
 	default:
 		lines = append(lines, th.Muted.Render(fit("Enter your passphrase to unlock your messages.", innerW)))
 	}
@@ -92,7 +98,7 @@ func (m Model) lockView() (string, *tea.Cursor) {
 	for len(out) < m.h-1 {
 		out = append(out, "")
 	}
-	out = append(out[:m.h-1], m.help.View(lockHelp{&m.keys}))
+	out = append(out[:m.h-1], m.helpLines[0])
 	var cur *tea.Cursor
 	if !m.unlocking && !m.closing {
 		// The cursor stays right after the prompt: moving it as keys are
@@ -104,16 +110,16 @@ func (m Model) lockView() (string, *tea.Cursor) {
 
 // --- the chat screen ---
 
-func (m Model) bodyHeight() int { return max(1, m.h-4) }
+func (m *Model) bodyHeight() int { return max(1, m.h-4) }
 
-func (m Model) listWidth() int {
+func (m *Model) listWidth() int {
 	if m.w < 60 {
 		return 0
 	}
 	return min(30, max(18, m.w/4))
 }
 
-func (m Model) chatView() (string, *tea.Cursor) {
+func (m *Model) chatView() (string, *tea.Cursor) {
 	th := m.th
 	out := make([]string, 0, m.h)
 	out = append(out, m.headerLine())
@@ -140,9 +146,9 @@ func (m Model) chatView() (string, *tea.Cursor) {
 	out = append(out, m.statusLine())
 	out = append(out, m.input.View())
 	if m.focus == focusList {
-		out = append(out, m.help.View(listHelp{&m.keys}))
+		out = append(out, m.helpLines[2])
 	} else {
-		out = append(out, m.help.View(composerHelp{&m.keys}))
+		out = append(out, m.helpLines[1])
 	}
 	var cur *tea.Cursor
 	if m.screen == screenChat && m.focus == focusComposer {
@@ -154,7 +160,7 @@ func (m Model) chatView() (string, *tea.Cursor) {
 	return strings.Join(out, "\n"), cur
 }
 
-func (m Model) headerLine() string {
+func (m *Model) headerLine() string {
 	th := m.th
 	me := m.o.Service.Me()
 	left := " Parley  " + cleanLine(me.Name) + " · " + me.ID.String()
@@ -172,7 +178,7 @@ func (m Model) headerLine() string {
 	return th.Header.Render(left + strings.Repeat(" ", gap) + right)
 }
 
-func (m Model) statusLine() string {
+func (m *Model) statusLine() string {
 	switch m.statusKind {
 	case statusError:
 		return m.th.Error.Render(fit(m.status, m.w))
@@ -183,7 +189,7 @@ func (m Model) statusLine() string {
 }
 
 // listLines renders the conversation list, w columns by h rows.
-func (m Model) listLines(w, h int) []string {
+func (m *Model) listLines(w, h int) []string {
 	th := m.th
 	lines := make([]string, 0, h)
 	lines = append(lines, th.Title.Render(padRight(" Chats", w)))
@@ -232,7 +238,7 @@ func (m Model) listLines(w, h int) []string {
 }
 
 // paneLines renders the right pane: the open conversation, help, or a welcome.
-func (m Model) paneLines(w, h int) []string {
+func (m *Model) paneLines(w, h int) []string {
 	th := m.th
 	var lines []string
 	switch {
@@ -271,7 +277,7 @@ func (m Model) paneLines(w, h int) []string {
 }
 
 // paneWidth is the width of the message pane.
-func (m Model) paneWidth() int {
+func (m *Model) paneWidth() int {
 	if lw := m.listWidth(); lw > 0 {
 		return m.w - lw - 1
 	}
@@ -279,7 +285,7 @@ func (m Model) paneWidth() int {
 }
 
 // messageLines renders the bottom of the conversation, scrolled up by m.scroll.
-func (m Model) messageLines(w, h int) []string {
+func (m *Model) messageLines(w, h int) []string {
 	lines := m.layoutMessages(w, h+m.scroll)
 	if len(lines) == 0 {
 		return []string{"", m.th.Muted.Render(" No messages yet. Say hello!")}
@@ -296,7 +302,7 @@ const indent = 7
 
 // layoutMessages lays out messages from the newest backwards until at
 // least need lines exist, so only what can be seen is wrapped and styled.
-func (m Model) layoutMessages(w, need int) []string {
+func (m *Model) layoutMessages(w, need int) []string {
 	th := m.th
 	textW := max(10, w-indent-1)
 	var out [][]string // blocks, newest first
@@ -349,7 +355,7 @@ func (m Model) layoutMessages(w, need int) []string {
 	return lines
 }
 
-func (m Model) stateMark(msg core.Message) string {
+func (m *Model) stateMark(msg core.Message) string {
 	th := m.th
 	switch msg.State {
 	case core.StatePending:

@@ -75,6 +75,7 @@ func (c Conversation) Title() string {
 type Changes struct {
 	// Reload says conversations or messages changed: views should reload.
 	Reload bool
-	// Incoming lists new incoming messages, for notifications.
+	// Incoming lists new incoming messages, for notifications: at most the
+	// 64 newest of one Sync.
 	Incoming []Message
 }

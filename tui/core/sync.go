@@ -33,6 +33,7 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 		}
 		c.mu.Lock()
 		c.sub = nsub
+		c.catchUp = true // cleared only when the catch-up completes
 		c.mu.Unlock()
 		catchUp = true
 		ch.Reload = true
@@ -93,9 +94,16 @@ func (c *Core) processAll(ctx context.Context, ds []Delivery, ch *Changes) error
 		}
 		ch.Reload = ch.Reload || got.Reload
 		ch.Incoming = append(ch.Incoming, got.Incoming...)
+		if n := len(ch.Incoming); n > maxIncoming {
+			ch.Incoming = append(ch.Incoming[:0], ch.Incoming[n-maxIncoming:]...)
+		}
 	}
 	return nil
 }
+
+// maxIncoming bounds the new messages a Sync reports for notifications:
+// a long catch-up keeps the newest, not every text in memory.
+const maxIncoming = 64
 
 // opened is one envelope that decrypted.
 type opened struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"runtime/debug"
@@ -61,7 +62,8 @@ type Program[W any] struct {
 
 	// Owned by the event loop.
 	size    Size
-	prev    []string
+	seed    maphash.Seed
+	prev    []uint64 // hash of each line of the last frame; nil: repaint all
 	title   string
 	cursor  *tea.Cursor // last cursor written, nil: hidden
 	started bool
@@ -70,8 +72,10 @@ type Program[W any] struct {
 	paste   []byte
 	dec     decoder
 	escTmr  *time.Timer
-	wbuf    strings.Builder
 }
+
+// writeChunk bounds one write to the output.
+const writeChunk = 2048
 
 var errStuck = errors.New("the terminal stopped reading: session closed")
 
@@ -98,6 +102,7 @@ func New[W any](m tea.Model, o Options, resize <-chan W, sizeOf func(W) Size) *P
 		room:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		size:   o.Size,
+		seed:   maphash.MakeSeed(),
 	}
 }
 
@@ -153,7 +158,7 @@ type cmdPanicMsg struct{ err error }
 // input on the calling goroutine and returns when the event loop ended.
 func (p *Program[W]) Run(ctx context.Context) error {
 	go p.loop(ctx)
-	buf := make([]byte, 1024)
+	buf := make([]byte, 256) // keys come a few bytes at a time; pastes take several reads
 	for {
 		n, err := p.o.Input.Read(buf)
 		if n > 0 && !p.sendInput(append([]byte(nil), buf[:n]...)) {
@@ -305,7 +310,14 @@ func (p *Program[W]) write(s string) error {
 	if p.o.Close != nil {
 		t = time.AfterFunc(p.o.WriteTimeout, func() { p.o.Close(errStuck) })
 	}
-	_, err := io.WriteString(p.out, s)
+	// Modest chunks: the SSH layer keeps a buffer as large as the largest
+	// write it saw, for as long as the session lives.
+	var err error
+	for len(s) > 0 && err == nil {
+		n := min(len(s), writeChunk)
+		_, err = io.WriteString(p.out, s[:n])
+		s = s[n:]
+	}
 	if t != nil && !t.Stop() {
 		return errStuck
 	}
@@ -323,8 +335,9 @@ func (p *Program[W]) render() error {
 	if len(lines) > h {
 		lines = lines[:h]
 	}
-	b := &p.wbuf
-	b.Reset()
+	// A fresh buffer per frame: frames are rare, and an idle session keeps
+	// nothing of its last one but a hash per line.
+	b := &strings.Builder{}
 	if !p.started {
 		p.started = true
 		// Alternate screen, bracketed paste, clear.
@@ -341,7 +354,8 @@ func (p *Program[W]) render() error {
 		if i < len(lines) {
 			line = lines[i]
 		}
-		if p.prev != nil && i < len(p.prev) && p.prev[i] == line {
+		sum := maphash.String(p.seed, line)
+		if p.prev != nil && i < len(p.prev) && p.prev[i] == sum {
 			continue
 		}
 		if !changed {
@@ -355,9 +369,6 @@ func (p *Program[W]) render() error {
 		b.WriteString(line)
 		b.WriteString("\x1b[0m\x1b[K")
 	}
-	if len(lines) < h {
-		lines = append(lines, make([]string, h-len(lines))...)
-	}
 	if changed || !sameCursor(p.cursor, v.Cursor) {
 		if c := v.Cursor; c != nil {
 			fmt.Fprintf(b, "\x1b[%d;%dH\x1b[?25h", c.Y+1, c.X+1)
@@ -369,7 +380,16 @@ func (p *Program[W]) render() error {
 		}
 		p.cursor = v.Cursor
 	}
-	p.prev = lines
+	if len(p.prev) != h {
+		p.prev = make([]uint64, h)
+	}
+	for i := range h {
+		line := ""
+		if i < len(lines) {
+			line = lines[i]
+		}
+		p.prev[i] = maphash.String(p.seed, line)
+	}
 	return p.write(b.String())
 }
 
