@@ -345,7 +345,8 @@ func (e *cmdEnv) activate(code string) error {
 	if e.p.Admin != nil {
 		// Most often the admin key was simply the first one the client
 		// offered: enrolling it would tie the chat identity to admin power.
-		return fmt.Errorf("this SSH key is an admin key: enrol your own key instead, e.g. %s -i ~/.ssh/id_ed25519 -o IdentitiesOnly=yes activate CODE", e.s.sshCommand("-t"))
+		return fmt.Errorf("this SSH key is an admin key: enrol your own key instead, e.g. %s activate CODE",
+			e.s.sshCommand("-t", "-i ~/.ssh/id_ed25519", "-o IdentitiesOnly=yes"))
 	}
 	dir := e.s.deps.Directory
 	u, err := dir.CheckActivation(e.ctx, code, e.p.KeyFingerprint)

@@ -21,3 +21,14 @@ func TestJoinFreeText(t *testing.T) {
 		}
 	}
 }
+
+func TestSSHCommand(t *testing.T) {
+	s := &Server{cfg: Config{PublicHost: "chat.example.com", PublicPort: 2222}}
+	if got, want := s.sshCommand("-t", "-i k"), "ssh -t -i k -p 2222 chat.example.com"; got != want {
+		t.Errorf("sshCommand = %q, want %q (options before the host)", got, want)
+	}
+	s.cfg.PublicPort = 22
+	if got, want := s.sshCommand(""), "ssh chat.example.com"; got != want {
+		t.Errorf("port 22: %q, want %q", got, want)
+	}
+}

@@ -53,11 +53,13 @@ To use Parley, ask your admin for an activation code, then enrol this key with:
 `, fp, s.sshCommand("-t"))
 }
 
-// sshCommand shows how to reach this server: "ssh [flag] [-p PORT] HOST".
-func (s *Server) sshCommand(flag string) string {
+// sshCommand shows how to reach this server: "ssh [flags] [-p PORT] HOST".
+func (s *Server) sshCommand(flags ...string) string {
 	parts := []string{"ssh"}
-	if flag != "" {
-		parts = append(parts, flag)
+	for _, f := range flags {
+		if f != "" {
+			parts = append(parts, f)
+		}
 	}
 	if s.cfg.PublicPort != 22 {
 		parts = append(parts, "-p", fmt.Sprint(s.cfg.PublicPort))
