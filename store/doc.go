@@ -11,7 +11,7 @@
 // rest of its batch without it. Update functions therefore must be fast,
 // must touch nothing but the transaction, and may run more than once.
 //
-// # Bucket tree (schema version 1)
+// # Bucket tree (schema version 2)
 //
 //	meta/
 //	    schema                  → uint64, big-endian
@@ -34,7 +34,23 @@
 //	user_devices/
 //	    <ID> 0x00 <fingerprint> → empty (index)
 //	admins/
-//	    <SSH key fingerprint>   → Admin
+//	    <fingerprint> 0x00 <tenant id> → Admin (tenant id empty: instance admin)
+//	totp/
+//	    <fingerprint>           → TOTP (an admin key's second factor)
+//	licenses/
+//	    <tenant id> 0x00 <id>   → License (a license package)
+//	groups/
+//	    <tenant id> 0x00 <id>   → Group (a managed group)
+//	audit/
+//	    <seq>                   → AuditEntry, hash-chained; meta/audit_head → seq ‖ hash
+//	apikeys/
+//	    <id>                    → APIKey (the key's SHA-256, never the key)
+//	apikey_hashes/
+//	    <SHA-256 of the key>    → id
+//	exports/
+//	    <id>                    → Export (a four-eyes export request)
+//	stats/
+//	    <tenant id> 0x00 msgs/<YYYY-MM-DD> → uint64 messages sent that day
 //	mailbox/                    a log in arrival order
 //	    <seq>                   → version ‖ recipient ID ‖ received ‖ envelope
 //	                              (version 2: received in Unix ns; version 1: in ms)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -8,7 +9,7 @@ import (
 )
 
 // SchemaVersion is the schema this binary writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migration moves a database from version To-1 to To.
 type migration struct {
@@ -30,7 +31,62 @@ func migrations() []migration {
 			}
 			return nil
 		}},
+		{To: 2, Name: "tenant administration", Run: migrateTo2},
 	}
+}
+
+// migrateTo2 adds the buckets of tenant administration, keys admin roles by
+// SSH key and tenant (a key may hold a role in several tenants), and turns
+// schema 1's per-tenant seat count into a license package without end date.
+func migrateTo2(tx *bolt.Tx) error {
+	for _, b := range []string{bLicenses, bGroups, bAudit, bAPIKeys, bAPIKeyHashes, bExports, bTOTP, bStats} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	admins := tx.Bucket([]byte(bAdmins))
+	type kv struct{ k, v []byte }
+	var old []kv
+	if err := admins.ForEach(func(k, v []byte) error {
+		if !bytes.Contains(k, []byte{0}) {
+			old = append(old, kv{append([]byte(nil), k...), append([]byte(nil), v...)})
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, e := range old {
+		var a Admin
+		if err := decode(e.v, &a); err != nil {
+			return fmt.Errorf("admin %s: %w", e.k, err)
+		}
+		if err := admins.Put(adminKey(a.Fingerprint, a.TenantID), e.v); err != nil {
+			return err
+		}
+		if err := admins.Delete(e.k); err != nil {
+			return err
+		}
+	}
+	t := &boltTx{tx: tx}
+	tenants, err := t.Tenants()
+	if err != nil {
+		return err
+	}
+	for _, tn := range tenants {
+		if tn.LegacySeats == 0 {
+			continue
+		}
+		l := License{ID: "standard", TenantID: tn.ID, Plan: "standard", Seats: tn.LegacySeats,
+			ValidFrom: tn.CreatedAt, CreatedAt: tn.CreatedAt}
+		if err := t.PutLicense(l); err != nil {
+			return err
+		}
+		tn.LegacySeats = 0
+		if err := t.PutTenant(tn); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // schemaVersion reads meta/schema; 0 for a new file.

@@ -45,9 +45,50 @@ type Tx interface {
 	PutDevice(d Device) error
 	DeleteDevice(fingerprint string) error
 
-	Admin(fingerprint string) (Admin, error)
+	// AdminRoles lists the roles an SSH key holds, one per tenant.
+	AdminRoles(fingerprint string) ([]Admin, error)
+	// AdminsOfTenant lists a tenant's admins ("" : the instance admins).
+	AdminsOfTenant(tenantID string) ([]Admin, error)
 	Admins() ([]Admin, error)
+	// PutAdmin writes the role of a.Fingerprint in a.TenantID.
 	PutAdmin(a Admin) error
+	DeleteAdmin(fingerprint, tenantID string) error
+
+	TOTP(fingerprint string) (TOTP, error)
+	PutTOTP(t TOTP) error
+	DeleteTOTP(fingerprint string) error
+
+	License(tenantID, id string) (License, error)
+	LicensesOfTenant(tenantID string) ([]License, error)
+	PutLicense(l License) error
+
+	Group(tenantID, id string) (Group, error)
+	GroupsOfTenant(tenantID string) ([]Group, error)
+	PutGroup(g Group) error
+	DeleteGroup(tenantID, id string) error
+
+	// AuditHead returns the sequence number and hash of the last audit entry
+	// (0 and nil for an empty log).
+	AuditHead() (uint64, []byte, error)
+	// PutAudit appends e, which must follow the head (Seq = head+1), and
+	// moves the head to it.
+	PutAudit(e AuditEntry) error
+	// Audit calls fn for every entry from seq from on, in order, with the
+	// stored bytes of its key and value, until fn returns false.
+	Audit(from uint64, fn func(e AuditEntry, key, raw []byte) bool) error
+
+	APIKey(id string) (APIKey, error)
+	APIKeyByHash(hash []byte) (APIKey, error)
+	APIKeysOfTenant(tenantID string) ([]APIKey, error)
+	PutAPIKey(k APIKey) error
+
+	Export(id string) (Export, error)
+	PutExport(e Export) error
+
+	// AddMessages counts n messages sent by a tenant's users on day (YYYY-MM-DD).
+	AddMessages(tenantID, day string, n uint64) error
+	// MessagesPerDay returns the counts for days from..to (inclusive, YYYY-MM-DD).
+	MessagesPerDay(tenantID, from, to string) (map[string]uint64, error)
 
 	// AppendMailbox queues an envelope for recipient and returns its sequence number.
 	AppendMailbox(recipient crypto.ID, received time.Time, envelope []byte) (uint64, error)

@@ -64,7 +64,7 @@ var ctx = context.Background()
 func TestTenantAndUserIndexes(t *testing.T) {
 	s, _ := openTest(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	tn := Tenant{ID: "t1", Name: "Acme", Seats: 5, Domains: []string{"acme.example"}, CreatedAt: now}
+	tn := Tenant{ID: "t1", Name: "Acme", Domains: []string{"acme.example"}, CreatedAt: now}
 	u := User{ID: id(t, "AAAA1111"), TenantID: "t1", Name: "Ada", Email: "Ada@Acme.example", Status: UserPending, CreatedAt: now}
 	err := s.Update(ctx, func(tx Tx) error {
 		if err := tx.PutTenant(tn); err != nil {
@@ -354,7 +354,7 @@ func TestMigrationInitial(t *testing.T) {
 	}
 	defer db.Close()
 	runs := 0
-	ms := migrations()
+	ms := migrations()[:1]
 	inner := ms[0].Run
 	ms[0].Run = func(tx *bolt.Tx) error { runs++; return inner(tx) }
 	for i := 0; i < 2; i++ {
@@ -372,13 +372,13 @@ func TestMigrationInitial(t *testing.T) {
 				t.Errorf("bucket %s missing", b)
 			}
 		}
-		if v := schemaVersion(tx); v != SchemaVersion {
-			t.Errorf("schema = %d, want %d", v, SchemaVersion)
+		if v := schemaVersion(tx); v != 1 {
+			t.Errorf("schema = %d, want 1", v)
 		}
 		return nil
 	})
 	// A failing migration leaves the version where it was.
-	bad := append(migrations(), migration{To: 2, Name: "fails", Run: func(*bolt.Tx) error { return errors.New("no") }})
+	bad := append(migrations()[:1], migration{To: 2, Name: "fails", Run: func(*bolt.Tx) error { return errors.New("no") }})
 	if err := migrate(db, bad); err == nil {
 		t.Fatal("failing migration reported success")
 	}
@@ -462,4 +462,66 @@ func TestMailboxVersion1Entries(t *testing.T) {
 	if err != nil || n != 0 {
 		t.Fatalf("expiry removed %d version-1 entries younger than the cutoff (%v)", n, err)
 	}
+}
+
+// TestMigration2 builds a schema-1 file by hand (an instance admin keyed by
+// fingerprint alone, a tenant with a seat count) and checks migration 2
+// rekeys the admin, turns the seats into a license package and adds the new
+// buckets.
+func TestMigration2(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(db, migrations()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	err = db.Update(func(tx *bolt.Tx) error {
+		a, _ := encode(Admin{Fingerprint: "SHA256:admin", Role: RoleInstance, AddedAt: created})
+		if err := tx.Bucket([]byte(bAdmins)).Put([]byte("SHA256:admin"), a); err != nil {
+			return err
+		}
+		return (&boltTx{tx: tx}).PutTenant(Tenant{ID: "t1", Name: "acme", LegacySeats: 25, CreatedAt: created})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(db, migrations()); err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(btx *bolt.Tx) error {
+		tx := &boltTx{tx: btx}
+		if v := schemaVersion(btx); v != 2 {
+			t.Errorf("schema = %d, want 2", v)
+		}
+		roles, err := tx.AdminRoles("SHA256:admin")
+		if err != nil || len(roles) != 1 || roles[0].Role != RoleInstance {
+			t.Errorf("admin roles after migration: %+v, %v", roles, err)
+		}
+		if btx.Bucket([]byte(bAdmins)).Get([]byte("SHA256:admin")) != nil {
+			t.Error("the schema-1 admin key is still there")
+		}
+		ls, err := tx.LicensesOfTenant("t1")
+		if err != nil || len(ls) != 1 || ls[0].Seats != 25 || !ls[0].ValidUntil.IsZero() || !ls[0].ValidFrom.Equal(created) {
+			t.Errorf("licenses after migration: %+v, %v", ls, err)
+		}
+		tn, err := tx.Tenant("t1")
+		if err != nil || tn.LegacySeats != 0 {
+			t.Errorf("tenant after migration: %+v, %v", tn, err)
+		}
+		for _, b := range []string{bLicenses, bGroups, bAudit, bAPIKeys, bAPIKeyHashes, bExports, bTOTP, bStats} {
+			if btx.Bucket([]byte(b)) == nil {
+				t.Errorf("bucket %s missing", b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	checkFile(t, path)
 }

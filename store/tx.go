@@ -30,6 +30,15 @@ const (
 	bAdmins      = "admins"
 	bMailbox     = "mailbox"
 	bDevStore    = "devstore"
+	// Schema 2.
+	bLicenses     = "licenses"
+	bGroups       = "groups"
+	bAudit        = "audit"
+	bAPIKeys      = "apikeys"
+	bAPIKeyHashes = "apikey_hashes"
+	bExports      = "exports"
+	bTOTP         = "totp"
+	bStats        = "stats"
 )
 
 // recordVersion prefixes every JSON record.
@@ -286,9 +295,36 @@ func (t *boltTx) DeleteDevice(fp string) error {
 
 // --- admins ---
 
-func (t *boltTx) Admin(fp string) (Admin, error) {
-	var v Admin
-	return v, t.get(bAdmins, []byte(fp), &v)
+func adminKey(fp, tenantID string) []byte {
+	return append(append([]byte(fp), 0), tenantID...)
+}
+
+func (t *boltTx) AdminRoles(fp string) ([]Admin, error) {
+	prefix := append([]byte(fp), 0)
+	var out []Admin
+	c := t.bucket(bAdmins).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var a Admin
+		if err := decode(v, &a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (t *boltTx) AdminsOfTenant(tenantID string) ([]Admin, error) {
+	all, err := t.Admins()
+	if err != nil {
+		return nil, err
+	}
+	var out []Admin
+	for _, a := range all {
+		if a.TenantID == tenantID {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 func (t *boltTx) Admins() ([]Admin, error) {
@@ -304,7 +340,190 @@ func (t *boltTx) Admins() ([]Admin, error) {
 	return out, err
 }
 
-func (t *boltTx) PutAdmin(a Admin) error { return t.put(bAdmins, []byte(a.Fingerprint), a) }
+func (t *boltTx) PutAdmin(a Admin) error {
+	return t.put(bAdmins, adminKey(a.Fingerprint, a.TenantID), a)
+}
+
+func (t *boltTx) DeleteAdmin(fp, tenantID string) error {
+	return t.bucket(bAdmins).Delete(adminKey(fp, tenantID))
+}
+
+// --- second factors ---
+
+func (t *boltTx) TOTP(fp string) (TOTP, error) {
+	var v TOTP
+	return v, t.get(bTOTP, []byte(fp), &v)
+}
+
+func (t *boltTx) PutTOTP(v TOTP) error { return t.put(bTOTP, []byte(v.Fingerprint), v) }
+
+func (t *boltTx) DeleteTOTP(fp string) error { return t.bucket(bTOTP).Delete([]byte(fp)) }
+
+// --- per-tenant records keyed tenant 0x00 id ---
+
+func tenantKey(tenantID, id string) []byte {
+	return append(append([]byte(tenantID), 0), id...)
+}
+
+func scanTenant[T any](t *boltTx, bucket, tenantID string) ([]T, error) {
+	prefix := append([]byte(tenantID), 0)
+	var out []T
+	c := t.bucket(bucket).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var r T
+		if err := decode(v, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (t *boltTx) License(tenantID, id string) (License, error) {
+	var v License
+	return v, t.get(bLicenses, tenantKey(tenantID, id), &v)
+}
+
+func (t *boltTx) LicensesOfTenant(tenantID string) ([]License, error) {
+	return scanTenant[License](t, bLicenses, tenantID)
+}
+
+func (t *boltTx) PutLicense(l License) error {
+	return t.put(bLicenses, tenantKey(l.TenantID, l.ID), l)
+}
+
+func (t *boltTx) Group(tenantID, id string) (Group, error) {
+	var v Group
+	return v, t.get(bGroups, tenantKey(tenantID, id), &v)
+}
+
+func (t *boltTx) GroupsOfTenant(tenantID string) ([]Group, error) {
+	return scanTenant[Group](t, bGroups, tenantID)
+}
+
+func (t *boltTx) PutGroup(g Group) error { return t.put(bGroups, tenantKey(g.TenantID, g.ID), g) }
+
+func (t *boltTx) DeleteGroup(tenantID, id string) error {
+	return t.bucket(bGroups).Delete(tenantKey(tenantID, id))
+}
+
+// --- audit log ---
+
+const auditHeadKey = "audit_head"
+
+func (t *boltTx) AuditHead() (uint64, []byte, error) {
+	v := t.bucket(bMeta).Get([]byte(auditHeadKey))
+	if v == nil {
+		return 0, nil, nil
+	}
+	if len(v) < 8 {
+		return 0, nil, fmt.Errorf("audit head: %w", ErrCorrupt)
+	}
+	return binary.BigEndian.Uint64(v[:8]), append([]byte(nil), v[8:]...), nil
+}
+
+func (t *boltTx) PutAudit(e AuditEntry) error {
+	head, _, err := t.AuditHead()
+	if err != nil {
+		return err
+	}
+	if e.Seq != head+1 {
+		return fmt.Errorf("audit entry %d after head %d: %w", e.Seq, head, ErrCorrupt)
+	}
+	if err := t.put(bAudit, seqKey(e.Seq), e); err != nil {
+		return err
+	}
+	v := binary.BigEndian.AppendUint64(nil, e.Seq)
+	return t.bucket(bMeta).Put([]byte(auditHeadKey), append(v, e.Hash...))
+}
+
+func (t *boltTx) Audit(from uint64, fn func(e AuditEntry, key, raw []byte) bool) error {
+	c := t.bucket(bAudit).Cursor()
+	for k, v := c.Seek(seqKey(from)); k != nil; k, v = c.Next() {
+		var e AuditEntry
+		if err := decode(v, &e); err != nil {
+			e = AuditEntry{} // let the caller see the raw bytes and report
+		}
+		if !fn(e, k, v) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// --- API keys ---
+
+func (t *boltTx) APIKey(id string) (APIKey, error) {
+	var v APIKey
+	return v, t.get(bAPIKeys, []byte(id), &v)
+}
+
+func (t *boltTx) APIKeyByHash(hash []byte) (APIKey, error) {
+	id := t.bucket(bAPIKeyHashes).Get(hash)
+	if id == nil {
+		return APIKey{}, ErrNotFound
+	}
+	return t.APIKey(string(id))
+}
+
+func (t *boltTx) APIKeysOfTenant(tenantID string) ([]APIKey, error) {
+	var out []APIKey
+	err := t.bucket(bAPIKeys).ForEach(func(_, v []byte) error {
+		var k APIKey
+		if err := decode(v, &k); err != nil {
+			return err
+		}
+		if k.TenantID == tenantID {
+			out = append(out, k)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (t *boltTx) PutAPIKey(k APIKey) error {
+	if err := t.put(bAPIKeys, []byte(k.ID), k); err != nil {
+		return err
+	}
+	return t.bucket(bAPIKeyHashes).Put(k.Hash, []byte(k.ID))
+}
+
+// --- four-eyes exports ---
+
+func (t *boltTx) Export(id string) (Export, error) {
+	var v Export
+	return v, t.get(bExports, []byte(id), &v)
+}
+
+func (t *boltTx) PutExport(e Export) error { return t.put(bExports, []byte(e.ID), e) }
+
+// --- statistics ---
+
+func (t *boltTx) AddMessages(tenantID, day string, n uint64) error {
+	b := t.bucket(bStats)
+	k := tenantKey(tenantID, "msgs/"+day)
+	var cur uint64
+	if v := b.Get(k); len(v) == 8 {
+		cur = binary.BigEndian.Uint64(v)
+	}
+	return b.Put(k, binary.BigEndian.AppendUint64(nil, cur+n))
+}
+
+func (t *boltTx) MessagesPerDay(tenantID, from, to string) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	prefix := tenantKey(tenantID, "msgs/")
+	c := t.bucket(bStats).Cursor()
+	for k, v := c.Seek(append(prefix, from...)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		day := string(k[len(prefix):])
+		if day > to {
+			break
+		}
+		if len(v) == 8 {
+			out[day] = binary.BigEndian.Uint64(v)
+		}
+	}
+	return out, nil
+}
 
 // --- mailbox ---
 

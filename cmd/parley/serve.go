@@ -158,7 +158,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	for _, k := range adminKeys {
 		fp := gossh.FingerprintSHA256(k)
 		ak := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
-		if err := dir.EnsureAdmin(ctx, fp, ak, store.RoleInstance, ""); err != nil {
+		if err := dir.EnsureInstanceAdmin(ctx, fp, ak); err != nil {
 			return err
 		}
 		log.Info("bootstrap admin key", "key", fp)
@@ -188,7 +188,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		Logger:      log,
 	}, sshd.Deps{
 		Directory: dir,
-		Admin:     admin.New(dir),
+		Admin:     admin.New(db, dir, admin.Config{Logger: log}),
 		Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Logger: log},
 	})
 	if err != nil {

@@ -2,90 +2,199 @@ package admin
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
 
+	"github.com/parley-chat/parley/server/audit"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
 
-// ErrForbidden reports an action the principal may not take.
-var ErrForbidden = errors.New("permission denied: this key is not an admin of that")
+// Errors of the admin service, for the admin at the terminal or the API client.
+var (
+	// ErrForbidden: the principal may not do that (or the tenant is not its).
+	ErrForbidden = errors.New("permission denied")
+	// ErrSecondFactor: the key has two-factor authentication and did not prove it.
+	ErrSecondFactor = errors.New("this key uses two-factor authentication: give the current code (exec commands: --otp CODE)")
+	// ErrNotFound: no such record in the tenant.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: bad input; the message says what.
+	ErrInvalid = directory.ErrInvalid
+	// ErrConflict: the change contradicts the current state.
+	ErrConflict = errors.New("conflict")
+)
 
-// Service is the administrative front door to the directory.
+// Config tunes the service. Zero values take the defaults.
+type Config struct {
+	Now    func() time.Time
+	Rand   io.Reader
+	Logger *slog.Logger
+}
+
+// Service is the administration service.
 type Service struct {
-	dir *directory.Service
+	db   store.DB
+	dir  *directory.Service
+	now  func() time.Time
+	rand io.Reader
+	log  *slog.Logger
 }
 
 // New returns the admin service.
-func New(dir *directory.Service) *Service { return &Service{dir: dir} }
-
-// IsAdmin reports whether the principal may run any admin command.
-func (s *Service) IsAdmin(ctx context.Context) bool {
-	return auth.From(ctx).IsInstanceAdmin()
+func New(db store.DB, dir *directory.Service, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{db: db, dir: dir, now: func() time.Time { return cfg.Now().UTC() }, rand: cfg.Rand, log: cfg.Logger}
 }
 
-func requireInstanceAdmin(ctx context.Context) error {
-	if !auth.From(ctx).IsInstanceAdmin() {
-		return ErrForbidden
+// IsAdmin reports whether the principal may run any admin command.
+func (s *Service) IsAdmin(ctx context.Context) bool { return auth.From(ctx).IsAdmin() }
+
+// authorize checks that the principal in ctx may take perm in the tenant
+// (tenantID "" for instance-wide actions) and returns it.
+func (s *Service) authorize(ctx context.Context, tenantID string, perm Perm) (*auth.Principal, error) {
+	p := auth.From(ctx)
+	if p == nil {
+		return nil, ErrForbidden
+	}
+	if k := p.APIKey; k != nil {
+		if tenantID == "" || k.TenantID != tenantID || !slices.Contains(k.Scopes, string(perm)) {
+			return nil, ErrForbidden
+		}
+		return p, nil
+	}
+	allowed := p.IsInstanceAdmin() || (tenantID != "" && RoleAllows(p.Role(tenantID), perm))
+	if !allowed {
+		return nil, ErrForbidden
+	}
+	if err := s.checkSecondFactor(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkSecondFactor refuses an admin key with TOTP enabled that has not
+// proved a code in this session.
+func (s *Service) checkSecondFactor(ctx context.Context, p *auth.Principal) error {
+	if p.SecondFactor || p.KeyFingerprint == "" {
+		return nil
+	}
+	enabled := false
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		t, err := tx.TOTP(p.KeyFingerprint)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		enabled = err == nil && t.Enabled
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read second factor: %w", err)
+	}
+	if enabled {
+		return ErrSecondFactor
 	}
 	return nil
 }
 
-// CreateTenant creates a tenant. Instance admins only.
-func (s *Service) CreateTenant(ctx context.Context, spec directory.TenantSpec) (store.Tenant, error) {
-	if err := requireInstanceAdmin(ctx); err != nil {
-		return store.Tenant{}, err
+// TenantID resolves the tenant an action is about, by name. An empty name
+// means the principal's only tenant. A tenant the principal has no role in
+// is ErrForbidden whether it exists or not; instance admins see every
+// tenant and learn that a name does not exist.
+func (s *Service) TenantID(ctx context.Context, name string) (string, error) {
+	p := auth.From(ctx)
+	if p == nil {
+		return "", ErrForbidden
 	}
-	return s.dir.CreateTenant(ctx, spec)
-}
-
-// Tenants lists tenants. Instance admins only.
-func (s *Service) Tenants(ctx context.Context) ([]store.Tenant, error) {
-	if err := requireInstanceAdmin(ctx); err != nil {
-		return nil, err
+	if name == "" {
+		var own []string
+		for _, r := range p.Roles {
+			if r.TenantID != "" {
+				own = append(own, r.TenantID)
+			}
+		}
+		switch {
+		case p.APIKey != nil:
+			return p.APIKey.TenantID, nil
+		case len(own) == 1:
+			return own[0], nil
+		}
+		return "", fmt.Errorf("%w: name the tenant (--tenant NAME)", ErrInvalid)
 	}
-	return s.dir.Tenants(ctx)
-}
-
-// tenant resolves a tenant name the principal may administer.
-func (s *Service) tenant(ctx context.Context, name string) (store.Tenant, error) {
-	if err := requireInstanceAdmin(ctx); err != nil {
-		return store.Tenant{}, err
+	t, err := s.dir.TenantByName(ctx, name)
+	switch {
+	case p.IsInstanceAdmin():
+		return t.ID, err
+	case err != nil:
+		if errors.Is(err, directory.ErrInvalid) {
+			return "", err
+		}
+		return "", ErrForbidden
+	case p.APIKey != nil && p.APIKey.TenantID == t.ID, p.Role(t.ID) != "":
+		return t.ID, nil
 	}
-	return s.dir.TenantByName(ctx, name)
+	return "", ErrForbidden
 }
 
-// NewUser is a created user with its one-time activation code.
-type NewUser struct {
-	User   store.User
-	Tenant store.Tenant
-	Code   directory.Code
+// recorder returns the hook that writes an audit entry for a change in the
+// change's own transaction.
+func (s *Service) recorder(p *auth.Principal, tenantID, action, target string) directory.InTx {
+	return func(tx store.Tx, before, after any) error {
+		return s.record(tx, p, tenantID, action, target, before, after)
+	}
 }
 
-// CreateUser creates a user in the named tenant and issues an activation code.
-func (s *Service) CreateUser(ctx context.Context, tenant, name, email string) (NewUser, error) {
-	t, err := s.tenant(ctx, tenant)
+// record appends an audit entry for an action.
+func (s *Service) record(tx store.Tx, p *auth.Principal, tenantID, action, target string, before, after any) error {
+	enc := func(v any) ([]byte, error) {
+		if v == nil {
+			return nil, nil
+		}
+		return json.Marshal(v)
+	}
+	b, err := enc(before)
 	if err != nil {
-		return NewUser{}, err
+		return fmt.Errorf("audit: %w", err)
 	}
-	u, code, err := s.dir.CreateUser(ctx, directory.UserSpec{TenantID: t.ID, Name: name, Email: email})
+	a, err := enc(after)
 	if err != nil {
-		return NewUser{}, err
+		return fmt.Errorf("audit: %w", err)
 	}
-	return NewUser{User: u, Tenant: t, Code: code}, nil
+	label := ""
+	if r, ok := p.AdminRole(tenantID); ok {
+		label = r.Label
+	} else if r, ok := p.AdminRole(""); ok {
+		label = r.Label
+	} else if p.APIKey != nil {
+		label = p.APIKey.Label
+	}
+	_, err = audit.Append(tx, store.AuditEntry{Time: s.now(), Actor: p.Actor(), Label: label, TenantID: tenantID,
+		Action: action, Target: target, Before: b, After: a})
+	return err
 }
 
-// Users lists the users of the named tenant.
-func (s *Service) Users(ctx context.Context, tenant string) ([]directory.UserInfo, error) {
-	t, err := s.tenant(ctx, tenant)
-	if err != nil {
-		return nil, err
+// randomID returns a short random identifier with a prefix.
+func (s *Service) randomID(prefix string, n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("read randomness: %w", err)
 	}
-	us, err := s.dir.Users(ctx, t.ID)
-	if err != nil {
-		return nil, fmt.Errorf("users of %s: %w", t.Name, err)
-	}
-	return us, nil
+	return fmt.Sprintf("%s%x", prefix, b), nil
 }
+
+// principal returns the caller.
+func (s *Service) principal(ctx context.Context) *auth.Principal { return auth.From(ctx) }

@@ -59,19 +59,16 @@ func (s *Service) checkActivation(tx store.Tx, hash []byte, fingerprint string) 
 	if err != nil {
 		return store.User{}, fmt.Errorf("user of activation code: %w", err)
 	}
-	switch u.Status {
-	case store.UserPending:
-	case store.UserActive:
+	switch {
+	case u.Status == store.UserPending && !a.AddDevice:
+	case u.Status == store.UserActive && a.AddDevice:
+	case u.Status == store.UserActive:
 		return store.User{}, ErrCodeUsed
 	default:
 		return store.User{}, ErrNotActive
 	}
-	t, err := tx.Tenant(u.TenantID)
-	if err != nil {
-		return store.User{}, fmt.Errorf("tenant of user: %w", err)
-	}
-	if t.Suspended {
-		return store.User{}, ErrTenantSuspended
+	if err := tenantUsable(tx, u.TenantID, s.now()); err != nil {
+		return store.User{}, err
 	}
 	if _, err := tx.Device(fingerprint); err == nil {
 		return store.User{}, ErrKeyBound
@@ -92,11 +89,15 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 	if err != nil {
 		return store.User{}, err
 	}
+	cur, err := s.CheckActivation(ctx, spec.Code, spec.Fingerprint)
+	if err != nil {
+		return store.User{}, err
+	}
+	if cur.Status == store.UserActive {
+		return s.addDevice(ctx, hash, spec)
+	}
 	if err := crypto.CheckPassphrase(spec.Passphrase); err != nil {
 		return store.User{}, invalidErr(err)
-	}
-	if _, err := s.CheckActivation(ctx, spec.Code, spec.Fingerprint); err != nil {
-		return store.User{}, err
 	}
 	pub, sec, err := crypto.GenerateKeyPair(s.cfg.Rand)
 	if err != nil {
@@ -146,6 +147,60 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 	u.SealedKey, u.ActivationHash = nil, nil
 	s.log.Info("user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint)
 	return u, nil
+}
+
+// addDevice enrols one more SSH key of an active user, once the user's
+// passphrase opens their sealed key (throttled like an unlock).
+func (s *Service) addDevice(ctx context.Context, hash []byte, spec ActivateSpec) (store.User, error) {
+	a, err := s.activation(ctx, hash)
+	if err != nil {
+		return store.User{}, err
+	}
+	sk, err := s.OpenSecretKey(ctx, a.UserID, spec.Passphrase)
+	if err != nil {
+		return store.User{}, err
+	}
+	sk.Wipe()
+	now := s.now()
+	var u store.User
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if u, err = s.checkActivation(tx, hash, spec.Fingerprint); err != nil {
+			return err
+		}
+		a, err := tx.Activation(hash)
+		if err != nil {
+			return err
+		}
+		a.UsedAt = now
+		if err := tx.PutActivation(hash, a); err != nil {
+			return err
+		}
+		u.ActivationHash = nil
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		return tx.PutDevice(store.Device{Fingerprint: spec.Fingerprint, UserID: u.ID, AuthorizedKey: spec.AuthorizedKey, AddedAt: now, LastSeen: now})
+	})
+	if err != nil {
+		return store.User{}, fmt.Errorf("add device: %w", err)
+	}
+	s.forget(u.ID)
+	s.log.Info("device added", "user", u.ID.String(), "key", spec.Fingerprint)
+	return public(u), nil
+}
+
+func (s *Service) activation(ctx context.Context, hash []byte) (store.Activation, error) {
+	var a store.Activation
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		var err error
+		a, err = tx.Activation(hash)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return a, ErrCodeUnknown
+	}
+	return a, err
 }
 
 // OpenSecretKey opens a user's sealed secret key with their passphrase.
@@ -233,6 +288,8 @@ func (s *Service) Contact(ctx context.Context, viewer, id crypto.ID) (Contact, e
 		return c, nil
 	case store.UserPending:
 		return c, fmt.Errorf("%s %w", id, ErrNotActivated)
+	case store.UserRevoked:
+		return c, fmt.Errorf("%s: %w", id, ErrRevoked)
 	default:
 		return c, fmt.Errorf("%s: %w", id, ErrNotActive)
 	}

@@ -79,9 +79,23 @@ func New(db store.DB, cfg Config) *Service {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
+// InTx lets a caller add work to the transaction of a change, typically an
+// audit entry: it runs after the change is written, sees the record before
+// and after (nil when there was none), and can refuse the change by
+// returning an error. Like every update function it may run more than once.
+type InTx func(tx store.Tx, before, after any) error
+
+func (f InTx) run(tx store.Tx, before, after any) error {
+	if f == nil {
+		return nil
+	}
+	return f(tx, before, after)
+}
+
 // --- tenants ---
 
-// TenantSpec describes a tenant to create.
+// TenantSpec describes a tenant to create. Seats, when above zero, creates a
+// first license package of that many seats without an end date.
 type TenantSpec struct {
 	Name    string
 	Seats   int
@@ -93,7 +107,7 @@ const MaxSeats = 1_000_000
 
 // CreateTenant creates a tenant. Names are unique; each domain may belong to
 // one tenant only.
-func (s *Service) CreateTenant(ctx context.Context, spec TenantSpec) (store.Tenant, error) {
+func (s *Service) CreateTenant(ctx context.Context, spec TenantSpec, also InTx) (store.Tenant, error) {
 	name, err := NormalizeTenantName(spec.Name)
 	if err != nil {
 		return store.Tenant{}, err
@@ -115,7 +129,8 @@ func (s *Service) CreateTenant(ctx context.Context, spec TenantSpec) (store.Tena
 	if err != nil {
 		return store.Tenant{}, err
 	}
-	t := store.Tenant{ID: "t" + id, Name: name, Seats: spec.Seats, Domains: domains, CreatedAt: s.now()}
+	now := s.now()
+	t := store.Tenant{ID: "t" + id, Name: name, Domains: domains, CreatedAt: now}
 	err = s.db.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.TenantByName(name); err == nil {
 			return ErrTenantExists
@@ -132,7 +147,19 @@ func (s *Service) CreateTenant(ctx context.Context, spec TenantSpec) (store.Tena
 		if _, err := tx.Tenant(t.ID); err == nil {
 			return errors.New("tenant id collision, try again")
 		}
-		return tx.PutTenant(t)
+		if err := checkDomainsFree(tx, domains, t.ID); err != nil {
+			return err
+		}
+		if err := tx.PutTenant(t); err != nil {
+			return err
+		}
+		if spec.Seats > 0 {
+			l := store.License{ID: "standard", TenantID: t.ID, Plan: "standard", Seats: spec.Seats, ValidFrom: now, CreatedAt: now}
+			if err := tx.PutLicense(l); err != nil {
+				return err
+			}
+		}
+		return also.run(tx, nil, t)
 	})
 	if err != nil {
 		return store.Tenant{}, fmt.Errorf("create tenant: %w", err)
@@ -188,11 +215,17 @@ func (s *Service) Tenant(ctx context.Context, id string) (store.Tenant, error) {
 
 // --- users ---
 
-// UserSpec describes a user to create.
+// UserSpec describes a user to create. Name is the display name; when it is
+// empty it is made of FirstName and LastName.
 type UserSpec struct {
-	TenantID string
-	Name     string
-	Email    string
+	TenantID  string
+	Name      string
+	FirstName string
+	LastName  string
+	Nickname  string
+	Category  string
+	Tags      []string
+	Email     string
 }
 
 // Code is a freshly issued activation code, shown once.
@@ -202,11 +235,13 @@ type Code struct {
 }
 
 // CreateUser assigns a new Parley ID in a tenant and issues its activation code.
-func (s *Service) CreateUser(ctx context.Context, spec UserSpec) (store.User, Code, error) {
-	name, err := NormalizePersonName(spec.Name)
+func (s *Service) CreateUser(ctx context.Context, spec UserSpec, also InTx) (store.User, Code, error) {
+	prof, err := normalizeProfile(Profile{Name: spec.Name, FirstName: spec.FirstName, LastName: spec.LastName,
+		Nickname: spec.Nickname, Category: spec.Category, Tags: spec.Tags})
 	if err != nil {
 		return store.User{}, Code{}, err
 	}
+	name := prof.Name
 	var email, domain string
 	if spec.Email != "" {
 		if email, domain, err = NormalizeEmail(spec.Email); err != nil {
@@ -259,13 +294,17 @@ func (s *Service) CreateUser(ctx context.Context, spec UserSpec) (store.User, Co
 			return errors.New("could not find a free Parley ID, try again")
 		}
 		u = store.User{
-			ID: id, TenantID: t.ID, Name: name, Email: email, Status: store.UserPending,
-			CreatedAt: now, ActivationHash: hash,
+			ID: id, TenantID: t.ID, Name: name, FirstName: prof.FirstName, LastName: prof.LastName,
+			Nickname: prof.Nickname, Category: prof.Category, Tags: prof.Tags,
+			Email: email, Status: store.UserPending, CreatedAt: now, ActivationHash: hash,
 		}
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		return tx.PutActivation(hash, store.Activation{UserID: id, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ActivationTTL)})
+		if err := tx.PutActivation(hash, store.Activation{UserID: id, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ActivationTTL)}); err != nil {
+			return err
+		}
+		return also.run(tx, nil, public(u))
 	})
 	if err != nil {
 		return store.User{}, Code{}, fmt.Errorf("create user: %w", err)
@@ -372,17 +411,15 @@ func (s *Service) forget(id crypto.ID) {
 
 // --- keys and principals ---
 
-// Resolve looks up what an SSH key fingerprint is: a user's device, an
-// admin key, both or neither. The user is returned whatever its status;
-// callers decide what a pending or revoked user may do (auth.Principal.IsUser
-// admits active users only).
-func (s *Service) Resolve(ctx context.Context, fingerprint string) (*store.User, *store.Admin, error) {
+// Resolve looks up what an SSH key fingerprint is: a user's device, the
+// administrative roles it holds, both or neither. The user is returned
+// whatever its status; callers decide what a pending or revoked user may do.
+func (s *Service) Resolve(ctx context.Context, fingerprint string) (*store.User, []store.Admin, error) {
 	var user *store.User
-	var admin *store.Admin
+	var roles []store.Admin
 	err := s.db.View(ctx, func(tx store.Tx) error {
-		if a, err := tx.Admin(fingerprint); err == nil {
-			admin = &a
-		} else if !errors.Is(err, store.ErrNotFound) {
+		var err error
+		if roles, err = tx.AdminRoles(fingerprint); err != nil {
 			return err
 		}
 		d, err := tx.Device(fingerprint)
@@ -402,17 +439,24 @@ func (s *Service) Resolve(ctx context.Context, fingerprint string) (*store.User,
 	if err != nil {
 		return nil, nil, fmt.Errorf("resolve key: %w", err)
 	}
-	return user, admin, nil
+	return user, roles, nil
 }
 
-// EnsureAdmin gives an SSH key a role; it is idempotent.
-func (s *Service) EnsureAdmin(ctx context.Context, fingerprint, authorizedKey string, role store.Role, tenantID string) error {
+// EnsureInstanceAdmin makes an SSH key an instance admin; it is idempotent.
+func (s *Service) EnsureInstanceAdmin(ctx context.Context, fingerprint, authorizedKey string) error {
 	err := s.db.Update(ctx, func(tx store.Tx) error {
-		if a, err := tx.Admin(fingerprint); err == nil && a.Role == role && a.TenantID == tenantID {
-			return nil
+		roles, err := tx.AdminRoles(fingerprint)
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			if r.TenantID == "" && r.Role == store.RoleInstance {
+				return nil
+			}
 		}
 		return tx.PutAdmin(store.Admin{
-			Fingerprint: fingerprint, AuthorizedKey: authorizedKey, Role: role, TenantID: tenantID, AddedAt: s.now(),
+			Fingerprint: fingerprint, AuthorizedKey: authorizedKey, Role: store.RoleInstance, AddedAt: s.now(),
+			Label: "bootstrap key", AddedBy: "--bootstrap-admin-key",
 		})
 	})
 	if err != nil {
@@ -472,8 +516,11 @@ func (s *Service) Reachable(ctx context.Context, from, to crypto.ID) error {
 	if t.TenantID != f.TenantID {
 		return fmt.Errorf("%s: %w", to, ErrUserNotFound)
 	}
-	if t.Status != store.UserActive {
-		return fmt.Errorf("%s: %w", to, ErrNotActive)
+	switch t.Status {
+	case store.UserActive:
+		return nil
+	case store.UserRevoked:
+		return fmt.Errorf("%s: %w", to, ErrRevoked)
 	}
-	return nil
+	return fmt.Errorf("%s: %w", to, ErrNotActive)
 }

@@ -104,7 +104,7 @@ const passphrase = "correct horse battery"
 
 func (e *env) tenant(t testing.TB, name string, domains ...string) store.Tenant {
 	t.Helper()
-	tn, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{Name: name, Seats: 10, Domains: domains})
+	tn, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{Name: name, Seats: 10, Domains: domains}, nil)
 	if err != nil {
 		t.Fatalf("CreateTenant(%q): %v", name, err)
 	}
@@ -113,7 +113,7 @@ func (e *env) tenant(t testing.TB, name string, domains ...string) store.Tenant 
 
 func (e *env) user(t testing.TB, tenantID, name, email string) (store.User, directory.Code) {
 	t.Helper()
-	u, c, err := e.dir.CreateUser(t.Context(), directory.UserSpec{TenantID: tenantID, Name: name, Email: email})
+	u, c, err := e.dir.CreateUser(t.Context(), directory.UserSpec{TenantID: tenantID, Name: name, Email: email}, nil)
 	if err != nil {
 		t.Fatalf("CreateUser(%q): %v", name, err)
 	}
@@ -200,12 +200,12 @@ func TestCreateTenant(t *testing.T) {
 		{
 			name: "valid",
 			spec: directory.TenantSpec{Name: "acme", Seats: 10, Domains: []string{"acme.example"}},
-			want: store.Tenant{Name: "acme", Seats: 10, Domains: []string{"acme.example"}},
+			want: store.Tenant{Name: "acme", Domains: []string{"acme.example"}},
 		},
 		{
 			name: "name lower-cased and trimmed",
 			spec: directory.TenantSpec{Name: "  ACME-Corp ", Seats: 1},
-			want: store.Tenant{Name: "acme-corp", Seats: 1},
+			want: store.Tenant{Name: "acme-corp"},
 		},
 		{
 			name: "63 characters",
@@ -220,7 +220,7 @@ func TestCreateTenant(t *testing.T) {
 		{
 			name: "most seats",
 			spec: directory.TenantSpec{Name: "big", Seats: directory.MaxSeats},
-			want: store.Tenant{Name: "big", Seats: directory.MaxSeats},
+			want: store.Tenant{Name: "big"},
 		},
 		{
 			name: "domains normalised and deduplicated in order",
@@ -232,7 +232,7 @@ func TestCreateTenant(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			got, err := e.dir.CreateTenant(t.Context(), tt.spec)
+			got, err := e.dir.CreateTenant(t.Context(), tt.spec, nil)
 			if err != nil {
 				t.Fatalf("CreateTenant(%+v): %v", tt.spec, err)
 			}
@@ -282,7 +282,7 @@ func TestCreateTenantRefusesInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			_, err := e.dir.CreateTenant(t.Context(), tt.spec)
+			_, err := e.dir.CreateTenant(t.Context(), tt.spec, nil)
 			if !errors.Is(err, directory.ErrInvalid) {
 				t.Fatalf("CreateTenant(%+v) error = %v, want ErrInvalid", tt.spec, err)
 			}
@@ -299,7 +299,7 @@ func TestCreateTenantDuplicateName(t *testing.T) {
 			e := newEnv(t)
 			e.tenant(t, "acme", "acme.example")
 			before := e.tenants(t)
-			_, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{Name: name, Domains: []string{"other.example"}})
+			_, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{Name: name, Domains: []string{"other.example"}}, nil)
 			if !errors.Is(err, directory.ErrTenantExists) {
 				t.Fatalf("CreateTenant(%q) error = %v, want ErrTenantExists", name, err)
 			}
@@ -319,7 +319,7 @@ func TestCreateTenantDomainTaken(t *testing.T) {
 
 	_, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{
 		Name: "rival", Domains: []string{"rival.example", "ACME.example"},
-	})
+	}, nil)
 	if !errors.Is(err, directory.ErrDomainTaken) {
 		t.Fatalf("CreateTenant with a taken domain: error = %v, want ErrDomainTaken", err)
 	}
@@ -411,7 +411,7 @@ func TestCreateUser(t *testing.T) {
 			tn := e.tenant(t, "acme", tt.domains...)
 			spec := tt.spec
 			spec.TenantID = tn.ID
-			u, code, err := e.dir.CreateUser(t.Context(), spec)
+			u, code, err := e.dir.CreateUser(t.Context(), spec, nil)
 			if err != nil {
 				t.Fatalf("CreateUser(%+v): %v", spec, err)
 			}
@@ -509,7 +509,7 @@ func TestCreateUserRefused(t *testing.T) {
 			for _, tn := range []store.Tenant{acme, other, open} {
 				before[tn.ID] = e.users(t, tn.ID)
 			}
-			u, c, err := e.dir.CreateUser(t.Context(), tt.spec)
+			u, c, err := e.dir.CreateUser(t.Context(), tt.spec, nil)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("CreateUser(%+v) error = %v, want %v", tt.spec, err, tt.want)
 			}
@@ -531,7 +531,7 @@ func TestCreateUserSuspendedTenant(t *testing.T) {
 	tn.Suspended = true
 	e.update(t, func(tx store.Tx) error { return tx.PutTenant(tn) })
 
-	_, _, err := e.dir.CreateUser(t.Context(), directory.UserSpec{TenantID: tn.ID, Name: "Ada"})
+	_, _, err := e.dir.CreateUser(t.Context(), directory.UserSpec{TenantID: tn.ID, Name: "Ada"}, nil)
 	if !errors.Is(err, directory.ErrTenantSuspended) {
 		t.Fatalf("CreateUser in a suspended tenant: error = %v, want ErrTenantSuspended", err)
 	}
@@ -547,10 +547,10 @@ func TestRandomnessFailure(t *testing.T) {
 		KDF: cheapKDF, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler),
 		Rand: iotest.ErrReader(io.ErrUnexpectedEOF),
 	})
-	if _, err := broken.CreateTenant(t.Context(), directory.TenantSpec{Name: "other"}); err == nil {
+	if _, err := broken.CreateTenant(t.Context(), directory.TenantSpec{Name: "other"}, nil); err == nil {
 		t.Error("CreateTenant without randomness succeeded, want an error")
 	}
-	if _, _, err := broken.CreateUser(t.Context(), directory.UserSpec{TenantID: tn.ID, Name: "Ada"}); err == nil {
+	if _, _, err := broken.CreateUser(t.Context(), directory.UserSpec{TenantID: tn.ID, Name: "Ada"}, nil); err == nil {
 		t.Error("CreateUser without randomness succeeded, want an error")
 	}
 	if got := e.tenants(t); len(got) != 1 {
@@ -1216,14 +1216,14 @@ func TestContactRevoked(t *testing.T) {
 		u.Status = store.UserRevoked
 		return tx.PutUser(u)
 	})
-	if _, err := e.dir.Contact(t.Context(), ada.ID, bob.ID); !errors.Is(err, directory.ErrNotActive) {
-		t.Errorf("Contact(ada, revoked bob): error = %v, want ErrNotActive", err)
+	if _, err := e.dir.Contact(t.Context(), ada.ID, bob.ID); !errors.Is(err, directory.ErrRevoked) {
+		t.Errorf("Contact(ada, revoked bob): error = %v, want ErrRevoked", err)
 	}
 }
 
 // --- keys and admins ---
 
-func TestEnsureAdmin(t *testing.T) {
+func TestEnsureInstanceAdmin(t *testing.T) {
 	e := newEnv(t)
 	const fp, key = "SHA256:root", "ssh-ed25519 AAAA root"
 	admins := func() []store.Admin {
@@ -1239,41 +1239,27 @@ func TestEnsureAdmin(t *testing.T) {
 		}
 		return out
 	}
-
-	if err := e.dir.EnsureAdmin(t.Context(), fp, key, store.RoleInstance, ""); err != nil {
-		t.Fatalf("EnsureAdmin: %v", err)
+	if err := e.dir.EnsureInstanceAdmin(t.Context(), fp, key); err != nil {
+		t.Fatalf("EnsureInstanceAdmin: %v", err)
 	}
-	want := store.Admin{Fingerprint: fp, AuthorizedKey: key, Role: store.RoleInstance, AddedAt: e.clock.Now()}
+	want := store.Admin{Fingerprint: fp, AuthorizedKey: key, Role: store.RoleInstance, AddedAt: e.clock.Now(),
+		Label: "bootstrap key", AddedBy: "--bootstrap-admin-key"}
 	e.clock.Advance(time.Hour)
-	if err := e.dir.EnsureAdmin(t.Context(), fp, key, store.RoleInstance, ""); err != nil {
-		t.Fatalf("EnsureAdmin again: %v", err)
+	if err := e.dir.EnsureInstanceAdmin(t.Context(), fp, key); err != nil {
+		t.Fatalf("EnsureInstanceAdmin again: %v", err)
 	}
 	if diff := cmp.Diff([]store.Admin{want}, admins()); diff != "" {
-		t.Errorf("admins after EnsureAdmin twice (-want +got):\n%s", diff)
+		t.Errorf("admins after EnsureInstanceAdmin twice (-want +got):\n%s", diff)
 	}
-
-	u, a, err := e.dir.Resolve(t.Context(), fp)
+	u, roles, err := e.dir.Resolve(t.Context(), fp)
 	if err != nil {
 		t.Fatalf("Resolve(admin key): %v", err)
 	}
 	if u != nil {
 		t.Errorf("Resolve(admin key) user = %+v, want nil", u)
 	}
-	if a == nil {
-		t.Fatal("Resolve(admin key) admin = nil")
-	}
-	if diff := cmp.Diff(want, *a); diff != "" {
-		t.Errorf("Resolve(admin key) admin (-want +got):\n%s", diff)
-	}
-
-	// A different tenant is a change: the record is rewritten.
-	tn := e.tenant(t, "acme")
-	if err := e.dir.EnsureAdmin(t.Context(), fp, key, store.RoleInstance, tn.ID); err != nil {
-		t.Fatalf("EnsureAdmin with a tenant: %v", err)
-	}
-	want.TenantID, want.AddedAt = tn.ID, e.clock.Now()
-	if diff := cmp.Diff([]store.Admin{want}, admins()); diff != "" {
-		t.Errorf("admins after a changed EnsureAdmin (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]store.Admin{want}, roles); diff != "" {
+		t.Errorf("Resolve(admin key) roles (-want +got):\n%s", diff)
 	}
 }
 
@@ -1281,24 +1267,22 @@ func TestResolve(t *testing.T) {
 	e := newEnv(t)
 	tn := e.tenant(t, "acme")
 	ada := e.activeUser(t, tn.ID, "Ada", "SHA256:both")
-	if err := e.dir.EnsureAdmin(t.Context(), "SHA256:both", "ssh-ed25519 AAAA both", store.RoleInstance, ""); err != nil {
+	if err := e.dir.EnsureInstanceAdmin(t.Context(), "SHA256:both", "ssh-ed25519 AAAA both"); err != nil {
 		t.Fatal(err)
 	}
-
-	u, a, err := e.dir.Resolve(t.Context(), "SHA256:both")
+	u, roles, err := e.dir.Resolve(t.Context(), "SHA256:both")
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
 	if u == nil || u.ID != ada.ID || u.SealedKey != nil {
 		t.Errorf("Resolve(user and admin key) user = %+v, want Ada without sealed key", u)
 	}
-	if a == nil || a.Role != store.RoleInstance {
-		t.Errorf("Resolve(user and admin key) admin = %+v, want the instance admin", a)
+	if len(roles) != 1 || roles[0].Role != store.RoleInstance {
+		t.Errorf("Resolve(user and admin key) roles = %+v, want the instance admin", roles)
 	}
-
-	u, a, err = e.dir.Resolve(t.Context(), "SHA256:stranger")
-	if err != nil || u != nil || a != nil {
-		t.Errorf("Resolve(unknown key) = %v, %v, %v; want nil, nil, nil", u, a, err)
+	u, roles, err = e.dir.Resolve(t.Context(), "SHA256:stranger")
+	if err != nil || u != nil || roles != nil {
+		t.Errorf("Resolve(unknown key) = %v, %v, %v; want nil, nil, nil", u, roles, err)
 	}
 }
 
@@ -1448,7 +1432,7 @@ func TestCreateConcurrentDuplicates(t *testing.T) {
 	t.Run("tenant name", func(t *testing.T) {
 		e := newEnv(t)
 		errs := race(n, func(int) error {
-			_, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{Name: "acme"})
+			_, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{Name: "acme"}, nil)
 			return err
 		})
 		oneWinner(t, errs, directory.ErrTenantExists)
@@ -1459,7 +1443,7 @@ func TestCreateConcurrentDuplicates(t *testing.T) {
 	t.Run("tenant domain", func(t *testing.T) {
 		e := newEnv(t)
 		errs := race(n, func(i int) error {
-			_, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{Name: "t" + string(rune('a'+i)), Domains: []string{"acme.example"}})
+			_, err := e.dir.CreateTenant(t.Context(), directory.TenantSpec{Name: "t" + string(rune('a'+i)), Domains: []string{"acme.example"}}, nil)
 			return err
 		})
 		oneWinner(t, errs, directory.ErrDomainTaken)
@@ -1471,7 +1455,7 @@ func TestCreateConcurrentDuplicates(t *testing.T) {
 		e := newEnv(t)
 		tn := e.tenant(t, "acme", "acme.example")
 		errs := race(n, func(int) error {
-			_, _, err := e.dir.CreateUser(t.Context(), directory.UserSpec{TenantID: tn.ID, Name: "Ada", Email: "ada@acme.example"})
+			_, _, err := e.dir.CreateUser(t.Context(), directory.UserSpec{TenantID: tn.ID, Name: "Ada", Email: "ada@acme.example"}, nil)
 			return err
 		})
 		oneWinner(t, errs, directory.ErrEmailTaken)

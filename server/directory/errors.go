@@ -24,6 +24,10 @@ var (
 	ErrWrongPassphrase = errors.New("wrong passphrase")
 	ErrThrottled       = errors.New("too many failed unlocks")
 	ErrTenantSuspended = errors.New("this tenant is suspended: contact your admin")
+	ErrLicenseExpired  = errors.New("your organisation's Parley license has expired: contact your admin")
+	ErrRevoked         = errors.New("this Parley ID was revoked")
+	ErrRevokedID       = errors.New("was revoked: it cannot be used any more")
+	ErrDeviceNotFound  = errors.New("no such device of this user")
 )
 
 // ThrottledError says how long to wait before the next unlock attempt.

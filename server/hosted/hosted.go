@@ -25,7 +25,7 @@ type Deps struct {
 // NewCore returns a locked core for the principal, which must be an
 // enrolled user.
 func NewCore(d Deps, p *auth.Principal) (*core.Core, error) {
-	if !p.IsUser() {
+	if !p.CanChat() {
 		return nil, relay.ErrNotUser
 	}
 	u := p.User

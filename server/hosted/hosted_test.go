@@ -43,7 +43,7 @@ func newWorld(t *testing.T, queueLen int) *world {
 	hub := relay.NewHub(queueLen)
 	w := &world{t: t, dir: dir, db: db, d: Deps{DB: db, Directory: dirSvc, Bus: hub, Logger: log,
 		Relay: relay.New(db, dirSvc, hub, relay.Config{Logger: log})}}
-	w.ten, err = dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "acme", Seats: 10})
+	w.ten, err = dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "acme", Seats: 10}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func newWorld(t *testing.T, queueLen int) *world {
 // user creates and activates a user; its key fingerprint is "SHA256:"+name.
 func (w *world) user(name string) *store.User {
 	w.t.Helper()
-	u, code, err := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: w.ten.ID, Name: name})
+	u, code, err := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: w.ten.ID, Name: name}, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -332,15 +332,15 @@ func TestSendErrors(t *testing.T) {
 	w := newWorld(t, 0)
 	alice := w.user("Alice")
 	a := w.session(alice, "a1")
-	pending, _, err := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: w.ten.ID, Name: "Pending"})
+	pending, _, err := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: w.ten.ID, Name: "Pending"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := w.d.Directory.CreateTenant(bg, directory.TenantSpec{Name: "other"})
+	other, err := w.d.Directory.CreateTenant(bg, directory.TenantSpec{Name: "other", Seats: 5}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stranger, _, _ := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: other.ID, Name: "Stranger"})
+	stranger, _, _ := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: other.ID, Name: "Stranger"}, nil)
 	unknown, _ := crypto.ParseID("ZZZZ9999")
 	for name, c := range map[string]struct {
 		to   crypto.ID

@@ -5,6 +5,7 @@ import "errors"
 // Errors of the relay, worded for the person who sent the message.
 var (
 	ErrNotUser       = errors.New("only an enrolled, unlocked user can send")
+	ErrDetached      = errors.New("you are no longer a member of a tenant: you cannot send messages")
 	ErrTooLarge      = errors.New("message too large")
 	ErrMalformed     = errors.New("malformed envelope")
 	ErrForgedSender  = errors.New("envelope sender is not your Parley ID")

@@ -85,6 +85,9 @@ type Sent struct {
 // It returns once the envelope is durable.
 func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 	p := auth.From(ctx)
+	if p.CanChat() && !p.IsUser() {
+		return Sent{}, ErrDetached
+	}
 	if !p.IsUser() {
 		return Sent{}, ErrNotUser
 	}
@@ -125,7 +128,7 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 // Fetch returns up to limit envelopes waiting for the principal, after seq.
 func (s *Service) Fetch(ctx context.Context, after uint64, limit int) ([]store.Delivery, error) {
 	p := auth.From(ctx)
-	if !p.IsUser() {
+	if !p.CanChat() {
 		return nil, ErrNotUser
 	}
 	if limit <= 0 || limit > 1000 {
@@ -151,7 +154,7 @@ const MaxAcks = 1000
 // gone, or never the principal's).
 func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 	p := auth.From(ctx)
-	if !p.IsUser() {
+	if !p.CanChat() {
 		return nil, ErrNotUser
 	}
 	if len(seqs) > MaxAcks {
@@ -177,7 +180,7 @@ func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 // Subscribe registers a live session of the principal on the bus.
 func (s *Service) Subscribe(ctx context.Context, notify func()) (Feed, error) {
 	p := auth.From(ctx)
-	if !p.IsUser() {
+	if !p.CanChat() {
 		return nil, ErrNotUser
 	}
 	return s.bus.Subscribe(p.UserID(), notify)

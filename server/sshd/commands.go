@@ -18,7 +18,6 @@ import (
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/auth"
-	"github.com/parley-chat/parley/server/directory"
 )
 
 // execTimeout bounds a command that waits for input (activate).
@@ -95,6 +94,7 @@ type cmdEnv struct {
 	ctx   context.Context
 	in    *bufio.Reader
 	json  bool
+	otp   string
 	admin bool
 }
 
@@ -131,304 +131,70 @@ func (s *Server) commandTree(ctx context.Context, sess ssh.Session, p *auth.Prin
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print JSON for scripts")
 
 	root.AddCommand(e.activateCmd(), e.versionCmd())
-	gate := func(cmd *cobra.Command, _ []string) error {
+	// The admin commands: hidden from keys without a role, gated once here;
+	// every service call checks permissions again.
+	gate := func(*cobra.Command, []string) error {
 		if !e.admin {
 			return admin.ErrForbidden
 		}
+		if e.otp != "" {
+			return e.s.deps.Admin.ProveSecondFactor(e.ctx, e.otp)
+		}
 		return nil
 	}
-	for _, c := range []*cobra.Command{e.tenantCmd(), e.userCmd()} {
+	for _, c := range e.adminCommands() {
 		c.PersistentPreRunE = gate
 		c.Hidden = !e.admin
+		c.PersistentFlags().StringVar(&e.otp, "otp", "", "the current two-factor code, when this key uses two-factor authentication")
 		root.AddCommand(c)
 	}
 	return root
 }
 
-func (e *cmdEnv) versionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the server's version",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if e.json {
-				return e.printJSON(map[string]string{"version": e.s.cfg.Version})
-			}
-			_, err := fmt.Fprintf(e.out(), "parley %s\n", e.s.cfg.Version)
-			return err
-		},
-	}
+// adminCommands are the administrative nouns.
+func (e *cmdEnv) adminCommands() []*cobra.Command {
+	return []*cobra.Command{e.tenantCmd(), e.licenseCmd(), e.userCmd(), e.deviceCmd()}
 }
 
-// --- tenants ---
-
-type tenantJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Seats     int       `json:"seats"`
-	Domains   []string  `json:"domains"`
-	CreatedAt time.Time `json:"created_at"`
-	Suspended bool      `json:"suspended"`
-}
-
-func (e *cmdEnv) tenantCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "tenant", Short: "Manage tenants (instance admins)", Args: cobra.NoArgs,
+// group makes a parent command that only holds subcommands.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
-	var seats int
-	var domains []string
-	create := &cobra.Command{
-		Use:   "create NAME --seats N [--domain example.com]...",
-		Short: "Create a tenant",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			t, err := e.s.deps.Admin.CreateTenant(e.ctx, directory.TenantSpec{Name: args[0], Seats: seats, Domains: domains})
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return e.printJSON(toTenantJSON(t.ID, t.Name, t.Seats, t.Domains, t.CreatedAt, t.Suspended))
-			}
-			_, err = fmt.Fprintf(e.out(), "Created tenant %s with %d seats.\n", t.Name, t.Seats)
-			return err
-		},
-	}
-	create.Flags().IntVar(&seats, "seats", 0, "licensed seats")
-	create.Flags().StringArrayVar(&domains, "domain", nil, "an e-mail domain the tenant owns (repeatable)")
-	_ = create.MarkFlagRequired("seats")
-
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List tenants",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			ts, err := e.s.deps.Admin.Tenants(e.ctx)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				out := make([]tenantJSON, 0, len(ts))
-				for _, t := range ts {
-					out = append(out, toTenantJSON(t.ID, t.Name, t.Seats, t.Domains, t.CreatedAt, t.Suspended))
-				}
-				return e.printJSON(out)
-			}
-			tw := tabwriter.NewWriter(e.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSEATS\tDOMAINS\tCREATED")
-			for _, t := range ts {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", t.Name, t.Seats, dash(strings.Join(t.Domains, ", ")), t.CreatedAt.Format("2006-01-02"))
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.AddCommand(create, list)
-	return cmd
+	c.AddCommand(subs...)
+	return c
 }
 
-func toTenantJSON(id, name string, seats int, domains []string, created time.Time, suspended bool) tenantJSON {
-	if domains == nil {
-		domains = []string{}
+// table writes aligned columns; the first row is the header.
+func (e *cmdEnv) table(rows [][]string) error {
+	tw := tabwriter.NewWriter(e.out(), 0, 4, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
-	return tenantJSON{ID: id, Name: name, Seats: seats, Domains: domains, CreatedAt: created, Suspended: suspended}
+	return tw.Flush()
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// --- users ---
-
-type userJSON struct {
-	ID        string    `json:"id"`
-	Tenant    string    `json:"tenant"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email,omitempty"`
-	Status    string    `json:"status"`
-	Devices   int       `json:"devices"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-type newUserJSON struct {
-	userJSON
-	ActivationCode string    `json:"activation_code"`
-	ExpiresAt      time.Time `json:"activation_expires_at"`
-}
-
-func (e *cmdEnv) userCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "Manage users of a tenant", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
-	var tenant, name, email string
-	create := &cobra.Command{
-		Use:   `create --tenant NAME --name "Full Name" [--email a@example.com]`,
-		Short: "Create a user and print its Parley ID and one-time activation code",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			nu, err := e.s.deps.Admin.CreateUser(e.ctx, tenant, name, email)
-			if err != nil {
-				return err
-			}
-			u := nu.User
-			if e.json {
-				return e.printJSON(newUserJSON{
-					userJSON:       userJSON{ID: u.ID.String(), Tenant: nu.Tenant.Name, Name: u.Name, Email: u.Email, Status: string(u.Status), CreatedAt: u.CreatedAt},
-					ActivationCode: nu.Code.Code, ExpiresAt: nu.Code.ExpiresAt,
-				})
-			}
-			_, err = fmt.Fprintf(e.out(), `Created %s in tenant %s.
-  Parley ID:        %s
-  Activation code:  %s  (single use, expires %s)
-
-The user enrols their own SSH key with:
-    %s activate %s
-`, u.Name, nu.Tenant.Name, u.ID, nu.Code.Code, nu.Code.ExpiresAt.Format("2006-01-02 15:04 MST"),
-				e.s.sshCommand("-t"), nu.Code.Code)
-			return err
-		},
-	}
-	create.Flags().StringVar(&tenant, "tenant", "", "tenant name")
-	create.Flags().StringVar(&name, "name", "", "the user's full name")
-	create.Flags().StringVar(&email, "email", "", "e-mail address (in one of the tenant's domains)")
-	_ = create.MarkFlagRequired("tenant")
-	_ = create.MarkFlagRequired("name")
-
-	var listTenant string
-	list := &cobra.Command{
-		Use:   "list --tenant NAME",
-		Short: "List a tenant's users",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			us, err := e.s.deps.Admin.Users(e.ctx, listTenant)
-			if err != nil {
-				return err
-			}
-			if e.json {
-				out := make([]userJSON, 0, len(us))
-				for _, u := range us {
-					out = append(out, userJSON{ID: u.ID.String(), Tenant: listTenant, Name: u.Name, Email: u.Email,
-						Status: string(u.Status), Devices: len(u.Devices), CreatedAt: u.CreatedAt})
-				}
-				return e.printJSON(out)
-			}
-			tw := tabwriter.NewWriter(e.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tE-MAIL\tSTATUS\tDEVICES")
-			for _, u := range us {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", u.ID, u.Name, dash(u.Email), u.Status, len(u.Devices))
-			}
-			return tw.Flush()
-		},
-	}
-	list.Flags().StringVar(&listTenant, "tenant", "", "tenant name")
-	_ = list.MarkFlagRequired("tenant")
-	cmd.AddCommand(create, list)
-	return cmd
-}
-
-// --- activation ---
-
-func (e *cmdEnv) activateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "activate CODE",
-		Short: "Enrol this SSH key with the activation code from your admin",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			return e.activate(args[0])
-		},
-	}
-}
-
-func (e *cmdEnv) activate(code string) error {
-	if e.p.User != nil {
-		return fmt.Errorf("this SSH key is already enrolled as %s: just connect with %s", e.p.User.ID, e.s.sshCommand("-t"))
-	}
-	if e.p.Admin != nil {
-		// Most often the admin key was simply the first one the client
-		// offered: enrolling it would tie the chat identity to admin power.
-		return fmt.Errorf("this SSH key is an admin key: enrol your own key instead, e.g. %s activate CODE",
-			e.s.sshCommand("-t", "-i ~/.ssh/id_ed25519", "-o IdentitiesOnly=yes"))
-	}
-	dir := e.s.deps.Directory
-	u, err := dir.CheckActivation(e.ctx, code, e.p.KeyFingerprint)
-	if err != nil {
-		return err
-	}
-	pass, err := e.newPassphrase(u.Name, u.ID.String())
-	if err != nil {
-		return err
-	}
-	defer wipe(pass)
-	u, err = dir.Activate(e.ctx, directory.ActivateSpec{
-		Code: code, Fingerprint: e.p.KeyFingerprint, AuthorizedKey: e.p.AuthorizedKey, Passphrase: pass,
-	})
-	if err != nil {
-		return err
-	}
-	fp := crypto.FingerprintOf(u.PublicKey)
+// done prints a one-line confirmation, or v as JSON.
+func (e *cmdEnv) done(v any, format string, args ...any) error {
 	if e.json {
-		return e.printJSON(map[string]string{"id": u.ID.String(), "name": u.Name, "fingerprint": fp.String()})
+		return e.printJSON(v)
 	}
-	_, err = fmt.Fprintf(e.out(), `
-Activated. Welcome, %s!
-  Parley ID:    %s
-  Fingerprint:  %s
-
-Start chatting with:
-    %s
-`, u.Name, u.ID, fp, e.s.sshCommand("-t"))
+	_, err := fmt.Fprintf(e.out(), format+"\n", args...)
 	return err
 }
 
-// newPassphrase asks for a new passphrase: twice on a terminal, or one line
-// from standard input without one.
-func (e *cmdEnv) newPassphrase(name, id string) ([]byte, error) {
-	if _, _, tty := e.sess.Pty(); !tty {
-		pass, err := readLine(e.in)
-		if err != nil {
-			return nil, fmt.Errorf("reading the passphrase from standard input: %w", err)
-		}
-		if err := crypto.CheckPassphrase(pass); err != nil {
-			return nil, err
-		}
-		return pass, nil
+func parseID(s string) (crypto.ID, error) {
+	id, err := crypto.ParseID(s)
+	if err != nil {
+		return crypto.ID{}, fmt.Errorf("%q is not a Parley ID (8 characters A-Z, 0-9)", s)
 	}
-	w := e.sess.Stderr()
-	fmt.Fprintf(w, "Activating Parley ID %s for %s.\n", id, name)
-	fmt.Fprintf(w, "Choose a passphrase (at least %d characters). It protects your key; nobody can reset it.\n",
-		crypto.MinPassphraseLen)
-	for try := 0; try < 3; try++ {
-		pass, err := readSecret(e.in, w, "New passphrase: ")
-		if err != nil {
-			return nil, err
-		}
-		if err := crypto.CheckPassphrase(pass); err != nil {
-			fmt.Fprintf(w, "%s.\n", capitalizeFirst(err.Error()))
-			continue
-		}
-		again, err := readSecret(e.in, w, "Repeat passphrase: ")
-		if err != nil {
-			return nil, err
-		}
-		if string(again) != string(pass) {
-			wipe(again)
-			fmt.Fprintln(w, "The passphrases do not match.")
-			continue
-		}
-		wipe(again)
-		return pass, nil
-	}
-	return nil, errors.New("no passphrase chosen: nothing was changed, run activate again")
+	return id, nil
 }
 
-func capitalizeFirst(s string) string {
-	if s == "" {
-		return s
+func parseDate(s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date: use YYYY-MM-DD", s)
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return t.UTC(), nil
 }
 
-func wipe(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
-}

@@ -69,7 +69,7 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 			return
 		}
 		fp := fingerprint(key)
-		user, adm, err := s.deps.Directory.Resolve(sess.Context(), fp)
+		user, roles, err := s.deps.Directory.Resolve(sess.Context(), fp)
 		if err != nil {
 			s.log.Error("resolve key", "err", err, "key", fp)
 			wish.Fatalln(sess, "error: the server could not look up your key, try again later")
@@ -77,7 +77,7 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 		}
 		var id [8]byte
 		_, _ = io.ReadFull(rand.Reader, id[:])
-		p := &auth.Principal{KeyFingerprint: fp, AuthorizedKey: authorizedKey(key), User: user, Admin: adm,
+		p := &auth.Principal{KeyFingerprint: fp, AuthorizedKey: authorizedKey(key), User: user, Roles: roles,
 			Session: hex.EncodeToString(id[:])}
 		sess.Context().SetValue(principalKey{}, p)
 		next(sess)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"charm.land/ssh"
+
+	"github.com/parley-chat/parley/store"
 )
 
 // route sends the session where it belongs: an exec command, the chat UI,
@@ -18,18 +20,22 @@ func (s *Server) route(next ssh.Handler) ssh.Handler {
 		}
 		_, _, hasPty := sess.Pty()
 		switch {
-		case p.IsUser() && hasPty:
-			_ = sess.Exit(s.chat(sess, p))
-		case p.IsUser():
+		case p.User != nil && p.User.Status == store.UserPending:
+			fmt.Fprintf(sess.Stderr(), "Your Parley ID %s is not activated yet.\n", p.User.ID)
+			_ = sess.Exit(1)
+		case p.User != nil && !hasPty:
 			fmt.Fprintf(sess.Stderr(), "The chat needs a terminal: connect with\n\n    %s\n\nCommands: %s help\n",
 				s.sshCommand("-t"), s.sshCommand(""))
 			_ = sess.Exit(1)
 		case p.User != nil:
-			fmt.Fprintf(sess.Stderr(), "Your Parley ID %s is %s: contact your admin.\n", p.User.ID, p.User.Status)
-			_ = sess.Exit(1)
-		case p.Admin != nil:
-			fmt.Fprintf(sess, "This key is an admin key (%s) and has no chat of its own.\nRun: %s help\n",
-				p.Admin.Role, s.sshCommand(""))
+			if err := s.deps.Directory.CanConnect(sess.Context(), *p.User); err != nil {
+				fmt.Fprintf(sess.Stderr(), "%s\n", capitalizeFirst(err.Error()))
+				_ = sess.Exit(1)
+				break
+			}
+			_ = sess.Exit(s.chat(sess, p))
+		case len(p.Roles) > 0:
+			fmt.Fprintf(sess, "This key is an admin key and has no chat of its own.\nRun: %s help\n", s.sshCommand(""))
 			_ = sess.Exit(0)
 		default:
 			fmt.Fprint(sess.Stderr(), s.notEnrolled(p.KeyFingerprint))

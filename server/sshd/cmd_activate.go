@@ -1,0 +1,155 @@
+package sshd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/store"
+)
+
+func (e *cmdEnv) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the server's version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return e.done(map[string]string{"version": e.s.cfg.Version}, "parley %s", e.s.cfg.Version)
+		},
+	}
+}
+
+func (e *cmdEnv) activateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "activate CODE",
+		Short: "Enrol this SSH key with the activation code from your admin",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return e.activate(args[0])
+		},
+	}
+}
+
+func (e *cmdEnv) activate(code string) error {
+	if e.p.User != nil {
+		return fmt.Errorf("this SSH key is already enrolled as %s: just connect with %s", e.p.User.ID, e.s.sshCommand("-t"))
+	}
+	if len(e.p.Roles) > 0 {
+		// Most often the admin key was simply the first one the client
+		// offered: enrolling it would tie the chat identity to admin power.
+		return fmt.Errorf("this SSH key is an admin key: enrol your own key instead, e.g. %s activate CODE",
+			e.s.sshCommand("-t", "-i ~/.ssh/id_ed25519", "-o IdentitiesOnly=yes"))
+	}
+	dir := e.s.deps.Directory
+	u, err := dir.CheckActivation(e.ctx, code, e.p.KeyFingerprint)
+	if err != nil {
+		return err
+	}
+	var pass []byte
+	if u.Status == store.UserActive {
+		pass, err = e.existingPassphrase(u.Name, u.ID.String())
+	} else {
+		pass, err = e.newPassphrase(u.Name, u.ID.String())
+	}
+	if err != nil {
+		return err
+	}
+	defer wipe(pass)
+	added := u.Status == store.UserActive
+	u, err = dir.Activate(e.ctx, directory.ActivateSpec{
+		Code: code, Fingerprint: e.p.KeyFingerprint, AuthorizedKey: e.p.AuthorizedKey, Passphrase: pass,
+	})
+	if err != nil {
+		return err
+	}
+	fp := crypto.FingerprintOf(u.PublicKey)
+	if e.json {
+		return e.printJSON(map[string]any{"id": u.ID.String(), "name": u.Name, "fingerprint": fp.String(), "device_added": added})
+	}
+	what := "Activated. Welcome, " + u.Name + "!"
+	if added {
+		what = "This key is now a device of " + u.Name + "."
+	}
+	_, err = fmt.Fprintf(e.out(), `
+%s
+  Parley ID:    %s
+  Fingerprint:  %s
+
+Start chatting with:
+    %s
+`, what, u.ID, fp, e.s.sshCommand("-t"))
+	return err
+}
+
+// newPassphrase asks for a new passphrase: twice on a terminal, or one line
+// from standard input without one.
+func (e *cmdEnv) newPassphrase(name, id string) ([]byte, error) {
+	if _, _, tty := e.sess.Pty(); !tty {
+		pass, err := readLine(e.in)
+		if err != nil {
+			return nil, fmt.Errorf("reading the passphrase from standard input: %w", err)
+		}
+		if err := crypto.CheckPassphrase(pass); err != nil {
+			return nil, err
+		}
+		return pass, nil
+	}
+	w := e.sess.Stderr()
+	fmt.Fprintf(w, "Activating Parley ID %s for %s.\n", id, name)
+	fmt.Fprintf(w, "Choose a passphrase (at least %d characters). It protects your key; nobody can reset it.\n",
+		crypto.MinPassphraseLen)
+	for try := 0; try < 3; try++ {
+		pass, err := readSecret(e.in, w, "New passphrase: ")
+		if err != nil {
+			return nil, err
+		}
+		if err := crypto.CheckPassphrase(pass); err != nil {
+			fmt.Fprintf(w, "%s.\n", capitalizeFirst(err.Error()))
+			continue
+		}
+		again, err := readSecret(e.in, w, "Repeat passphrase: ")
+		if err != nil {
+			return nil, err
+		}
+		if string(again) != string(pass) {
+			wipe(again)
+			fmt.Fprintln(w, "The passphrases do not match.")
+			continue
+		}
+		wipe(again)
+		return pass, nil
+	}
+	return nil, errors.New("no passphrase chosen: nothing was changed, run activate again")
+}
+
+// existingPassphrase asks an active user adding a device for the
+// passphrase they already have.
+func (e *cmdEnv) existingPassphrase(name, id string) ([]byte, error) {
+	if _, _, tty := e.sess.Pty(); !tty {
+		pass, err := readLine(e.in)
+		if err != nil {
+			return nil, fmt.Errorf("reading the passphrase from standard input: %w", err)
+		}
+		return pass, nil
+	}
+	w := e.sess.Stderr()
+	fmt.Fprintf(w, "Adding this key as a device of %s (%s).\n", name, id)
+	return readSecret(e.in, w, "Your passphrase: ")
+}
+
+func capitalizeFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func wipe(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
