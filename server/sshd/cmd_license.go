@@ -204,4 +204,3 @@ func validity(t time.Time) string {
 	}
 	return "valid until " + t.Format(time.DateOnly)
 }
-

@@ -197,4 +197,3 @@ func parseDate(s string) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
-
