@@ -84,6 +84,8 @@ type Tx interface {
 
 	Export(id string) (Export, error)
 	PutExport(e Export) error
+	// ExportsOfTenant lists a tenant's export requests.
+	ExportsOfTenant(tenantID string) ([]Export, error)
 
 	// AddMessages counts n messages sent by a tenant's users on day (YYYY-MM-DD).
 	AddMessages(tenantID, day string, n uint64) error

@@ -497,6 +497,21 @@ func (t *boltTx) Export(id string) (Export, error) {
 
 func (t *boltTx) PutExport(e Export) error { return t.put(bExports, []byte(e.ID), e) }
 
+func (t *boltTx) ExportsOfTenant(tenantID string) ([]Export, error) {
+	var out []Export
+	err := t.bucket(bExports).ForEach(func(_, v []byte) error {
+		var e Export
+		if err := decode(v, &e); err != nil {
+			return err
+		}
+		if e.TenantID == tenantID {
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // --- statistics ---
 
 func (t *boltTx) AddMessages(tenantID, day string, n uint64) error {
