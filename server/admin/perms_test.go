@@ -42,7 +42,10 @@ func TestPermissions(t *testing.T) {
 		call    func(ctx context.Context) error
 	}{
 		{"list users", false, []string{"instance", "owner", "admin", "auditor", "group-admin", "key-users-rw", "key-users-r"},
-			func(ctx context.Context) error { _, err := e.svc.Users(ctx, "acme", directory.UserFilter{}); return err }},
+			func(ctx context.Context) error {
+				_, err := e.svc.Users(ctx, "acme", directory.UserFilter{})
+				return err
+			}},
 		{"show user", false, []string{"instance", "owner", "admin", "auditor", "group-admin", "key-users-rw", "key-users-r"},
 			func(ctx context.Context) error { _, err := e.svc.User(ctx, "acme", uid); return err }},
 		{"create user", true, []string{"instance", "owner", "admin", "key-users-rw"},
