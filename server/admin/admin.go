@@ -45,6 +45,8 @@ type Service struct {
 	now  func() time.Time
 	rand io.Reader
 	log  *slog.Logger
+	// codes limits second-factor guessing per key.
+	codes codeLimiter
 }
 
 // New returns the admin service.
@@ -77,7 +79,14 @@ func (s *Service) authorize(ctx context.Context, tenantID string, perm Perm) (*a
 		}
 		return p, nil
 	}
-	allowed := p.IsInstanceAdmin() || (tenantID != "" && RoleAllows(p.Role(tenantID), perm))
+	// Decide on the roles the store holds now, not on those the session
+	// started with: a removed or demoted admin loses its power at once.
+	roles, err := s.currentRoles(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	now := &auth.Principal{Roles: roles}
+	allowed := now.IsInstanceAdmin() || (tenantID != "" && RoleAllows(now.Role(tenantID), perm))
 	if !allowed {
 		return nil, ErrForbidden
 	}
@@ -87,10 +96,27 @@ func (s *Service) authorize(ctx context.Context, tenantID string, perm Perm) (*a
 	return p, nil
 }
 
+// currentRoles reads the roles the caller's key holds now.
+func (s *Service) currentRoles(ctx context.Context, p *auth.Principal) ([]store.Admin, error) {
+	if p.KeyFingerprint == "" {
+		return nil, nil
+	}
+	var roles []store.Admin
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		var err error
+		roles, err = tx.AdminRoles(p.KeyFingerprint)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read roles: %w", err)
+	}
+	return roles, nil
+}
+
 // checkSecondFactor refuses an admin key with TOTP enabled that has not
 // proved a code in this session.
 func (s *Service) checkSecondFactor(ctx context.Context, p *auth.Principal) error {
-	if p.SecondFactor || p.KeyFingerprint == "" {
+	if p.ProvedSecondFactor() || p.KeyFingerprint == "" {
 		return nil
 	}
 	enabled := false

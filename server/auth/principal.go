@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/store"
@@ -20,9 +21,10 @@ type Principal struct {
 	Roles []store.Admin
 	// APIKey is set when the caller authenticated with an HTTP API key.
 	APIKey *store.APIKey
-	// SecondFactor records that the caller proved its TOTP code (or a
-	// recovery code) in this session.
-	SecondFactor bool
+	// secondFactor records that the caller proved its TOTP code (or a
+	// recovery code) in this session. Console commands run concurrently,
+	// so it is atomic.
+	secondFactor atomic.Bool
 	// Session identifies the front's session (for logs and for telling a
 	// session's own events from others').
 	Session string
@@ -108,3 +110,10 @@ func From(ctx context.Context) *Principal {
 	p, _ := ctx.Value(ctxKey{}).(*Principal)
 	return p
 }
+
+// ProvedSecondFactor reports whether the caller proved its second factor
+// in this session.
+func (p *Principal) ProvedSecondFactor() bool { return p != nil && p.secondFactor.Load() }
+
+// MarkSecondFactor records that the caller proved its second factor.
+func (p *Principal) MarkSecondFactor() { p.secondFactor.Store(true) }
