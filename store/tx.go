@@ -439,7 +439,11 @@ func (t *boltTx) PutAudit(e AuditEntry) error {
 
 func (t *boltTx) Audit(from uint64, fn func(e AuditEntry, key, raw []byte) bool) error {
 	c := t.bucket(bAudit).Cursor()
-	for k, v := c.Seek(seqKey(from)); k != nil; k, v = c.Next() {
+	k, v := c.Seek(seqKey(from))
+	if from == 0 {
+		k, v = c.First() // from 0 means every key, even a malformed one that sorts first
+	}
+	for ; k != nil; k, v = c.Next() {
 		var e AuditEntry
 		if err := decode(v, &e); err != nil {
 			e = AuditEntry{} // let the caller see the raw bytes and report

@@ -6,8 +6,10 @@
 //
 // where the JSON includes the previous hash and the sequence number. The
 // store keeps the head (last sequence number and hash). Verify recomputes
-// the chain and reports the first entry that was edited, inserted or
-// removed. An attacker who can rewrite the whole file, head included, can
+// the chain, checks that every record is stored byte for byte as it was
+// written, and reports the first entry that was edited, inserted or
+// removed; a property test changes every byte of a stored log, one at a
+// time, and requires each change to be caught. An attacker who can rewrite the whole file, head included, can
 // forge a consistent log: keep an exported head outside the server to
 // detect that.
 //

@@ -3,7 +3,10 @@ package audit
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/store"
@@ -18,13 +21,20 @@ type Report struct {
 	Problem string
 }
 
-// Verify walks the whole log and checks that every entry decodes, sits at
-// its own sequence number, follows the one before without a gap, links to
-// its hash, and hashes to what it says; and that the last one is the head.
-// Any edit, insertion or deletion of an entry fails one of these.
+// Verify walks the whole log and checks that every record sits under an
+// eight-byte sequence key, that the keys run from 1 without a gap, that
+// every record decodes, says it is the entry its key names, is stored
+// exactly as it was written (its canonical JSON: no other spelling of the
+// same values), links to the hash of the one before and hashes to what it
+// says; and that the last one is the recorded head. Any edit, insertion or
+// deletion of a record, down to a single byte of a key or a value, fails
+// one of these. Problems name sequence numbers only, never an entry's
+// contents.
 func Verify(tx store.Tx) (Report, error) {
 	headSeq, headHash, err := tx.AuditHead()
-	if err != nil {
+	if errors.Is(err, store.ErrCorrupt) {
+		return Report{Problem: "the recorded head of the log is corrupt"}, nil
+	} else if err != nil {
 		return Report{}, err
 	}
 	var r Report
@@ -34,18 +44,23 @@ func Verify(tx store.Tx) (Report, error) {
 		r.BadSeq, r.Problem = seq, fmt.Sprintf(format, args...)
 		return false
 	}
-	err = tx.Audit(1, func(e store.AuditEntry, key, raw []byte) bool {
+	err = tx.Audit(0, func(e store.AuditEntry, key, raw []byte) bool {
+		if len(key) != 8 {
+			return fail(want, "a record with a malformed key sits where entry %d should be", want)
+		}
 		seq := binary.BigEndian.Uint64(key)
 		switch {
-		case len(key) != 8:
-			return fail(want, "an entry has a malformed key")
+		case seq < want:
+			return fail(want, "an extra record %d sits before entry %d", seq, want)
+		case seq > want:
+			return fail(want, "entry %d is missing (found %d next)", want, seq)
 		case e.Seq == 0 && e.Hash == nil:
 			return fail(seq, "entry %d does not decode", seq)
-		case seq != want:
-			return fail(want, "entry %d is missing (found %d next)", want, seq)
 		case e.Seq != seq:
 			return fail(seq, "entry %d says it is %d", seq, e.Seq)
-		case !bytes.Equal(e.PrevHash, prev) && !(len(e.PrevHash) == 0 && len(prev) == 0):
+		case !canonical(e, raw):
+			return fail(seq, "entry %d was changed: it is not stored as it was written", seq)
+		case !bytes.Equal(e.PrevHash, prev):
 			return fail(seq, "entry %d does not link to the one before", seq)
 		}
 		h, err := Hash(e)
@@ -65,8 +80,8 @@ func Verify(tx store.Tx) (Report, error) {
 	}
 	switch {
 	case r.Entries != headSeq:
-		r.BadSeq, r.Problem = r.Entries+1, fmt.Sprintf("the log ends at %d but its head says %d", r.Entries, headSeq)
-	case !bytes.Equal(prev, headHash) && !(len(prev) == 0 && len(headHash) == 0):
+		r.BadSeq, r.Problem = min(r.Entries, headSeq)+1, fmt.Sprintf("the log ends at %d but its head says %d", r.Entries, headSeq)
+	case !bytes.Equal(prev, headHash):
 		r.BadSeq, r.Problem = r.Entries, "the last entry is not the recorded head"
 	default:
 		r.OK = true
@@ -74,27 +89,45 @@ func Verify(tx store.Tx) (Report, error) {
 	return r, nil
 }
 
+// canonical reports whether raw, a stored record, ends with the entry's
+// canonical JSON. JSON decoding forgives some changes — a field name's
+// case, the unused low bits of a base64 character — that leave the decoded
+// entry, and so its hash, as it was; re-encoding catches them.
+func canonical(e store.AuditEntry, raw []byte) bool {
+	b, err := json.Marshal(e)
+	return err == nil && bytes.HasSuffix(raw, b)
+}
+
 // Filter selects entries for List. Zero fields select everything.
 type Filter struct {
 	TenantID string // required by callers outside instance administration
-	Actor    string // fingerprint, "apikey:<id>", or part of the label
-	Target   string // substring of the target
-	Action   string // prefix of the action, e.g. "user."
-	Since    time.Time
-	Until    time.Time
-	Limit    int // newest entries kept; default 100
+	// Actor is an SSH key fingerprint or "apikey:<id>" (exactly), or part
+	// of the admin's label (any case).
+	Actor  string
+	Target string // substring of the target
+	Action string // prefix of the action, e.g. "user."
+	Since  time.Time
+	Until  time.Time // exclusive
+	// Limit keeps the newest entries: 0 means DefaultLimit, NoLimit all.
+	Limit int
 }
+
+// List limits.
+const (
+	DefaultLimit = 100
+	NoLimit      = -1
+)
 
 // Match reports whether e passes the filter.
 func (f Filter) Match(e store.AuditEntry) bool {
 	switch {
 	case f.TenantID != "" && e.TenantID != f.TenantID:
 		return false
-	case f.Actor != "" && e.Actor != f.Actor && !bytes.Contains([]byte(e.Label), []byte(f.Actor)):
+	case f.Actor != "" && e.Actor != f.Actor && !strings.Contains(strings.ToLower(e.Label), strings.ToLower(f.Actor)):
 		return false
-	case f.Target != "" && !bytes.Contains([]byte(e.Target), []byte(f.Target)):
+	case f.Target != "" && !strings.Contains(e.Target, f.Target):
 		return false
-	case f.Action != "" && !bytes.HasPrefix([]byte(e.Action), []byte(f.Action)):
+	case f.Action != "" && !strings.HasPrefix(e.Action, f.Action):
 		return false
 	case !f.Since.IsZero() && e.Time.Before(f.Since):
 		return false
@@ -107,14 +140,17 @@ func (f Filter) Match(e store.AuditEntry) bool {
 // List returns the newest entries matching f, oldest first.
 func List(tx store.Tx, f Filter) ([]store.AuditEntry, error) {
 	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 0:
+		limit = 0
 	}
 	var out []store.AuditEntry
 	err := tx.Audit(1, func(e store.AuditEntry, _, _ []byte) bool {
 		if f.Match(e) {
 			out = append(out, e)
-			if len(out) > limit {
+			if limit > 0 && len(out) > limit {
 				out = out[1:]
 			}
 		}

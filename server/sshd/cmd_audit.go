@@ -1,0 +1,159 @@
+package sshd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parley-chat/parley/server/audit"
+)
+
+// auditReportJSON is the outcome of audit verify.
+type auditReportJSON struct {
+	OK      bool   `json:"ok"`
+	Entries uint64 `json:"entries"`
+	BadSeq  uint64 `json:"bad_seq,omitempty"`
+	Problem string `json:"problem,omitempty"`
+}
+
+func (e *cmdEnv) auditCmd() *cobra.Command {
+	var tenant string
+	var f audit.Filter
+	var since, until string
+	list := &cobra.Command{
+		Use: "list [--tenant NAME] [--actor FINGERPRINT|apikey:ID|LABEL] [--target TEXT] [--action PREFIX] " +
+			"[--since WHEN] [--until WHEN] [--limit N]",
+		Short: "List audit entries, oldest first (the newest --limit of those that match)",
+		Long: `List audit entries, oldest first: the newest --limit entries that match every
+filter given.
+
+  --actor    an admin key's fingerprint (SHA256:...) or API key (apikey:ID),
+             exactly, or part of the admin's label, in any case
+  --target   part of the target, e.g. a Parley ID
+  --action   the start of the action, e.g. "user." or "export.approve"
+  --since    from this time on: YYYY-MM-DD (UTC) or RFC 3339
+  --until    before this time; a day (YYYY-MM-DD) includes that whole day
+
+With --json, every entry comes with its before and after documents and its
+hashes.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			var err error
+			if f.Since, err = parseAuditTime(since, "--since", false); err != nil {
+				return err
+			}
+			if f.Until, err = parseAuditTime(until, "--until", true); err != nil {
+				return err
+			}
+			switch {
+			case f.Limit < 0:
+				return fmt.Errorf("--limit %d: give a number of entries, or 0 for all", f.Limit)
+			case f.Limit == 0:
+				f.Limit = audit.NoLimit
+			}
+			es, err := e.s.deps.Admin.Audit(e.ctx, tenant, f)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				out := make([]audit.JSONEntry, 0, len(es))
+				for _, en := range es {
+					out = append(out, audit.ToJSON(en))
+				}
+				return e.printJSON(out)
+			}
+			if len(es) == 0 {
+				return e.done(nil, "No audit entries match.")
+			}
+			rows := [][]string{{"SEQ", "TIME (UTC)", "ACTOR/LABEL", "ACTION", "TARGET"}}
+			for _, en := range es {
+				who := en.Actor
+				if en.Label != "" {
+					who = en.Label
+				}
+				rows = append(rows, []string{fmt.Sprint(en.Seq), en.Time.UTC().Format(time.DateTime), who, en.Action, dash(en.Target)})
+			}
+			return e.table(rows)
+		},
+	}
+	list.Flags().StringVar(&f.Actor, "actor", "", "an admin key's fingerprint, apikey:ID, or part of an admin's label")
+	list.Flags().StringVar(&f.Target, "target", "", "part of the target, e.g. a Parley ID")
+	list.Flags().StringVar(&f.Action, "action", "", `the start of the action, e.g. "user."`)
+	list.Flags().StringVar(&since, "since", "", "from this time on: YYYY-MM-DD (UTC) or RFC 3339")
+	list.Flags().StringVar(&until, "until", "", "before this time; a day includes the whole day")
+	list.Flags().IntVar(&f.Limit, "limit", audit.DefaultLimit, "the newest N matching entries; 0 for all")
+
+	verify := &cobra.Command{
+		Use:   "verify [--tenant NAME]",
+		Short: "Check the audit log's hash chain: exit status 1 when an entry was changed, inserted or removed",
+		Long: `Check the whole audit log: every entry must link to the hash of the one
+before it, hash to what it says, and the last one must be the recorded head.
+Any change, insertion or removal of an entry — down to a single byte — breaks
+the chain: the command then names the first broken entry and exits with
+status 1. The log is one chain for the whole instance, so the check covers
+every tenant's entries, and a problem is reported by sequence number only.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			r, err := e.s.deps.Admin.VerifyAudit(e.ctx, tenant)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				if err := e.printJSON(auditReportJSON{OK: r.OK, Entries: r.Entries, BadSeq: r.BadSeq, Problem: r.Problem}); err != nil {
+					return err
+				}
+				if !r.OK {
+					fmt.Fprintf(e.sess.Stderr(), "error: the audit log is broken at entry %d: %s\n", r.BadSeq, r.Problem)
+					return exitError(1)
+				}
+				return nil
+			}
+			if !r.OK {
+				return fmt.Errorf("the audit log is broken at entry %d: %s", r.BadSeq, r.Problem)
+			}
+			return e.done(nil, "The audit log is intact: %d entries, every link and hash checked.", r.Entries)
+		},
+	}
+
+	var request string
+	export := &cobra.Command{
+		Use:   "export --tenant NAME --request ID > audit.jsonl",
+		Short: "Carry out an approved export of the tenant's audit log: one JSON object per line",
+		Long: `Carry out an export of the tenant's audit log that another admin approved
+(see: export request audit). Only the key that requested it may, once, within
+a day of the approval. It writes every entry of the tenant, oldest first, as
+one JSON object per line, with the before and after documents as JSON.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return e.s.deps.Admin.ExportAudit(e.ctx, tenant, request, e.out())
+		},
+	}
+	export.Flags().StringVar(&request, "request", "", "the approved export request's ID (export list shows it)")
+	_ = export.MarkFlagRequired("request")
+
+	cmd := group("audit", "List, verify and export the audit log", list, verify, export)
+	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "tenant name (default: your only tenant; instance admins: every tenant)")
+	return cmd
+}
+
+// parseAuditTime reads --since and --until: an RFC 3339 time, or a day
+// (UTC); as an end, a day includes the whole day.
+func parseAuditTime(s, flag string, end bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: use YYYY-MM-DD or an RFC 3339 time such as 2030-03-04T05:06:07Z", flag, s)
+	}
+	if end {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, nil
+}
