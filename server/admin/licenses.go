@@ -24,7 +24,34 @@ const (
 type LicenseSpec struct {
 	Plan       string
 	Seats      int
-	ValidUntil time.Time // zero: no end
+	ValidUntil time.Time // the instant the package ends (EndOfDay of its last day); zero: no end
+}
+
+// EndOfDay is the instant a package whose last day is day ends: the start
+// of the next day, UTC. People name a package's last day; the service
+// keeps the instant it stops being valid.
+func EndOfDay(day time.Time) time.Time {
+	y, m, d := day.UTC().Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}
+
+// LastDay is the last day (UTC, as YYYY-MM-DD) on which a package that ends
+// at end is valid; "" when it has no end.
+func LastDay(end time.Time) string {
+	if end.IsZero() {
+		return ""
+	}
+	return end.UTC().Add(-time.Nanosecond).Format(time.DateOnly)
+}
+
+// oneMonthLater is the same time a calendar month later, kept within that
+// month: a trial started on 31 January ends on the last day of February.
+func oneMonthLater(t time.Time) time.Time {
+	next := t.AddDate(0, 1, 0)
+	if next.Day() != t.Day() {
+		next = next.AddDate(0, 0, -next.Day()) // AddDate overflowed into the month after: back to its eve
+	}
+	return next
 }
 
 // validPlan accepts a plan name: 1-40 of a-z, 0-9, '-' and '_'.
@@ -33,7 +60,8 @@ func validPlan(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+		if !ok {
 			return false
 		}
 	}
@@ -59,7 +87,7 @@ func (s *Service) AddLicense(ctx context.Context, tenant string, spec LicenseSpe
 	}
 	now := s.now()
 	if !spec.ValidUntil.IsZero() && !spec.ValidUntil.After(now) {
-		return store.License{}, fmt.Errorf("%w: valid-until %s is not in the future", ErrInvalid, spec.ValidUntil.Format(time.DateOnly))
+		return store.License{}, fmt.Errorf("%w: last day %s has passed", ErrInvalid, LastDay(spec.ValidUntil))
 	}
 	lid, err := s.randomID("l", 4)
 	if err != nil {
@@ -69,8 +97,9 @@ func (s *Service) AddLicense(ctx context.Context, tenant string, spec LicenseSpe
 	return l, s.putLicense(ctx, p, "license.add", l)
 }
 
-// StartTrial gives a tenant a trial package: 30 seats for one month
-// (instance admins). A tenant has at most one trial.
+// StartTrial gives a tenant a trial package: 30 seats for one calendar
+// month (instance admins). A tenant has at most one trial, ever: the
+// package keeps the ID "trial" when it is converted.
 func (s *Service) StartTrial(ctx context.Context, tenant string) (store.License, error) {
 	id, err := s.TenantID(ctx, tenant)
 	if err != nil {
@@ -82,7 +111,7 @@ func (s *Service) StartTrial(ctx context.Context, tenant string) (store.License,
 	}
 	now := s.now()
 	l := store.License{ID: "trial", TenantID: id, Plan: "trial", Seats: TrialSeats, ValidFrom: now,
-		ValidUntil: now.AddDate(0, 1, 0), Trial: true, CreatedAt: now}
+		ValidUntil: oneMonthLater(now), Trial: true, CreatedAt: now}
 	err = s.db.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.License(id, "trial"); err == nil {
 			return fmt.Errorf("%w: the tenant already had a trial", ErrConflict)
@@ -101,15 +130,20 @@ func (s *Service) StartTrial(ctx context.Context, tenant string) (store.License,
 // full package), a new end date, or more seats.
 type LicenseChange struct {
 	Plan       string    // converts a trial; empty: unchanged
-	ValidUntil time.Time // zero: unchanged
+	ValidUntil time.Time // the new end (EndOfDay of the last day); zero: unchanged
 	NoEnd      bool      // remove the end date
 	AddSeats   int
-	Seats      int // set exactly (0: unchanged); refused below the seats in use
+	Seats      int // set exactly (0: unchanged); a reduction below the seats in use is refused
 }
 
+// FullTerm is how long a converted trial runs when no end is given.
+const FullTerm = 12 // months
+
 // ChangeLicense converts, extends or resizes a package (instance admins).
-// Reducing seats below what the tenant uses is refused; over-use from
-// growth is only flagged.
+// Converting a trial without a new end date runs the package FullTerm
+// months from now. Reducing seats below what the tenant uses is refused;
+// over-use from growth is only flagged, and raising the seats of an
+// over-used tenant is always allowed, even if still not enough.
 func (s *Service) ChangeLicense(ctx context.Context, tenant, licenseID string, c LicenseChange) (store.License, error) {
 	id, err := s.TenantID(ctx, tenant)
 	if err != nil {
@@ -120,7 +154,16 @@ func (s *Service) ChangeLicense(ctx context.Context, tenant, licenseID string, c
 		return store.License{}, err
 	}
 	if c.AddSeats < 0 || c.Seats < 0 || c.Seats > directory.MaxSeats || c.AddSeats > directory.MaxSeats {
-		return store.License{}, fmt.Errorf("%w: seats out of range", ErrInvalid)
+		return store.License{}, fmt.Errorf("%w: seats must be between 1 and %d", ErrInvalid, directory.MaxSeats)
+	}
+	if c.AddSeats > 0 && c.Seats > 0 {
+		return store.License{}, fmt.Errorf("%w: add seats or set them, not both", ErrInvalid)
+	}
+	if c.NoEnd && !c.ValidUntil.IsZero() {
+		return store.License{}, fmt.Errorf("%w: give a new last day or no end, not both", ErrInvalid)
+	}
+	if c == (LicenseChange{}) {
+		return store.License{}, fmt.Errorf("%w: nothing to change", ErrInvalid)
 	}
 	if c.Plan != "" {
 		c.Plan = strings.ToLower(strings.TrimSpace(c.Plan))
@@ -138,19 +181,23 @@ func (s *Service) ChangeLicense(ctx context.Context, tenant, licenseID string, c
 			return err
 		}
 		before := l
+		until := c.ValidUntil
 		if c.Plan != "" {
+			if l.Trial && until.IsZero() && !c.NoEnd {
+				until = now.AddDate(0, FullTerm, 0)
+			}
 			l.Plan, l.Trial = c.Plan, false
 		}
 		if c.NoEnd {
 			l.ValidUntil = time.Time{}
-		} else if !c.ValidUntil.IsZero() {
-			if !c.ValidUntil.After(now) {
-				return fmt.Errorf("%w: valid-until %s is not in the future", ErrInvalid, c.ValidUntil.Format(time.DateOnly))
+		} else if !until.IsZero() {
+			if !until.After(now) {
+				return fmt.Errorf("%w: last day %s has passed", ErrInvalid, LastDay(until))
 			}
-			l.ValidUntil = c.ValidUntil
+			l.ValidUntil = until
 		}
 		l.Seats += c.AddSeats
-		if c.Seats > 0 {
+		if c.Seats > 0 && c.Seats < before.Seats { // a reduction: not below what is in use
 			u, err := usage(tx, id, now)
 			if err != nil {
 				return err
@@ -160,9 +207,11 @@ func (s *Service) ChangeLicense(ctx context.Context, tenant, licenseID string, c
 				others -= before.Seats
 			}
 			if need := max(u.ActiveUsers, u.Devices); c.Seats+others < need {
-				return fmt.Errorf("%w: %d seats would leave %d active users and %d devices without a license: remove them first",
+				return fmt.Errorf("%w: %d seats in all is fewer than what is in use (%d active users, %d devices): remove users or devices first",
 					ErrConflict, c.Seats+others, u.ActiveUsers, u.Devices)
 			}
+		}
+		if c.Seats > 0 {
 			l.Seats = c.Seats
 		}
 		if l.Seats > directory.MaxSeats {
@@ -279,17 +328,23 @@ func (s *Service) License(ctx context.Context, tenant string) (LicenseReport, er
 func warnings(r LicenseReport, valid []store.License, now time.Time) []string {
 	var w []string
 	u := r.Usage
-	if r.Expired {
-		w = append(w, "license expired: users cannot activate or open sessions")
-	}
 	if r.Tenant.Suspended {
 		w = append(w, "tenant suspended: users cannot activate or open sessions")
 	}
+	switch {
+	case r.Expired && len(r.Packages) == 0:
+		w = append(w, "no license package: users cannot activate or open sessions")
+	case r.Expired:
+		w = append(w, "license expired: users cannot activate or open sessions")
+	}
+	if r.Expired {
+		return w // over-use of no seats says nothing more
+	}
 	if u.Devices > u.Seats {
-		w = append(w, fmt.Sprintf("too many devices: %d devices for %d seats", u.Devices, u.Seats))
+		w = append(w, fmt.Sprintf("too many devices: %s for %s", plural(u.Devices, "device"), plural(u.Seats, "seat")))
 	}
 	if u.ActiveUsers > u.Seats {
-		w = append(w, fmt.Sprintf("licenses missing for active users: %d active users, %d seats", u.ActiveUsers, u.Seats))
+		w = append(w, fmt.Sprintf("licenses missing for active users: %s for %s", plural(u.ActiveUsers, "active user"), plural(u.Seats, "seat")))
 	}
 	for _, l := range valid {
 		if !l.ValidUntil.IsZero() && l.ValidUntil.Sub(now) < ExpiryWarning {
@@ -297,8 +352,16 @@ func warnings(r LicenseReport, valid []store.License, now time.Time) []string {
 			if l.Trial {
 				kind = "trial"
 			}
-			w = append(w, fmt.Sprintf("%s ends on %s", kind, l.ValidUntil.Format(time.DateOnly)))
+			w = append(w, fmt.Sprintf("%s ends soon: its last day is %s", kind, LastDay(l.ValidUntil)))
 		}
 	}
 	return w
+}
+
+// plural counts things in English: "1 seat", "2 seats".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

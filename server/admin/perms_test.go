@@ -35,6 +35,7 @@ func TestPermissions(t *testing.T) {
 		"key-devices-rw": e.apiKey(t, e.acme, admin.PermDevicesRead, admin.PermDevicesWrite),
 	}
 	uid := acmeUser.User.ID
+	leaver, revokee := e.user(t, e.acme, "Lee Leaver"), e.user(t, e.acme, "Rae Revoked")
 	calls := []struct {
 		name    string
 		writes  bool
@@ -88,6 +89,41 @@ func TestPermissions(t *testing.T) {
 			func(ctx context.Context) error {
 				name := "ACME Corp"
 				_, err := e.svc.Brand(ctx, "acme", &name, nil)
+				return err
+			}},
+		{"show tenant", false, []string{"instance", "owner", "admin", "auditor", "group-admin"},
+			func(ctx context.Context) error { _, err := e.svc.Tenant(ctx, "acme"); return err }},
+		{"add domains", true, []string{"instance"},
+			func(ctx context.Context) error {
+				_, err := e.svc.AddDomains(ctx, "acme", []string{"acme.org"})
+				return err
+			}},
+		{"start trial", true, []string{"instance"},
+			func(ctx context.Context) error { _, err := e.svc.StartTrial(ctx, "acme"); return err }},
+		{"change license", true, []string{"instance"},
+			func(ctx context.Context) error {
+				_, err := e.svc.ChangeLicense(ctx, "acme", "standard", admin.LicenseChange{AddSeats: 1})
+				return err
+			}},
+		{"delete user (detach, repeatable)", true, []string{"instance", "owner", "admin", "key-users-rw"},
+			func(ctx context.Context) error {
+				_, err := e.svc.DeleteUser(ctx, "acme", leaver.User.ID, true, true)
+				return err
+			}},
+		{"revoke user", false, []string{"instance", "owner", "admin", "key-users-rw"},
+			func(ctx context.Context) error {
+				_, err := e.svc.RevokeUser(ctx, "acme", revokee.User.ID)
+				if errors.Is(err, directory.ErrRevoked) {
+					return nil // an earlier allowed caller revoked it: this one passed the permission check too
+				}
+				return err
+			}},
+		{"remove device", false, []string{"instance", "owner", "admin", "key-devices-rw"},
+			func(ctx context.Context) error {
+				err := e.svc.RemoveDevice(ctx, "acme", uid, "SHA256:no-such-device")
+				if errors.Is(err, directory.ErrDeviceNotFound) {
+					return nil // past the permission check
+				}
 				return err
 			}},
 		{"audit list", false, []string{"instance", "owner", "admin", "auditor", "key-audit"},

@@ -47,6 +47,9 @@ func (s *Service) Users(ctx context.Context, tenant string, f directory.UserFilt
 	if err != nil {
 		return nil, err
 	}
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
 	all, err := s.dir.Users(ctx, id)
 	if err != nil {
 		return nil, err

@@ -125,6 +125,20 @@ type UserFilter struct {
 	Status store.UserStatus
 }
 
+// UserStatuses are the states a user can be in, in life-cycle order.
+func UserStatuses() []store.UserStatus {
+	return []store.UserStatus{store.UserPending, store.UserActive, store.UserDetached, store.UserRevoked}
+}
+
+// Check refuses a filter that can match nothing by mistake: an unknown
+// status.
+func (f UserFilter) Check() error {
+	if f.Status != "" && !slices.Contains(UserStatuses(), f.Status) {
+		return invalid("status %q: use pending, active, detached or revoked", clip(string(f.Status)))
+	}
+	return nil
+}
+
 // Matches reports whether u passes the filter.
 func (f UserFilter) Matches(u store.User) bool {
 	if f.Status != "" && u.Status != f.Status {
@@ -182,26 +196,8 @@ func (s *Service) EditUser(ctx context.Context, tenantID string, id crypto.ID, c
 			return err
 		}
 		before := public(u)
-		p := Profile{Name: u.Name, FirstName: u.FirstName, LastName: u.LastName, Nickname: u.Nickname, Category: u.Category, Tags: u.Tags}
-		set := func(dst *string, v *string) {
-			if v != nil {
-				*dst = *v
-			}
-		}
-		set(&p.FirstName, c.FirstName)
-		set(&p.LastName, c.LastName)
-		set(&p.Nickname, c.Nickname)
-		set(&p.Category, c.Category)
-		if c.Tags != nil {
-			p.Tags = *c.Tags
-		}
-		switch {
-		case c.Name != nil:
-			p.Name = *c.Name
-		case c.FirstName != nil || c.LastName != nil:
-			p.Name = "" // rebuilt from the names
-		}
-		if p, err = normalizeProfile(p); err != nil {
+		p, err := normalizeProfile(mergeProfile(u, c))
+		if err != nil {
 			return err
 		}
 		u.Name, u.FirstName, u.LastName, u.Nickname, u.Category, u.Tags = p.Name, p.FirstName, p.LastName, p.Nickname, p.Category, p.Tags
@@ -275,7 +271,8 @@ func (s *Service) UserDetail(ctx context.Context, tenantID string, id crypto.ID)
 // it revoked. keepID true detaches it: it leaves the tenant's directory and
 // license count but stays valid. keepApp false removes every device, so no
 // session can open; keepApp true leaves them (a detached user can still
-// read their history but reaches nobody).
+// read their history but reaches nobody). Either way the user's e-mail
+// address is freed for a new user (the audit entry keeps it).
 func (s *Service) RemoveUser(ctx context.Context, tenantID string, id crypto.ID, keepID, keepApp bool, also InTx) (store.User, error) {
 	var out store.User
 	err := s.db.Update(ctx, func(tx store.Tx) error {
@@ -305,6 +302,7 @@ func (s *Service) RemoveUser(ctx context.Context, tenantID string, id crypto.ID,
 			u.ActivationHash = nil
 		}
 		u.RemovedAt = s.now()
+		u.Email = "" // the address belongs to the tenant, not to the removed ID
 		if keepID {
 			u.Status = store.UserDetached
 		} else {
@@ -374,7 +372,7 @@ func (s *Service) RemoveDevice(ctx context.Context, tenantID string, id crypto.I
 		}
 		d, err := tx.Device(fingerprint)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && d.UserID != id) {
-			return fmt.Errorf("%s: %w", clip(fingerprint), ErrDeviceNotFound)
+			return fmt.Errorf("%s: %w", clipTo(fingerprint, 80), ErrDeviceNotFound)
 		} else if err != nil {
 			return err
 		}

@@ -82,15 +82,18 @@ func NormalizeEmail(s string) (addr, domain string, err error) {
 }
 
 // clip shortens and defangs user input quoted back in an error.
-func clip(s string) string {
+func clip(s string) string { return clipTo(s, 40) }
+
+// clipTo defangs s and shortens it to n characters.
+func clipTo(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || isBidiControl(r) {
 			return '?'
 		}
 		return r
 	}, s)
-	if utf8.RuneCountInString(s) > 40 {
-		return string([]rune(s)[:40]) + "…"
+	if utf8.RuneCountInString(s) > n {
+		return string([]rune(s)[:n]) + "…"
 	}
 	return s
 }

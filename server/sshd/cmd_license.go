@@ -36,22 +36,22 @@ func (e *cmdEnv) licenseCmd() *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			spec := admin.LicenseSpec{Plan: plan, Seats: seats}
 			if until != "" {
-				d, err := parseDate(until)
+				end, err := parseLastDay(until)
 				if err != nil {
 					return err
 				}
-				spec.ValidUntil = d
+				spec.ValidUntil = end
 			}
 			l, err := e.s.deps.Admin.AddLicense(e.ctx, tenant, spec)
 			if err != nil {
 				return err
 			}
-			return e.done(toLicenseJSON(l), "Added package %s: %d seats of plan %s, %s.", l.ID, l.Seats, l.Plan, validity(l.ValidUntil))
+			return e.done(toLicenseJSON(l), "Added package %s: %s of plan %s, %s.", l.ID, seatsText(l.Seats), l.Plan, validity(l.ValidUntil))
 		},
 	}
 	add.Flags().StringVar(&plan, "plan", "standard", "plan name")
 	add.Flags().IntVar(&seats, "seats", 0, "seats")
-	add.Flags().StringVar(&until, "valid-until", "", "last day, YYYY-MM-DD (default: no end)")
+	add.Flags().StringVar(&until, "valid-until", "", "the package's last day, YYYY-MM-DD (UTC; default: no end)")
 	_ = add.MarkFlagRequired("seats")
 
 	trial := &cobra.Command{
@@ -82,7 +82,7 @@ func (e *cmdEnv) licenseCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return e.done(toLicenseJSON(l), "Package %s: %d seats of plan %s, %s.", l.ID, l.Seats, l.Plan, validity(l.ValidUntil))
+				return e.done(toLicenseJSON(l), "Package %s: %s of plan %s, %s.", l.ID, seatsText(l.Seats), l.Plan, validity(l.ValidUntil))
 			},
 		}
 		cmd.Flags().StringVar(&pkg, "package", defPkg, "the package's ID (license show lists them)")
@@ -96,37 +96,33 @@ func (e *cmdEnv) licenseCmd() *cobra.Command {
 		"Convert a trial into a full package, keeping users and settings (instance admins)", "trial",
 		func(c *admin.LicenseChange) error {
 			c.Plan = toPlan
-			if convUntil != "" {
-				d, err := parseDate(convUntil)
-				if err != nil {
-					return err
-				}
-				c.ValidUntil = d
-			} else {
-				c.ValidUntil = time.Now().UTC().AddDate(1, 0, 0) // licenses run twelve months
+			if convUntil == "" {
+				return nil // the service runs it twelve months from today
 			}
-			return nil
+			end, err := parseLastDay(convUntil)
+			c.ValidUntil = end
+			return err
 		})
 	convert.Flags().StringVar(&toPlan, "plan", "standard", "the full plan")
-	convert.Flags().StringVar(&convUntil, "valid-until", "", "last day (default: a year from today)")
+	convert.Flags().StringVar(&convUntil, "valid-until", "", fmt.Sprintf("the package's last day, YYYY-MM-DD (default: %d months from today)", admin.FullTerm))
 
 	var extUntil string
 	var noEnd bool
 	extend := change("extend --tenant NAME --package ID (--until YYYY-MM-DD | --no-end)",
 		"Move a package's end date (instance admins)", "",
 		func(c *admin.LicenseChange) error {
+			if noEnd == (extUntil != "") {
+				return fmt.Errorf("give one of --until YYYY-MM-DD or --no-end")
+			}
 			if noEnd {
 				c.NoEnd = true
 				return nil
 			}
-			if extUntil == "" {
-				return fmt.Errorf("give --until YYYY-MM-DD or --no-end")
-			}
-			d, err := parseDate(extUntil)
-			c.ValidUntil = d
+			end, err := parseLastDay(extUntil)
+			c.ValidUntil = end
 			return err
 		})
-	extend.Flags().StringVar(&extUntil, "until", "", "new last day, YYYY-MM-DD")
+	extend.Flags().StringVar(&extUntil, "until", "", "the package's new last day, YYYY-MM-DD (UTC)")
 	extend.Flags().BoolVar(&noEnd, "no-end", false, "remove the end date")
 
 	var addSeats, setSeats int
@@ -149,23 +145,25 @@ func (e *cmdEnv) licenseCmd() *cobra.Command {
 
 func (e *cmdEnv) printLicense(r admin.LicenseReport) error {
 	w := e.out()
-	status := "valid"
+	var status string
 	switch {
+	case r.Expired && len(r.Packages) == 0:
+		status = e.red("NO LICENSE")
 	case r.Expired:
-		status = "EXPIRED"
+		status = e.red("EXPIRED")
 	case r.ValidUntil.IsZero():
 		status = "valid, no end date"
 	default:
-		status = "valid until " + r.ValidUntil.Format(time.DateOnly)
+		status = "valid, last day " + admin.LastDay(r.ValidUntil)
 	}
 	fmt.Fprintf(w, "Tenant %s: %s\n", r.Tenant.Name, status)
 	fmt.Fprintf(w, "  seats:        %d\n  active users: %d\n  devices:      %d\n", r.Usage.Seats, r.Usage.ActiveUsers, r.Usage.Devices)
 	if len(r.Packages) > 0 {
 		fmt.Fprintln(w)
-		rows := [][]string{{"PACKAGE", "PLAN", "SEATS", "FROM", "UNTIL"}}
+		rows := [][]string{{"PACKAGE", "PLAN", "SEATS", "FROM", "LAST DAY"}}
 		for _, l := range r.Packages {
 			plan := l.Plan
-			if l.Trial {
+			if l.Trial && plan != "trial" {
 				plan += " (trial)"
 			}
 			rows = append(rows, []string{l.ID, plan, fmt.Sprint(l.Seats), l.ValidFrom.Format(time.DateOnly), until(l.ValidUntil)})
@@ -191,16 +189,30 @@ func (e *cmdEnv) red(s string) string {
 	return "\x1b[31m" + s + "\x1b[0m"
 }
 
-func until(t time.Time) string {
-	if t.IsZero() {
-		return "-"
+// seatsText counts seats: "1 seat", "30 seats".
+func seatsText(n int) string {
+	if n == 1 {
+		return "1 seat"
 	}
-	return t.Format(time.DateOnly)
+	return fmt.Sprintf("%d seats", n)
 }
 
-func validity(t time.Time) string {
-	if t.IsZero() {
+// until shows a package's end as its last day.
+func until(end time.Time) string { return dash(admin.LastDay(end)) }
+
+func validity(end time.Time) string {
+	if end.IsZero() {
 		return "no end date"
 	}
-	return "valid until " + t.Format(time.DateOnly)
+	return "last day " + admin.LastDay(end)
+}
+
+// parseLastDay reads a package's last day (YYYY-MM-DD, UTC) and returns the
+// instant the package ends: the start of the next day.
+func parseLastDay(s string) (time.Time, error) {
+	d, err := parseDate(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return admin.EndOfDay(d), nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/store"
 )
 
 func (e *cmdEnv) tenantCmd() *cobra.Command {
@@ -21,7 +22,7 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toTenantJSON(t, seats), "Created tenant %s%s.", t.Name, seatsNote(seats))
+			return e.done(toTenantJSON(t, seats), "Created tenant %s%s.", t.Name, createdNote(seats, t.Domains))
 		},
 	}
 	create.Flags().IntVar(&seats, "seats", 0, "seats of a first license package without end date")
@@ -61,9 +62,10 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toTenantJSON(t, e.seats(t.Name)), "%s (%s)\n  status:   %s\n  domains:  %s\n  created:  %s\n  branding: %s %s",
-				t.Name, t.ID, tenantStatus(t.Suspended), dash(strings.Join(t.Domains, ", ")), t.CreatedAt.Format("2006-01-02"),
-				dash(t.DisplayName), t.Accent)
+			seats := e.seats(t.Name)
+			return e.done(toTenantJSON(t, seats), "%s (%s)\n  status:   %s\n  seats:    %d\n  domains:  %s\n  created:  %s\n  branding: %s",
+				t.Name, t.ID, tenantStatus(t.Suspended), seats, dash(strings.Join(t.Domains, ", ")), t.CreatedAt.Format("2006-01-02"),
+				branding(t))
 		},
 	}
 
@@ -115,7 +117,7 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s shows as %q in %s.", t.Name, t.DisplayName, dash(t.Accent))
+			return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s: branding %s.", t.Name, branding(t))
 		},
 	}
 	brand.Flags().StringVar(&brandTenant, "tenant", "", "tenant name (default: your only tenant)")
@@ -127,6 +129,18 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 		suspend("resume", "Resume a suspended tenant", false), domainAdd, brand)
 }
 
+// branding shows a tenant's display name and accent colour.
+func branding(t store.Tenant) string {
+	var parts []string
+	if t.DisplayName != "" {
+		parts = append(parts, fmt.Sprintf("%q", t.DisplayName))
+	}
+	if t.Accent != "" {
+		parts = append(parts, "accent "+t.Accent)
+	}
+	return dash(strings.Join(parts, ", "))
+}
+
 func tenantStatus(suspended bool) string {
 	if suspended {
 		return "suspended"
@@ -134,11 +148,19 @@ func tenantStatus(suspended bool) string {
 	return "active"
 }
 
-func seatsNote(n int) string {
-	if n == 0 {
-		return " (no license yet: add one with license add or license trial)"
+// createdNote describes a new tenant's seats and domains.
+func createdNote(seats int, domains []string) string {
+	var b strings.Builder
+	if seats > 0 {
+		b.WriteString(" with " + seatsText(seats))
 	}
-	return fmt.Sprintf(" with %d seats", n)
+	if len(domains) > 0 {
+		b.WriteString(", owning " + strings.Join(domains, ", "))
+	}
+	if seats == 0 {
+		b.WriteString(" (no license yet: add one with license add or license trial)")
+	}
+	return b.String()
 }
 
 func firstArg(args []string) string {
@@ -153,6 +175,16 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// tenantName is a tenant's name as stored, for output: the --tenant flag
+// may be empty (the caller's only tenant) or spelled differently.
+func (e *cmdEnv) tenantName(flag string) string {
+	t, err := e.s.deps.Admin.Tenant(e.ctx, flag)
+	if err != nil {
+		return flag
+	}
+	return t.Name
 }
 
 // seats are the seats of a tenant's packages valid now (0 if unreadable).

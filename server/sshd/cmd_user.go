@@ -63,9 +63,10 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 				return err
 			}
 			if e.json {
+				name := e.tenantName(tenant)
 				out := make([]userJSON, 0, len(us))
 				for _, u := range us {
-					out = append(out, toUserJSON(u.User, tenant, len(u.Devices)))
+					out = append(out, toUserJSON(u.User, name, len(u.Devices)))
 				}
 				return e.printJSON(out)
 			}
@@ -94,7 +95,7 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 				return err
 			}
 			if e.json {
-				return e.printJSON(toUserDetailJSON(d, tenant))
+				return e.printJSON(toUserDetailJSON(d, e.tenantName(tenant)))
 			}
 			return e.printUser(d)
 		},
@@ -132,7 +133,7 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toUserJSON(u, tenant, 0), "Updated %s (%s).", u.Name, u.ID)
+			return e.done(e.userJSON(tenant, u), "Updated %s (%s).", u.Name, u.ID)
 		},
 	}
 	epf.register(edit)
@@ -159,7 +160,7 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toUserJSON(u, tenant, 0), "Removed %s (%s): ID %s, devices %s.", u.Name, u.ID,
+			return e.done(e.userJSON(tenant, u), "Removed %s (%s): ID %s, devices %s.", u.Name, u.ID,
 				map[bool]string{true: "kept (detached)", false: "revoked"}[keepID], map[bool]string{true: "kept", false: "removed"}[keepApp])
 		},
 	}
@@ -181,7 +182,7 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toUserJSON(u, tenant, 0), "Revoked %s (%s). This cannot be undone.", u.Name, u.ID)
+			return e.done(e.userJSON(tenant, u), "Revoked %s (%s). This cannot be undone.", u.Name, u.ID)
 		},
 	}
 
@@ -199,7 +200,7 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 				return err
 			}
 			if e.json {
-				return e.printJSON(newUserJSON{userJSON: toUserJSON(u, tenant, 0), ActivationCode: c.Code, ExpiresAt: c.ExpiresAt})
+				return e.printJSON(newUserJSON{userJSON: e.userJSON(tenant, u), ActivationCode: c.Code, ExpiresAt: c.ExpiresAt})
 			}
 			what := "New activation code for " + u.Name + "."
 			if u.Status == store.UserActive {
@@ -209,9 +210,19 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 		},
 	}
 
-	cmd := group("user", "Manage a tenant's users", create, list, show, edit, del, revoke, code)
+	cmd := group("user", "Manage a tenant's users", create, list, show, edit, del, revoke, code, e.userImportCmd(&tenant), e.userExportCmd(&tenant))
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "tenant name (default: your only tenant)")
 	return cmd
+}
+
+// userJSON is a changed user as --json prints it, with its tenant's name
+// and its devices counted after the change.
+func (e *cmdEnv) userJSON(tenant string, u store.User) userJSON {
+	devices := 0
+	if d, err := e.s.deps.Admin.User(e.ctx, tenant, u.ID); err == nil {
+		devices = len(d.Devices)
+	}
+	return toUserJSON(u, e.tenantName(tenant), devices)
 }
 
 type newUserJSON struct {
@@ -250,6 +261,9 @@ func (e *cmdEnv) printUser(d directory.UserDetail) error {
 	field("created", u.CreatedAt.Format(time.DateTime))
 	if !u.ActivatedAt.IsZero() {
 		field("activated", u.ActivatedAt.Format(time.DateTime))
+	}
+	if !u.RemovedAt.IsZero() {
+		field("removed", u.RemovedAt.Format(time.DateTime))
 	}
 	if len(d.Devices) == 0 {
 		fmt.Fprintln(w, "  no devices")

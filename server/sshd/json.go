@@ -87,12 +87,14 @@ type licenseJSON struct {
 	Plan       string    `json:"plan"`
 	Seats      int       `json:"seats"`
 	ValidFrom  time.Time `json:"valid_from"`
-	ValidUntil time.Time `json:"valid_until,omitzero"`
+	ValidUntil time.Time `json:"valid_until,omitzero"` // the instant it ends
+	LastDay    string    `json:"last_day,omitempty"`   // the last day it is valid, YYYY-MM-DD (UTC)
 	Trial      bool      `json:"trial"`
 }
 
 func toLicenseJSON(l store.License) licenseJSON {
-	return licenseJSON{ID: l.ID, Plan: l.Plan, Seats: l.Seats, ValidFrom: l.ValidFrom, ValidUntil: l.ValidUntil, Trial: l.Trial}
+	return licenseJSON{ID: l.ID, Plan: l.Plan, Seats: l.Seats, ValidFrom: l.ValidFrom, ValidUntil: l.ValidUntil,
+		LastDay: admin.LastDay(l.ValidUntil), Trial: l.Trial}
 }
 
 type licenseReportJSON struct {
@@ -101,6 +103,7 @@ type licenseReportJSON struct {
 	ActiveUsers int           `json:"active_users"`
 	Devices     int           `json:"devices"`
 	ValidUntil  time.Time     `json:"valid_until,omitzero"`
+	LastDay     string        `json:"last_day,omitempty"`
 	Expired     bool          `json:"expired"`
 	Warnings    []string      `json:"warnings"`
 	Packages    []licenseJSON `json:"packages"`
@@ -108,7 +111,7 @@ type licenseReportJSON struct {
 
 func toLicenseReportJSON(r admin.LicenseReport) licenseReportJSON {
 	out := licenseReportJSON{Tenant: r.Tenant.Name, Seats: r.Usage.Seats, ActiveUsers: r.Usage.ActiveUsers,
-		Devices: r.Usage.Devices, ValidUntil: r.ValidUntil, Expired: r.Expired, Warnings: r.Warnings,
+		Devices: r.Usage.Devices, ValidUntil: r.ValidUntil, LastDay: admin.LastDay(r.ValidUntil), Expired: r.Expired, Warnings: r.Warnings,
 		Packages: []licenseJSON{}}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
