@@ -2,7 +2,9 @@ package audit
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +21,36 @@ type Report struct {
 	// BadSeq is the first entry that does not fit, and Problem says how.
 	BadSeq  uint64
 	Problem string
+	// Head is the hash of the last entry: kept outside the server, it is
+	// an anchor a later Verify can check the log against.
+	Head []byte
 }
+
+// Anchor is an entry's hash recorded outside the server. A log rewritten
+// from that entry on — hashes recomputed, head included — still chains,
+// but no longer matches the anchor.
+type Anchor struct {
+	Seq  uint64
+	Hash []byte
+}
+
+// ParseAnchor reads an anchor written as "SEQ:HEX", as audit verify prints it.
+func ParseAnchor(s string) (Anchor, error) {
+	seq, h, ok := strings.Cut(strings.TrimSpace(s), ":")
+	var a Anchor
+	if _, err := fmt.Sscan(seq, &a.Seq); !ok || err != nil || a.Seq == 0 {
+		return Anchor{}, fmt.Errorf("%q is not an anchor: write SEQ:HASH as audit verify prints it", s)
+	}
+	hash, err := hex.DecodeString(h)
+	if err != nil || len(hash) != sha256.Size {
+		return Anchor{}, fmt.Errorf("%q is not an anchor: the hash must be 64 hex digits", s)
+	}
+	a.Hash = hash
+	return a, nil
+}
+
+// String formats an anchor as ParseAnchor reads it.
+func (a Anchor) String() string { return fmt.Sprintf("%d:%x", a.Seq, a.Hash) }
 
 // Verify walks the whole log and checks that every record sits under an
 // eight-byte sequence key, that the keys run from 1 without a gap, that
@@ -29,8 +60,8 @@ type Report struct {
 // says; and that the last one is the recorded head. Any edit, insertion or
 // deletion of a record, down to a single byte of a key or a value, fails
 // one of these. Problems name sequence numbers only, never an entry's
-// contents.
-func Verify(tx store.Tx) (Report, error) {
+// contents. Each anchor must match the entry it names.
+func Verify(tx store.Tx, anchors ...Anchor) (Report, error) {
 	headSeq, headHash, err := tx.AuditHead()
 	if errors.Is(err, store.ErrCorrupt) {
 		return Report{Problem: "the recorded head of the log is corrupt"}, nil
@@ -67,6 +98,11 @@ func Verify(tx store.Tx) (Report, error) {
 		if err != nil || !bytes.Equal(h, e.Hash) {
 			return fail(seq, "entry %d was changed: its hash does not match", seq)
 		}
+		for _, a := range anchors {
+			if a.Seq == seq && !bytes.Equal(a.Hash, e.Hash) {
+				return fail(seq, "entry %d does not match the anchor kept outside the server: the log was rewritten", seq)
+			}
+		}
 		prev = e.Hash
 		r.Entries++
 		want++
@@ -84,7 +120,12 @@ func Verify(tx store.Tx) (Report, error) {
 	case !bytes.Equal(prev, headHash):
 		r.BadSeq, r.Problem = r.Entries, "the last entry is not the recorded head"
 	default:
-		r.OK = true
+		r.OK, r.Head = true, prev
+	}
+	for _, a := range anchors {
+		if r.OK && a.Seq > r.Entries {
+			r.OK, r.BadSeq, r.Problem = false, r.Entries+1, fmt.Sprintf("the log ends at %d, before the anchored entry %d: entries were removed", r.Entries, a.Seq)
+		}
 	}
 	return r, nil
 }

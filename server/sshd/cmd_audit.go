@@ -16,6 +16,8 @@ type auditReportJSON struct {
 	Entries uint64 `json:"entries"`
 	BadSeq  uint64 `json:"bad_seq,omitempty"`
 	Problem string `json:"problem,omitempty"`
+	// Anchor is "SEQ:HASH" of the last entry, to keep outside the server.
+	Anchor string `json:"anchor,omitempty"`
 }
 
 func (e *cmdEnv) auditCmd() *cobra.Command {
@@ -85,6 +87,7 @@ hashes.`,
 	list.Flags().StringVar(&until, "until", "", "before this time; a day includes the whole day")
 	list.Flags().IntVar(&f.Limit, "limit", audit.DefaultLimit, "the newest N matching entries; 0 for all")
 
+	var anchors []string
 	verify := &cobra.Command{
 		Use:   "verify [--tenant NAME]",
 		Short: "Check the audit log's hash chain: exit status 1 when an entry was changed, inserted or removed",
@@ -93,15 +96,33 @@ before it, hash to what it says, and the last one must be the recorded head.
 Any change, insertion or removal of an entry — down to a single byte — breaks
 the chain: the command then names the first broken entry and exits with
 status 1. The log is one chain for the whole instance, so the check covers
-every tenant's entries, and a problem is reported by sequence number only.`,
+every tenant's entries, and a problem is reported by sequence number only.
+
+Someone who can write the database file could rewrite the chain from some
+entry on and its head, so that it chains again. To detect that, keep the
+anchor this command prints (SEQ:HASH of the last entry) somewhere outside the
+server — a ticket, a daily e-mail — and pass it later with --anchor: the
+entry it names must still have that hash.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			r, err := e.s.deps.Admin.VerifyAudit(e.ctx, tenant)
+			var as []audit.Anchor
+			for _, s := range anchors {
+				a, err := audit.ParseAnchor(s)
+				if err != nil {
+					return err
+				}
+				as = append(as, a)
+			}
+			r, err := e.s.deps.Admin.VerifyAudit(e.ctx, tenant, as...)
 			if err != nil {
 				return err
 			}
+			anchor := ""
+			if r.OK && r.Entries > 0 {
+				anchor = audit.Anchor{Seq: r.Entries, Hash: r.Head}.String()
+			}
 			if e.json {
-				if err := e.printJSON(auditReportJSON{OK: r.OK, Entries: r.Entries, BadSeq: r.BadSeq, Problem: r.Problem}); err != nil {
+				if err := e.printJSON(auditReportJSON{OK: r.OK, Entries: r.Entries, BadSeq: r.BadSeq, Problem: r.Problem, Anchor: anchor}); err != nil {
 					return err
 				}
 				if !r.OK {
@@ -113,9 +134,13 @@ every tenant's entries, and a problem is reported by sequence number only.`,
 			if !r.OK {
 				return fmt.Errorf("the audit log is broken at entry %d: %s", r.BadSeq, r.Problem)
 			}
-			return e.done(nil, "The audit log is intact: %d entries, every link and hash checked.", r.Entries)
+			if anchor == "" {
+				return e.done(nil, "The audit log is empty.")
+			}
+			return e.done(nil, "The audit log is intact: %d entries, every link and hash checked.\nAnchor (keep it outside the server; check later with --anchor): %s", r.Entries, anchor)
 		},
 	}
+	verify.Flags().StringArrayVar(&anchors, "anchor", nil, "SEQ:HASH printed by an earlier verify: that entry must still have that hash (repeatable)")
 
 	var request string
 	export := &cobra.Command{
