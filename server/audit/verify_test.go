@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,7 +146,7 @@ func (c *chain) tamper(t testing.TB, fn func(b *bolt.Bucket, meta *bolt.Bucket) 
 }
 
 // verify opens the store and verifies the log.
-func (c *chain) verify(t testing.TB) audit.Report {
+func (c *chain) verify(t testing.TB, anchors ...audit.Anchor) audit.Report {
 	t.Helper()
 	db := openStore(t, c.dir)
 	defer func() {
@@ -156,7 +157,7 @@ func (c *chain) verify(t testing.TB) audit.Report {
 	var r audit.Report
 	err := db.View(t.Context(), func(tx store.Tx) error {
 		var err error
-		r, err = audit.Verify(tx)
+		r, err = audit.Verify(tx, anchors...)
 		return err
 	})
 	if err != nil {
@@ -271,4 +272,46 @@ func TestVerifyDetectsDeletionInsertionAndSwaps(t *testing.T) {
 	c.mustBreak(t, "insert a record after the last", func(b, _ *bolt.Bucket) error {
 		return b.Put(seqKey(last+7), c.records[0].value)
 	})
+}
+
+// TestAnchorsDetectARewrittenLog: a log rewritten from some entry on, with
+// its hashes and head recomputed, chains again; only an anchor kept from
+// before shows it.
+func TestAnchorsDetectARewrittenLog(t *testing.T) {
+	entries := testEntries()
+	original := buildChain(t, entries)
+	r := original.verify(t)
+	if !r.OK || len(r.Head) == 0 {
+		t.Fatalf("original: %+v, want ok with a head", r)
+	}
+	kept := audit.Anchor{Seq: r.Entries, Hash: r.Head}
+	parsed, err := audit.ParseAnchor(kept.String())
+	if err != nil || parsed.Seq != kept.Seq || !bytes.Equal(parsed.Hash, kept.Hash) {
+		t.Fatalf("ParseAnchor(%q) = %+v, %v", kept.String(), parsed, err)
+	}
+	if r := original.verify(t, kept); !r.OK {
+		t.Fatalf("original with its own anchor: %+v", r)
+	}
+
+	// Entry 2 rewritten, and everything after it re-chained.
+	entries[1].Label = "someone else"
+	rewritten := buildChain(t, entries)
+	if r := rewritten.verify(t); !r.OK {
+		t.Fatalf("the rewritten log should chain without an anchor: %+v", r)
+	}
+	if r := rewritten.verify(t, kept); r.OK || r.BadSeq != kept.Seq {
+		t.Fatalf("rewritten log with the kept anchor: %+v, want broken at %d", r, kept.Seq)
+	}
+
+	// Entries removed from the end, the head moved back.
+	shorter := buildChain(t, testEntries()[:2])
+	if r := shorter.verify(t, kept); r.OK {
+		t.Fatalf("shortened log with the kept anchor: %+v, want broken", r)
+	}
+
+	for _, bad := range []string{"", "3", "0:" + strings.Repeat("ab", 32), "3:zz", "3:abcd", "x:" + strings.Repeat("ab", 32)} {
+		if _, err := audit.ParseAnchor(bad); err == nil {
+			t.Errorf("ParseAnchor(%q) accepted", bad)
+		}
+	}
 }
