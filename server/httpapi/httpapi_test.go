@@ -16,7 +16,7 @@ func TestHealthz(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(Handler(db, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(Handler(Deps{DB: db, Logger: slog.New(slog.DiscardHandler)}))
 	defer srv.Close()
 	get := func(path string) (int, string) {
 		resp, err := http.Get(srv.URL + path)
