@@ -2,10 +2,13 @@ package admin_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/audit"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
@@ -66,5 +69,44 @@ func TestRemovedAdminLosesPowerInOpenSession(t *testing.T) {
 	}
 	if _, err := e.svc.Users(open, "acme", directory.UserFilter{}); !errors.Is(err, admin.ErrForbidden) {
 		t.Fatalf("Users after removal: %v, want ErrForbidden", err)
+	}
+}
+
+// TestRemovedUsersLeaveManagedGroups: deleting or revoking a user takes it
+// out of every managed group of its tenant, audited, in the same change.
+func TestRemovedUsersLeaveManagedGroups(t *testing.T) {
+	for _, revoke := range []bool{false, true} {
+		e := newEnv(t)
+		ada, bob := e.user(t, e.acme, "Ada"), e.user(t, e.acme, "Bob")
+		for _, name := range []string{"sales", "support"} {
+			if _, err := e.svc.CreateGroup(e.root, "acme", name); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.AddGroupMembers(e.root, "acme", name, []crypto.ID{ada.User.ID, bob.User.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var err error
+		if revoke {
+			_, err = e.svc.RevokeUser(e.root, "acme", ada.User.ID)
+		} else {
+			_, err = e.svc.DeleteUser(e.root, "acme", ada.User.ID, true, false)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"sales", "support"} {
+			g, err := e.svc.Group(e.root, "acme", name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []crypto.ID{bob.User.ID}; !slices.Equal(g.Members, want) {
+				t.Errorf("revoke=%t: %s has %v, want %v", revoke, name, g.Members, want)
+			}
+		}
+		entries, err := e.svc.Audit(e.root, "acme", audit.Filter{Action: "group.members.remove"})
+		if err != nil || len(entries) != 2 {
+			t.Errorf("revoke=%t: %d group.members.remove entries (%v), want 2", revoke, len(entries), err)
+		}
 	}
 }

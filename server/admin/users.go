@@ -3,8 +3,10 @@ package admin
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
@@ -98,7 +100,7 @@ func (s *Service) DeleteUser(ctx context.Context, tenant string, uid crypto.ID, 
 		return store.User{}, err
 	}
 	action := fmt.Sprintf("user.delete keep-id=%t keep-app=%t", keepID, keepApp)
-	return s.dir.RemoveUser(ctx, id, uid, keepID, keepApp, s.recorder(p, id, action, uid.String()))
+	return s.dir.RemoveUser(ctx, id, uid, keepID, keepApp, s.leaving(p, id, uid, action))
 }
 
 // RevokeUser revokes a user's Parley ID, irreversibly; its devices stay
@@ -112,7 +114,36 @@ func (s *Service) RevokeUser(ctx context.Context, tenant string, uid crypto.ID) 
 	if err != nil {
 		return store.User{}, err
 	}
-	return s.dir.RemoveUser(ctx, id, uid, false, true, s.recorder(p, id, "user.revoke", uid.String()))
+	return s.dir.RemoveUser(ctx, id, uid, false, true, s.leaving(p, id, uid, "user.revoke"))
+}
+
+// leaving records a user's removal and takes it out of the tenant's
+// managed groups, in the removal's transaction.
+func (s *Service) leaving(p *auth.Principal, tenantID string, uid crypto.ID, action string) directory.InTx {
+	return func(tx store.Tx, before, after any) error {
+		if err := s.record(tx, p, tenantID, action, uid.String(), before, after); err != nil {
+			return err
+		}
+		groups, err := tx.GroupsOfTenant(tenantID)
+		if err != nil {
+			return fmt.Errorf("read groups: %w", err)
+		}
+		for _, g := range groups {
+			i := slices.Index(g.Members, uid)
+			if i < 0 {
+				continue
+			}
+			out := g
+			out.Members = slices.Delete(slices.Clone(g.Members), i, i+1)
+			if err := tx.PutGroup(out); err != nil {
+				return err
+			}
+			if err := s.record(tx, p, tenantID, "group.members.remove", g.ID, g, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // ReissueCode issues a new activation code: it activates a pending user or

@@ -46,6 +46,9 @@ type Service struct {
 
 	limMu    sync.Mutex
 	limiters map[string]*keyLimiter
+
+	// stats counts accepted envelopes per tenant and day (stats.go).
+	stats msgCounter
 }
 
 type keyLimiter struct {
@@ -110,6 +113,7 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 	received := s.cfg.Now().UTC()
 	if env.Flags&crypto.FlagEphemeral != 0 {
 		s.bus.Publish(env.Recipient, Event{Kind: EventMail, Received: received, Envelope: raw})
+		s.stats.add(p.User.TenantID, received)
 		return Sent{Received: received}, nil
 	}
 	var seq uint64
@@ -122,6 +126,7 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 		return Sent{}, fmt.Errorf("store envelope: %w", err)
 	}
 	s.bus.Publish(env.Recipient, Event{Kind: EventMail, Seq: seq, Received: received, Envelope: raw})
+	s.stats.add(p.User.TenantID, received)
 	return Sent{Seq: seq, Received: received}, nil
 }
 
