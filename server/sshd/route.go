@@ -14,28 +14,41 @@ import (
 func (s *Server) route(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		p := principal(sess)
+		_, _, hasPty := sess.Pty()
+		// `ssh -t host admin` (or `console`) opens the admin console; without
+		// a terminal `admin` is the exec noun, and `console` explains.
+		if cmd := sess.Command(); len(cmd) == 1 && (cmd[0] == "console" || (cmd[0] == "admin" && hasPty)) {
+			_ = sess.Exit(s.openConsole(sess, p, hasPty))
+			return
+		}
 		if len(sess.Command()) > 0 {
 			_ = sess.Exit(s.exec(sess, p))
 			return
 		}
-		_, _, hasPty := sess.Pty()
 		switch {
 		case p.User != nil && p.User.Status == store.UserPending:
 			fmt.Fprintf(sess.Stderr(), "Your Parley ID %s is not activated yet.\n", p.User.ID)
 			_ = sess.Exit(1)
-		case p.User != nil && !hasPty:
-			fmt.Fprintf(sess.Stderr(), "The chat needs a terminal: connect with\n\n    %s\n\nCommands: %s help\n",
-				s.sshCommand("-t"), s.sshCommand(""))
-			_ = sess.Exit(1)
 		case p.User != nil:
+			// Whether the user may connect at all comes before whether it
+			// brought a terminal: a revoked user learns that first.
 			if err := s.deps.Directory.CanConnect(sess.Context(), *p.User); err != nil {
 				fmt.Fprintf(sess.Stderr(), "%s\n", capitalizeFirst(err.Error()))
 				_ = sess.Exit(1)
 				break
 			}
+			if !hasPty {
+				fmt.Fprintf(sess.Stderr(), "The chat needs a terminal: connect with\n\n    %s\n\nCommands: %s help\n",
+					s.sshCommand("-t"), s.sshCommand(""))
+				_ = sess.Exit(1)
+				break
+			}
 			_ = sess.Exit(s.chat(sess, p))
+		case len(p.Roles) > 0 && hasPty:
+			_ = sess.Exit(s.console(sess, p))
 		case len(p.Roles) > 0:
-			fmt.Fprintf(sess, "This key is an admin key and has no chat of its own.\nRun: %s help\n", s.sshCommand(""))
+			fmt.Fprintf(sess, "This key is an admin key and has no chat of its own.\nConsole: %s\nCommands: %s help\n",
+				s.sshCommand("-t"), s.sshCommand(""))
 			_ = sess.Exit(0)
 		default:
 			fmt.Fprint(sess.Stderr(), s.notEnrolled(p.KeyFingerprint))

@@ -5,6 +5,7 @@ package theme
 
 import (
 	"image/color"
+	"strconv"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
@@ -12,14 +13,17 @@ import (
 
 // Tokens are the semantic colours a theme is built from.
 type Tokens struct {
-	Accent  color.Color // brand colour: header, own name, selection
-	Text    color.Color
-	Muted   color.Color // secondary text: times, hints, separators
-	Subtle  color.Color // borders and rules
-	Error   color.Color
-	Warning color.Color
-	Success color.Color
-	Info    color.Color
+	Accent color.Color // brand colour: header, own name, selection
+	// OnAccent is text drawn on the accent (the header, the selection);
+	// nil: a near-black.
+	OnAccent color.Color
+	Text     color.Color
+	Muted    color.Color // secondary text: times, hints, separators
+	Subtle   color.Color // borders and rules
+	Error    color.Color
+	Warning  color.Color
+	Success  color.Color
+	Info     color.Color
 }
 
 // DarkTokens are the tokens for dark terminal backgrounds.
@@ -64,15 +68,19 @@ type Theme struct {
 // New builds a theme from tokens.
 func New(t Tokens) *Theme {
 	s := lipgloss.NewStyle
+	on := t.OnAccent
+	if on == nil {
+		on = lipgloss.Color("#1C1C1C")
+	}
 	return &Theme{
 		Tokens:    t,
-		Header:    s().Foreground(lipgloss.Color("#1C1C1C")).Background(t.Accent).Bold(true),
-		HeaderDim: s().Foreground(lipgloss.Color("#1C1C1C")).Background(t.Accent),
+		Header:    s().Foreground(on).Background(t.Accent).Bold(true),
+		HeaderDim: s().Foreground(on).Background(t.Accent),
 		Title:     s().Foreground(t.Accent).Bold(true),
 		Text:      s().Foreground(t.Text),
 		Muted:     s().Foreground(t.Muted),
 		Rule:      s().Foreground(t.Subtle),
-		Selected:  s().Foreground(lipgloss.Color("#1C1C1C")).Background(t.Accent),
+		Selected:  s().Foreground(on).Background(t.Accent),
 		Current:   s().Foreground(t.Accent).Bold(true),
 		Badge:     s().Foreground(lipgloss.Color("#1C1C1C")).Background(t.Warning).Bold(true),
 		Own:       s().Foreground(t.Accent).Bold(true),
@@ -98,3 +106,27 @@ func New(t Tokens) *Theme {
 
 // Default returns the dark theme.
 func Default() *Theme { return New(DarkTokens()) }
+
+// WithAccent returns the tokens with a brand accent colour given as
+// "#RRGGBB" (a tenant's branding), and text on it dark or light, whichever
+// reads better. An empty or malformed colour leaves the tokens as they are.
+func (t Tokens) WithAccent(hex string) Tokens {
+	if len(hex) != 7 || hex[0] != '#' {
+		return t
+	}
+	rgb, err := strconv.ParseUint(hex[1:], 16, 32)
+	if err != nil {
+		return t
+	}
+	r, g, b := float64(rgb>>16&0xff), float64(rgb>>8&0xff), float64(rgb&0xff)
+	t.Accent = lipgloss.Color(hex)
+	t.OnAccent = lipgloss.Color("#1C1C1C")
+	if 0.299*r+0.587*g+0.114*b < 140 { // perceived brightness: a dark accent takes light text
+		t.OnAccent = lipgloss.Color("#F5F5F5")
+	}
+	return t
+}
+
+// Branded returns the dark theme in a tenant's accent colour ("#RRGGBB";
+// empty: Parley's own).
+func Branded(accent string) *Theme { return New(DarkTokens().WithAccent(accent)) }
