@@ -35,7 +35,7 @@ const (
 	bGroups       = "groups"
 	bAudit        = "audit"
 	bAPIKeys      = "apikeys"
-	bAPIKeyHashes = "apikey_hashes"
+	bAPIKeyHashes = "apikey_hashes" //nolint:gosec // a bucket name, not a credential
 	bExports      = "exports"
 	bTOTP         = "totp"
 	bStats        = "stats"

@@ -68,7 +68,7 @@ is PARLEY_SSH_LISTEN, and so on.`,
 	f := cmd.Flags()
 	f.StringVar(&c.Data, "data", "./data", "data directory (database, host key)")
 	f.StringVar(&c.SSHListen, "ssh-listen", ":2222", "SSH listen address")
-	f.StringVar(&c.HTTPListen, "http-listen", ":8080", "HTTP listen address (/healthz)")
+	f.StringVar(&c.HTTPListen, "http-listen", ":8080", "HTTP listen address (/healthz and the admin API under /api/v1/)")
 	f.StringVar(&c.BootstrapAdmin, "bootstrap-admin-key", "", "OpenSSH public key file whose keys become instance admins")
 	f.StringVar(&c.PublicHost, "public-host", "", "host name shown in instructions (default: this machine's name)")
 	f.IntVar(&c.PublicPort, "public-port", 0, "SSH port shown in instructions (default: the port listened on)")
@@ -178,6 +178,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	if publicPort == 0 {
 		publicPort = sshLn.Addr().(*net.TCPAddr).Port
 	}
+	adm := admin.New(db, dir, admin.Config{Logger: log, Messages: rel})
 	ssh, err := sshd.New(sshd.Config{
 		DataDir:     c.Data,
 		PublicHost:  publicHost,
@@ -188,19 +189,24 @@ func serve(ctx context.Context, c serveConfig) error {
 		Logger:      log,
 	}, sshd.Deps{
 		Directory: dir,
-		Admin:     admin.New(db, dir, admin.Config{Logger: log}),
+		Admin:     adm,
 		Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Logger: log},
 	})
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: httpapi.Handler(db, log), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := &http.Server{
+		Handler:           httpapi.Handler(httpapi.Deps{DB: db, Admin: adm, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); errc <- ssh.Serve(sshLn) }()
 	go func() {
 		defer wg.Done()
@@ -209,6 +215,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		}
 	}()
 	go func() { defer wg.Done(); rel.RunExpiry(runCtx, time.Hour) }()
+	go func() { defer wg.Done(); rel.RunStats(runCtx, relay.DefaultStatsInterval) }()
 	if c.DebugListen != "" {
 		stopDebug, err := serveDebug(c.DebugListen, log)
 		if err != nil {
@@ -232,6 +239,10 @@ func serve(ctx context.Context, c serveConfig) error {
 	_ = httpSrv.Shutdown(shutCtx)
 	_ = ssh.Shutdown(shutCtx)
 	wg.Wait()
+	// Messages counted after RunStats stopped (sessions closing) still count.
+	if err := rel.FlushStats(shutCtx); err != nil {
+		log.Error("message statistics lost", "err", err)
+	}
 	return err
 }
 

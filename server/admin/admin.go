@@ -36,6 +36,9 @@ type Config struct {
 	Now    func() time.Time
 	Rand   io.Reader
 	Logger *slog.Logger
+	// Messages counts messages per day for Stats (the relay); nil: read
+	// what the store holds.
+	Messages MessageCounts
 }
 
 // Service is the administration service.
@@ -45,6 +48,7 @@ type Service struct {
 	now  func() time.Time
 	rand io.Reader
 	log  *slog.Logger
+	msgs MessageCounts
 	// codes limits second-factor guessing per key.
 	codes codeLimiter
 }
@@ -60,7 +64,7 @@ func New(db store.DB, dir *directory.Service, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{db: db, dir: dir, now: func() time.Time { return cfg.Now().UTC() }, rand: cfg.Rand, log: cfg.Logger}
+	return &Service{db: db, dir: dir, now: func() time.Time { return cfg.Now().UTC() }, rand: cfg.Rand, log: cfg.Logger, msgs: cfg.Messages}
 }
 
 // IsAdmin reports whether the principal may run any admin command.

@@ -33,7 +33,7 @@ func (s *Server) exec(sess ssh.Session, p *auth.Principal) int {
 	defer stop()
 
 	root := s.commandTree(ctx, sess, p)
-	root.SetArgs(joinFreeText(sess.Command(), "--name"))
+	root.SetArgs(joinFreeText(sess.Command(), "--name", "--label", "--first", "--last", "--nickname", "--category", "--display-name"))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
@@ -104,6 +104,7 @@ func (e *cmdEnv) out() io.Writer { return e.sess }
 func (e *cmdEnv) printJSON(v any) error {
 	enc := json.NewEncoder(e.out())
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // keep otpauth:// links and names readable
 	return enc.Encode(v)
 }
 
@@ -153,7 +154,7 @@ func (s *Server) commandTree(ctx context.Context, sess ssh.Session, p *auth.Prin
 
 // adminCommands are the administrative nouns.
 func (e *cmdEnv) adminCommands() []*cobra.Command {
-	return []*cobra.Command{e.tenantCmd(), e.licenseCmd(), e.userCmd(), e.deviceCmd()}
+	return []*cobra.Command{e.tenantCmd(), e.licenseCmd(), e.userCmd(), e.deviceCmd(), e.adminCmd(), e.apikeyCmd(), e.auditCmd(), e.exportCmd(), e.groupCmd(), e.statsCmd()}
 }
 
 // group makes a parent command that only holds subcommands.
