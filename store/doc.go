@@ -11,7 +11,7 @@
 // rest of its batch without it. Update functions therefore must be fast,
 // must touch nothing but the transaction, and may run more than once.
 //
-// # Bucket tree (schema version 2)
+// # Bucket tree (schema version 3)
 //
 //	meta/
 //	    schema                  → uint64, big-endian
@@ -51,6 +51,9 @@
 //	    <id>                    → Export (a four-eyes export request)
 //	stats/
 //	    <tenant id> 0x00 msgs/<YYYY-MM-DD> → uint64 messages sent that day
+//	policies/
+//	    <tenant id> 0x00 0x00 <key>     → string: the tenant's global value
+//	    <tenant id> 0x00 <ID> 0x00 <key> → string: the user's individual value
 //	mailbox/                    a log in arrival order
 //	    <seq>                   → version ‖ recipient ID ‖ received ‖ envelope
 //	                              (version 2: received in Unix ns; version 1: in ms)

@@ -9,7 +9,7 @@ import (
 )
 
 // SchemaVersion is the schema this binary writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migration moves a database from version To-1 to To.
 type migration struct {
@@ -32,6 +32,7 @@ func migrations() []migration {
 			return nil
 		}},
 		{To: 2, Name: "tenant administration", Run: migrateTo2},
+		{To: 3, Name: "policies", Run: migrateTo3},
 	}
 }
 

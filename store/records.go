@@ -56,6 +56,7 @@ type User struct {
 	LastName    string           `json:"last_name,omitempty"`
 	Nickname    string           `json:"nickname,omitempty"`
 	Category    string           `json:"category,omitempty"`
+	CSI         string           `json:"csi,omitempty"` // a free identifier the organisation gives the user (th_csi)
 	Tags        []string         `json:"tags,omitempty"`
 	Email       string           `json:"email,omitempty"`
 	Status      UserStatus       `json:"status"`

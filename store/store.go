@@ -92,6 +92,15 @@ type Tx interface {
 	// MessagesPerDay returns the counts for days from..to (inclusive, YYYY-MM-DD).
 	MessagesPerDay(tenantID, from, to string) (map[string]uint64, error)
 
+	// PolicyValues returns the policy values set at one level: the tenant's
+	// global values (user zero) or one user's individual values, by key.
+	PolicyValues(tenantID string, user crypto.ID) (map[string]string, error)
+	// PutPolicyValue sets one policy value at a level (user zero: global).
+	PutPolicyValue(tenantID string, user crypto.ID, key, value string) error
+	// DeletePolicyValue removes one policy value from a level; removing a
+	// value that is not set is no error.
+	DeletePolicyValue(tenantID string, user crypto.ID, key string) error
+
 	// AppendMailbox queues an envelope for recipient and returns its sequence number.
 	AppendMailbox(recipient crypto.ID, received time.Time, envelope []byte) (uint64, error)
 	// Mailbox lists up to limit deliveries for recipient with seq > after, oldest first.

@@ -14,6 +14,7 @@ import (
 	"github.com/parley-chat/parley/server/audit"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	// Messages counts messages per day for Stats (the relay); nil: read
 	// what the store holds.
 	Messages MessageCounts
+	// Policies hears of every policy change, after it committed; nil:
+	// nobody listens.
+	Policies *policy.Bus
 }
 
 // Service is the administration service.
@@ -49,6 +53,8 @@ type Service struct {
 	rand io.Reader
 	log  *slog.Logger
 	msgs MessageCounts
+	// policies is told of policy changes (nil: nobody).
+	policies *policy.Bus
 	// codes limits second-factor guessing per key.
 	codes codeLimiter
 }
@@ -64,7 +70,8 @@ func New(db store.DB, dir *directory.Service, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{db: db, dir: dir, now: func() time.Time { return cfg.Now().UTC() }, rand: cfg.Rand, log: cfg.Logger, msgs: cfg.Messages}
+	return &Service{db: db, dir: dir, now: func() time.Time { return cfg.Now().UTC() }, rand: cfg.Rand, log: cfg.Logger, msgs: cfg.Messages,
+		policies: cfg.Policies}
 }
 
 // IsAdmin reports whether the principal may run any admin command.

@@ -31,6 +31,8 @@ const (
 	PermAPIKeysRead   Perm = "apikeys:read"
 	PermAPIKeysWrite  Perm = "apikeys:write"
 	PermStatsRead     Perm = "stats:read"
+	PermPoliciesRead  Perm = "policies:read"
+	PermPoliciesWrite Perm = "policies:write"
 )
 
 // Description says what a permission allows, for help texts and the admin guide.
@@ -76,6 +78,10 @@ func (p Perm) Description() string {
 		return "create and revoke API keys"
 	case PermStatsRead:
 		return "read statistics (counts only)"
+	case PermPoliciesRead:
+		return "show policies and quiet hours in effect, export policies"
+	case PermPoliciesWrite:
+		return "set and unset policies and quiet hours, import policies"
 	}
 	return ""
 }
@@ -84,14 +90,14 @@ func (p Perm) Description() string {
 // everything, in every tenant.
 func rolePerms(r store.Role) []Perm {
 	read := []Perm{PermTenantRead, PermLicenseRead, PermUsersRead, PermDevicesRead, PermAdminsRead, PermGroupsRead, PermAuditRead,
-		PermAPIKeysRead, PermStatsRead}
+		PermAPIKeysRead, PermStatsRead, PermPoliciesRead}
 	switch r {
 	case store.RoleOwner:
 		return append(read, PermTenantBrand, PermUsersWrite, PermDevicesWrite, PermAdminsWrite, PermGroupsWrite,
-			PermGroupMembers, PermExportRequest, PermExportApprove, PermAPIKeysWrite)
+			PermGroupMembers, PermExportRequest, PermExportApprove, PermAPIKeysWrite, PermPoliciesWrite)
 	case store.RoleAdmin:
 		return append(read, PermUsersWrite, PermDevicesWrite, PermAdminsWrite, PermGroupsWrite, PermGroupMembers,
-			PermExportRequest, PermExportApprove, PermAPIKeysWrite)
+			PermExportRequest, PermExportApprove, PermAPIKeysWrite, PermPoliciesWrite)
 	case store.RoleAuditor:
 		return append(read, PermExportRequest, PermExportApprove)
 	case store.RoleGroupAdmin:
@@ -108,7 +114,7 @@ func RoleAllows(r store.Role, perm Perm) bool { return slices.Contains(rolePerms
 // stay with people.
 func APIScopes() []Perm {
 	return []Perm{PermTenantRead, PermLicenseRead, PermUsersRead, PermUsersWrite, PermDevicesRead, PermDevicesWrite,
-		PermGroupsRead, PermGroupsWrite, PermGroupMembers, PermAuditRead, PermStatsRead}
+		PermGroupsRead, PermGroupsWrite, PermGroupMembers, PermAuditRead, PermStatsRead, PermPoliciesRead, PermPoliciesWrite}
 }
 
 // Roles are the tenant roles, for help texts and validation.
@@ -121,5 +127,5 @@ func Perms() []Perm {
 	return []Perm{PermTenantsManage, PermLicenseManage, PermTenantRead, PermTenantBrand, PermLicenseRead,
 		PermUsersRead, PermUsersWrite, PermDevicesRead, PermDevicesWrite, PermAdminsRead, PermAdminsWrite,
 		PermGroupsRead, PermGroupsWrite, PermGroupMembers, PermAuditRead, PermExportRequest,
-		PermExportApprove, PermAPIKeysRead, PermAPIKeysWrite, PermStatsRead}
+		PermExportApprove, PermAPIKeysRead, PermAPIKeysWrite, PermStatsRead, PermPoliciesRead, PermPoliciesWrite}
 }

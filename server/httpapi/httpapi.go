@@ -83,6 +83,8 @@ func (a *api) routes() http.Handler {
 	r.handle("/api/v1/groups/{ref}", methods{"GET": a.getGroup, "PATCH": a.renameGroup, "DELETE": a.deleteGroup})
 	r.handle("/api/v1/groups/{ref}/members", methods{"POST": a.addMembers, "DELETE": a.removeMembers})
 	r.handle("/api/v1/stats", methods{"GET": a.stats})
+	r.handle("/api/v1/policies", methods{"GET": a.listPolicies})
+	r.handle("/api/v1/policies/{key}", methods{"PUT": a.setPolicy, "DELETE": a.unsetPolicy})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such resource: see the admin guide for the routes of /api/v1/")
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/hosted"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/tui/theme"
 )
 
@@ -48,6 +49,9 @@ type Deps struct {
 	Directory *directory.Service
 	Admin     *admin.Service
 	Hosted    hosted.Deps
+	// Policies announces policy changes (the bus admin publishes on);
+	// hosted sessions subscribe to apply them live. nil: none.
+	Policies *policy.Bus
 }
 
 // Server is the SSH front.
