@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -80,7 +81,9 @@ func (s *Service) checkActivation(tx store.Tx, hash []byte, fingerprint string) 
 
 // Activate enrols a device: it binds the SSH key to the code's user, creates
 // the user's X25519 key pair and stores the secret key sealed with the
-// passphrase. It changes nothing unless everything succeeds.
+// passphrase. On the first activation the profile presets in effect for
+// the user fill its profile (applyPresets). It changes nothing unless
+// everything succeeds.
 func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, error) {
 	if spec.Fingerprint == "" || spec.AuthorizedKey == "" {
 		return store.User{}, invalid("an SSH key is required to activate")
@@ -114,12 +117,18 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 	}
 	now := s.now()
 	var u store.User
+	var applied, skipped []string
 	err = s.db.Update(ctx, func(tx store.Tx) error {
 		var err error
 		// Check again inside the transaction: the code may have been used meanwhile.
 		if u, err = s.checkActivation(tx, hash, spec.Fingerprint); err != nil {
 			return err
 		}
+		v, err := policy.EffectiveTx(tx, u.TenantID, u.ID)
+		if err != nil {
+			return fmt.Errorf("read profile presets: %w", err)
+		}
+		applied, skipped = applyPresets(&u, v)
 		a, err := tx.Activation(hash)
 		if err != nil {
 			return err
@@ -145,7 +154,10 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 	}
 	s.forget(u.ID)
 	u.SealedKey, u.ActivationHash = nil, nil
-	s.log.Info("user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint)
+	if len(skipped) > 0 {
+		s.log.Warn("profile presets not applied: not valid names", "user", u.ID.String(), "keys", skipped)
+	}
+	s.log.Info("user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint, "presets", applied)
 	return u, nil
 }
 
@@ -268,8 +280,10 @@ type Contact struct {
 	Status    store.UserStatus
 }
 
-// Contact returns the contact viewer may see for id. Users of other tenants
-// are not visible (cross-tenant messaging is off), and look like unknown IDs.
+// Contact returns the contact viewer may see for id. Users of another
+// tenant are visible only when both tenants list each other in
+// parley_cross_tenant; otherwise they look like unknown IDs. Whether a
+// message may go to them is Reachable's answer.
 func (s *Service) Contact(ctx context.Context, viewer, id crypto.ID) (Contact, error) {
 	v, err := s.User(ctx, viewer)
 	if err != nil {
@@ -280,7 +294,13 @@ func (s *Service) Contact(ctx context.Context, viewer, id crypto.ID) (Contact, e
 		return Contact{}, err
 	}
 	if u.TenantID != v.TenantID {
-		return Contact{}, fmt.Errorf("%s: %w", id, ErrUserNotFound)
+		ps, err := s.effective(ctx, v, u)
+		if err != nil {
+			return Contact{}, err
+		}
+		if !crossTenant(ps[0].tenant, ps[0].values, ps[1].tenant, ps[1].values) {
+			return Contact{}, fmt.Errorf("%s: %w", id, ErrUserNotFound)
+		}
 	}
 	c := Contact{ID: u.ID, Name: u.Name, PublicKey: u.PublicKey, TenantID: u.TenantID, Status: u.Status}
 	switch u.Status {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -32,6 +33,10 @@ type Config struct {
 	Rand io.Reader
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
+	// Policies is the bus policy changes are published on. With it the
+	// directory caches effective policy values and drops them on every
+	// change; without it every check reads the store.
+	Policies *policy.Bus
 }
 
 // Service is the directory.
@@ -41,6 +46,7 @@ type Service struct {
 	log      *slog.Logger
 	kdf      chan struct{} // semaphore over Argon2id runs
 	throttle *throttle
+	policies *policyCache
 
 	mu    sync.RWMutex
 	users map[crypto.ID]store.User // cache of user records without secrets
@@ -73,6 +79,7 @@ func New(db store.DB, cfg Config) *Service {
 		log:      cfg.Logger,
 		kdf:      make(chan struct{}, cfg.MaxConcurrentKDF),
 		throttle: newThrottle(cfg.Now),
+		policies: newPolicyCache(cfg.Policies),
 		users:    make(map[crypto.ID]store.User),
 	}
 }
@@ -498,9 +505,12 @@ func (s *Service) randomHex(n int) (string, error) {
 	return fmt.Sprintf("%x", b), nil
 }
 
-// Reachable reports whether from may send to to: both IDs active and in the
-// same tenant. Cross-tenant messaging is off; a recipient of another tenant
-// looks like an unknown ID.
+// Reachable reports whether from may send to to, and its error says why
+// not. Both IDs must be active. Users of one tenant reach each other. A
+// recipient of another tenant looks like an unknown ID unless both tenants
+// list each other in parley_cross_tenant; then the sender's
+// th_disable_add_contact and the recipient's th_block_unknown (a closed
+// user group) may still refuse the message.
 func (s *Service) Reachable(ctx context.Context, from, to crypto.ID) error {
 	f, err := s.User(ctx, from)
 	if err != nil {
@@ -513,14 +523,36 @@ func (s *Service) Reachable(ctx context.Context, from, to crypto.ID) error {
 	if err != nil {
 		return err
 	}
-	if t.TenantID != f.TenantID {
+	if t.TenantID == f.TenantID {
+		return reachableStatus(t)
+	}
+	ps, err := s.effective(ctx, f, t)
+	if err != nil {
+		return err
+	}
+	fp, tp := ps[0], ps[1]
+	if !crossTenant(fp.tenant, fp.values, tp.tenant, tp.values) {
 		return fmt.Errorf("%s: %w", to, ErrUserNotFound)
 	}
+	if err := reachableStatus(t); err != nil {
+		return err
+	}
+	if err := policy.Allows(fp.values, policy.AddContact); err != nil {
+		return err
+	}
+	if tp.values.Bool(policy.BlockUnknown) {
+		return fmt.Errorf("%s: %w", to, ErrOrganisationOnly)
+	}
+	return nil
+}
+
+// reachableStatus refuses a recipient that is not active.
+func reachableStatus(t store.User) error {
 	switch t.Status {
 	case store.UserActive:
 		return nil
 	case store.UserRevoked:
-		return fmt.Errorf("%s: %w", to, ErrRevoked)
+		return fmt.Errorf("%s: %w", t.ID, ErrRevoked)
 	}
-	return fmt.Errorf("%s: %w", to, ErrNotActive)
+	return fmt.Errorf("%s: %w", t.ID, ErrNotActive)
 }

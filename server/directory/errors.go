@@ -28,6 +28,9 @@ var (
 	ErrRevoked         = errors.New("this Parley ID was revoked")
 	ErrRevokedID       = errors.New("was revoked: it cannot be used any more")
 	ErrDeviceNotFound  = errors.New("no such device of this user")
+	// ErrOrganisationOnly refuses a message to a recipient in a closed
+	// user group (th_block_unknown) from outside its tenant.
+	ErrOrganisationOnly = errors.New("this recipient accepts messages from its organisation only")
 )
 
 // ThrottledError says how long to wait before the next unlock attempt.

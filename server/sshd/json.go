@@ -39,6 +39,7 @@ type userJSON struct {
 	LastName    string    `json:"last_name,omitempty"`
 	Nickname    string    `json:"nickname,omitempty"`
 	Category    string    `json:"category,omitempty"`
+	CSI         string    `json:"csi,omitempty"`
 	Tags        []string  `json:"tags"`
 	Email       string    `json:"email,omitempty"`
 	Status      string    `json:"status"`
@@ -54,7 +55,7 @@ func toUserJSON(u store.User, tenant string, devices int) userJSON {
 		tags = []string{}
 	}
 	return userJSON{ID: u.ID.String(), Tenant: tenant, Name: u.Name, FirstName: u.FirstName, LastName: u.LastName,
-		Nickname: u.Nickname, Category: u.Category, Tags: tags, Email: u.Email, Status: string(u.Status),
+		Nickname: u.Nickname, Category: u.Category, CSI: u.CSI, Tags: tags, Email: u.Email, Status: string(u.Status),
 		Devices: devices, CreatedAt: u.CreatedAt, ActivatedAt: u.ActivatedAt, RemovedAt: u.RemovedAt}
 }
 
