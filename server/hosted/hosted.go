@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/relay"
 	"github.com/parley-chat/parley/store"
 	"github.com/parley-chat/parley/tui/core"
@@ -19,7 +21,12 @@ type Deps struct {
 	Relay     *relay.Service
 	Directory *directory.Service
 	Bus       relay.Bus
-	Logger    *slog.Logger
+	// Policies announces policy changes, so open sessions apply them
+	// live; nil: sessions see changes when they read their settings again.
+	Policies *policy.Bus
+	// Now is the clock for quiet hours and audit entries (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // NewCore returns a locked core for the principal, which must be an
@@ -29,11 +36,16 @@ func NewCore(d Deps, p *auth.Principal) (*core.Core, error) {
 		return nil, relay.ErrNotUser
 	}
 	u := p.User
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
 	return core.New(core.Config{
 		Identity: core.Identity{ID: u.ID, Name: u.Name, PublicKey: u.PublicKey},
 		Relay:    &relayClient{p: p, rel: d.Relay, dir: d.Directory},
 		Keys:     &keys{p: p, dir: d.Directory},
 		Store:    &deviceStore{db: d.DB, bus: d.Bus, user: u.ID, session: p.Session},
+		Account:  &account{p: p, db: d.DB, dir: d.Directory, bus: d.Policies, now: now},
 		Session:  p.Session,
 		Logger:   d.Logger,
 	}), nil

@@ -15,6 +15,7 @@ import (
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/relay"
 	"github.com/parley-chat/parley/store"
 	"github.com/parley-chat/parley/tui/core"
@@ -28,6 +29,7 @@ type world struct {
 	db  *store.Bolt
 	d   Deps
 	ten store.Tenant
+	now time.Time // the clock of Deps.Now
 }
 
 func newWorld(t *testing.T, queueLen int) *world {
@@ -42,7 +44,9 @@ func newWorld(t *testing.T, queueLen int) *world {
 	dirSvc := directory.New(db, directory.Config{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, Logger: log})
 	hub := relay.NewHub(queueLen)
 	w := &world{t: t, dir: dir, db: db, d: Deps{DB: db, Directory: dirSvc, Bus: hub, Logger: log,
-		Relay: relay.New(db, dirSvc, hub, relay.Config{Logger: log})}}
+		Relay: relay.New(db, dirSvc, hub, relay.Config{Logger: log}), Policies: policy.NewBus()},
+		now: time.Date(2025, 3, 12, 20, 0, 0, 0, time.UTC)} // a Wednesday evening
+	w.d.Now = func() time.Time { return w.now }
 	w.ten, err = dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "acme", Seats: 10}, nil)
 	if err != nil {
 		t.Fatal(err)

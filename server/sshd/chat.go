@@ -20,7 +20,11 @@ import (
 func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 	ctx := auth.With(sess.Context(), p)
 	pty, windows, _ := sess.Pty()
-	c, err := hosted.NewCore(s.deps.Hosted, p)
+	hd := s.deps.Hosted
+	if hd.Policies == nil {
+		hd.Policies = s.deps.Policies // the session follows policy changes live
+	}
+	c, err := hosted.NewCore(hd, p)
 	if err != nil {
 		fmt.Fprintf(sess.Stderr(), "error: %v\n", err)
 		return 1

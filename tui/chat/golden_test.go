@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -69,13 +70,27 @@ func goldenScreens(t *testing.T) map[string]string {
 		d.press(tea.KeyTab)
 		d.press(tea.KeyDown)
 		screens["list_focused"] = d.content()
+
+		// Policies forbid /nick and /quiet, and quiet hours are on: the
+		// help greys them with the reason, the status line says until when.
+		d = chatDriver(t, conversationService(), func(o *Options) { o.Tenant = "Acme Climbing" })
+		d.announce(core.Restrictions{
+			Forbidden: map[string]string{
+				core.FeatureEditProfile:   "your organisation manages your profile (policy th_readonly_profile)",
+				core.FeatureOwnQuietHours: "your organisation sets your quiet hours (policy parley_user_quiet_hours)",
+			},
+			Quiet: true, QuietUntil: time.Date(2000, 1, 1, 8, 0, 0, 0, time.UTC),
+			QuietSchedule: "Mon-Fri 18:00-08:00; Sat,Sun all-day (UTC)",
+		})
+		d.enter("/help")
+		screens["help_restricted"] = d.content()
 	})
 	return screens
 }
 
 func TestGolden(t *testing.T) {
 	screens := goldenScreens(t)
-	for _, name := range []string{"locked", "locked_wrong", "welcome", "conversation", "help", "list_focused"} {
+	for _, name := range []string{"locked", "locked_wrong", "welcome", "conversation", "help", "list_focused", "help_restricted"} {
 		t.Run(name, func(t *testing.T) {
 			content, ok := screens[name]
 			if !ok {

@@ -113,6 +113,17 @@ type Model struct {
 
 	status     string
 	statusKind statusKind
+
+	// restr are the user's restrictions, read at start and again when the
+	// server announces a change or the quiet-hours schedule turns.
+	restr core.Restrictions
+	// restrRead says restr was read at least once: until then the UI
+	// cannot tell quiet hours and raises no notification.
+	restrRead bool
+	// settingsGen tells the current quiet-hours timer from stale ones.
+	settingsGen     int
+	settingsReading bool
+	settingsAgain   bool
 }
 
 // New returns the chat UI, starting at the passphrase prompt.
@@ -207,8 +218,21 @@ type (
 		text string // to send once opened, for /msg
 		err  error
 	}
-	markedMsg struct{ changed bool }
-	quitMsg   struct{ reason string }
+	markedMsg   struct{ changed bool }
+	quitMsg     struct{ reason string }
+	settingsMsg struct {
+		r   core.Restrictions
+		err error
+	}
+	// settingsTimerMsg comes when the quiet-hours schedule turns.
+	settingsTimerMsg struct{ gen int }
+	// doneMsg answers a settings command (/nick, /quiet): info on
+	// success, the service's error otherwise.
+	doneMsg struct {
+		what string // "Nickname not changed", for the error
+		info string
+		err  error
+	}
 )
 
 // Update handles one message.
@@ -317,7 +341,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, quitAfterRender("start failed")
 		}
 		m.screen = screenChat
-		return m, tea.Batch(m.syncCmd(), m.reloadCmd())
+		return m, tea.Batch(m.syncCmd(), m.reloadCmd(), m.settingsCmd())
 	case SyncMsg:
 		if m.screen != screenChat {
 			return m, nil
@@ -330,18 +354,16 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case syncedMsg:
 		m.syncing = false
 		var cmds []tea.Cmd
+		if msg.ch.Settings {
+			cmds = append(cmds, m.settingsCmd())
+		}
 		if msg.err != nil {
 			m.setError("Sync failed: " + msg.err.Error())
 		} else {
 			if msg.ch.Reload {
 				cmds = append(cmds, m.reloadCmd())
 			}
-			for _, in := range msg.ch.Incoming {
-				if in.Peer != m.open {
-					cmds = append(cmds, tea.Raw("\a"))
-					break
-				}
-			}
+			cmds = append(cmds, m.alert(msg.ch.Incoming))
 		}
 		if m.syncPending {
 			m.syncPending = false
@@ -386,6 +408,32 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.msgs = append(msg.page.Messages, m.msgs...)
 		m.older, m.olderPending = msg.page.Older, nil
 		return m, nil
+	case settingsMsg:
+		m.settingsReading = false
+		var cmds []tea.Cmd
+		if msg.err != nil {
+			m.setError("Could not read your settings: " + msg.err.Error())
+		} else {
+			m.restr, m.restrRead = msg.r, true
+			cmds = append(cmds, m.scheduleSettings())
+		}
+		if m.settingsAgain {
+			m.settingsAgain = false
+			cmds = append(cmds, m.settingsCmd())
+		}
+		return m, tea.Batch(cmds...)
+	case settingsTimerMsg:
+		if msg.gen != m.settingsGen {
+			return m, nil // a newer reading set another timer
+		}
+		return m, m.settingsCmd()
+	case doneMsg:
+		if msg.err != nil {
+			m.setError(msg.what + ": " + msg.err.Error())
+			return m, nil
+		}
+		m.setInfo(msg.info)
+		return m, m.settingsCmd()
 	case markedMsg:
 		if msg.changed {
 			return m, m.reloadCmd()
@@ -547,7 +595,44 @@ func (m *Model) clampSelection() {
 // setError shows an error in the status line. Errors may quote what the
 // server or another user sent, so they are cleaned like any foreign text.
 func (m *Model) setError(s string) { m.status, m.statusKind = cleanLine(s), statusError }
+func (m *Model) setInfo(s string)  { m.status, m.statusKind = cleanLine(s), statusInfo }
 func (m *Model) clearStatus()      { m.status, m.statusKind = "", statusNone }
+
+// alert is the notification for new messages from a conversation that is
+// not open: the terminal bell, never during quiet hours. It is the one
+// place that decides whether the UI raises a notification; before the
+// settings were first read it raises none. (Alarm messages,
+// which are to ring through quiet hours, do not exist yet: no envelope
+// carries such a flag.)
+func (m *Model) alert(incoming []core.Message) tea.Cmd {
+	if m.restr.Quiet || !m.restrRead {
+		return nil
+	}
+	for _, in := range incoming {
+		if in.Peer != m.open {
+			return tea.Raw("\a")
+		}
+	}
+	return nil
+}
+
+// scheduleSettings arranges to read the settings again when the quiet-hours
+// schedule next turns, so the indicator and the bell follow it without any
+// polling. Each reading replaces the previous timer.
+func (m *Model) scheduleSettings() tea.Cmd {
+	m.settingsGen++
+	if m.restr.NextChange.IsZero() {
+		return nil
+	}
+	// At least a second: a schedule that claims to turn now must not spin.
+	d := max(time.Until(m.restr.NextChange), time.Second)
+	msg := settingsTimerMsg{gen: m.settingsGen}
+	if m.o.After != nil {
+		m.o.After(d, msg)
+		return nil
+	}
+	return tea.Tick(d, func(time.Time) tea.Msg { return msg })
+}
 
 // --- commands: all I/O happens here, on values captured from the model ---
 
@@ -581,6 +666,21 @@ func (m *Model) reloadCmd() tea.Cmd {
 			}
 		}
 		return loadedMsg{convs: convs, peer: peer, page: page}
+	}
+}
+
+// settingsCmd reads the user's restrictions; one reading at a time, the
+// next queued.
+func (m *Model) settingsCmd() tea.Cmd {
+	if m.settingsReading {
+		m.settingsAgain = true
+		return nil
+	}
+	m.settingsReading = true
+	svc, ctx := m.o.Service, m.o.Context
+	return func() tea.Msg {
+		r, err := svc.Settings(ctx)
+		return settingsMsg{r: r, err: err}
 	}
 }
 

@@ -44,6 +44,11 @@ type fakeService struct {
 	sendErr    error
 	passes     []string // passphrases Unlock was given
 	notify     func()
+
+	restr       core.Restrictions // returned by Settings
+	settingsErr error
+	nickErr     error // returned by SetNickname
+	quietErr    error // returned by SetQuietHours and ClearQuietHours
 }
 
 var _ Service = (*fakeService)(nil)
@@ -608,7 +613,7 @@ func TestUnlockSucceeds(t *testing.T) {
 			t.Fatalf("screen = %d, want %d (chat)", got, want)
 		}
 		// The list loads at once (even if the first sync fails), and again after the sync's reload.
-		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Conversations")
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings", "Conversations")
 		if diff := cmp.Diff([]string{"correct horse"}, svc.passes); diff != "" {
 			t.Errorf("passphrase given to Unlock (-want +got):\n%s", diff)
 		}
@@ -652,7 +657,7 @@ func TestUnlockStepByStep(t *testing.T) {
 			t.Fatalf("Start command produced %#v, want one startedMsg", msgs)
 		}
 		d.settle(d.update(msgs[0]))
-		d.wantCalls("Unlock", "Start", "Sync", "Conversations")
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings")
 		if got, want := d.m.screen, screenChat; got != want {
 			t.Errorf("screen = %d, want %d (chat)", got, want)
 		}
@@ -927,18 +932,18 @@ func TestHelpCommand(t *testing.T) {
 				d := chatDriver(t, threeChats())
 				d.enter(line)
 				d.wantCalls()
-				for _, l := range commandHelp() {
-					d.wantScreen(l[:24]) // the syntax column
+				for _, c := range commands() {
+					d.wantScreen(c.line()[:23]) // the syntax column
 				}
 				d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-				for _, l := range commandHelp() {
-					d.wantScreen(l)
+				for _, c := range commands() {
+					d.wantScreen(c.line())
 				}
 				if got := d.m.input.Value(); got != "" {
 					t.Errorf("composer holds %q, want it cleared", got)
 				}
 				d.press(tea.KeyEscape)
-				d.wantNotScreen(commandHelp()[0])
+				d.wantNotScreen(commands()[0].line())
 				d.wantScreen("Welcome to Parley")
 			})
 		})
@@ -2392,7 +2397,7 @@ func TestStartLoadsListWhenSyncFails(t *testing.T) {
 		if got, want := d.m.screen, screenChat; got != want {
 			t.Fatalf("screen = %d, want the chat screen", got)
 		}
-		d.wantCalls("Unlock", "Start", "Sync", "Conversations")
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings")
 		for _, name := range []string{"Bob Builder", "Carol", "Dave"} {
 			if d.listRow(name) == "" {
 				t.Errorf("%s is not in the list", name)

@@ -18,6 +18,12 @@ type Service interface {
 	Send(ctx context.Context, peer crypto.ID, text string) (core.Message, error)
 	MarkRead(ctx context.Context, peer crypto.ID) (bool, error)
 	Contact(ctx context.Context, id crypto.ID) (core.Contact, error)
+	// Settings reads the restrictions in force; Sync reports when they
+	// may have changed (core.Changes.Settings).
+	Settings(ctx context.Context) (core.Restrictions, error)
+	SetNickname(ctx context.Context, name string) error
+	SetQuietHours(ctx context.Context, zone, spec string) error
+	ClearQuietHours(ctx context.Context) error
 }
 
 var _ Service = (*core.Core)(nil)

@@ -178,14 +178,54 @@ func (m *Model) headerLine() string {
 	return th.Header.Render(left + strings.Repeat(" ", gap) + right)
 }
 
+// statusLine shows the last error or notice, or a rule; the quiet-hours
+// indicator sits at its right end.
 func (m *Model) statusLine() string {
+	ind := ""
+	if q := m.quietIndicator(); q != "" {
+		ind = " " + q + " "
+	}
+	w := m.w
+	if ind != "" {
+		w -= ansi.StringWidth(ind) + 1
+	}
+	if m.statusKind != statusNone && w < min(m.w, 20) {
+		ind, w = "", m.w // a narrow window keeps the message
+	}
+	var left string
 	switch m.statusKind {
 	case statusError:
-		return m.th.Error.Render(fit(m.status, m.w))
+		left = m.th.Error.Render(padRight(fit(m.status, w), w))
 	case statusInfo:
-		return m.th.Info.Render(fit(m.status, m.w))
+		left = m.th.Info.Render(padRight(fit(m.status, w), w))
+	default:
+		left = m.th.Rule.Render(strings.Repeat("─", max(0, w)))
 	}
-	return m.th.Rule.Render(strings.Repeat("─", m.w))
+	if ind == "" {
+		return left
+	}
+	return left + m.th.Warning.Render(ind) + m.th.Rule.Render("─")
+}
+
+// quietIndicator is "quiet until 08:00" during quiet hours (the day named
+// when it is not today), "quiet hours" when they do not end; "" outside.
+func (m *Model) quietIndicator() string {
+	if !m.restr.Quiet {
+		return ""
+	}
+	until := m.restr.QuietUntil
+	if until.IsZero() {
+		return "quiet hours"
+	}
+	now := time.Now().In(m.o.Location)
+	until = until.In(m.o.Location)
+	switch {
+	case sameDay(now, until):
+		return "quiet until " + until.Format("15:04")
+	case until.Sub(now) < 6*24*time.Hour:
+		return "quiet until " + until.Format("Mon 15:04")
+	}
+	return "quiet until " + until.Format("2 Jan 15:04")
 }
 
 // listLines renders the conversation list, w columns by h rows.
@@ -245,12 +285,7 @@ func (m *Model) paneLines(w, h int) []string {
 	case m.screen != screenChat:
 		lines = []string{"", th.Muted.Render(" Connecting…")}
 	case m.showHelp:
-		lines = append(lines, th.Title.Render(" Commands"), "")
-		for _, l := range commandHelp() {
-			lines = append(lines, " "+l)
-		}
-		lines = append(lines, "", th.Muted.Render(" Tab switches between the chat list and the composer."),
-			th.Muted.Render(" Esc closes this help."))
+		lines = m.commandLines(w)
 	case m.open.IsZero():
 		lines = []string{
 			th.Title.Render(" Welcome to Parley"),
@@ -274,6 +309,34 @@ func (m *Model) paneLines(w, h int) []string {
 		lines = append(lines, strings.Repeat(" ", w))
 	}
 	return lines[:h]
+}
+
+// commandLines is the /help pane: every command, those policy forbids greyed
+// with the reason under them, then the quiet hours in force.
+func (m *Model) commandLines(w int) []string {
+	th := m.th
+	lines := []string{th.Title.Render(" Commands"), ""}
+	for _, c := range commands() {
+		reason := m.restr.Reason(c.feature)
+		if reason == "" {
+			lines = append(lines, " "+c.line())
+			continue
+		}
+		lines = append(lines, th.Muted.Render(" "+c.line()))
+		for _, l := range strings.Split(ansi.Wrap("not available: "+cleanLine(reason), max(10, w-5), ""), "\n") {
+			lines = append(lines, th.Warning.Render("    "+l))
+		}
+	}
+	lines = append(lines, "")
+	if m.restr.Reason(core.FeatureOwnQuietHours) == "" {
+		lines = append(lines, th.Muted.Render(" e.g. "+quietExample))
+	}
+	for _, l := range strings.Split(ansi.Wrap(m.quietSummary(), max(10, w-3), ""), "\n") {
+		lines = append(lines, " "+l)
+	}
+	lines = append(lines, "", th.Muted.Render(" Tab switches between the chat list and the composer."),
+		th.Muted.Render(" Esc closes this help."))
+	return lines
 }
 
 // paneWidth is the width of the message pane.

@@ -29,6 +29,9 @@ type Config struct {
 	Relay    Relay
 	Keys     Keys
 	Store    Store
+	// Account is the user's own settings; nil: no restrictions, and the
+	// settings calls fail with ErrNoAccount.
+	Account Account
 	// Session names this session, so it can tell its own device-store
 	// changes from other sessions'.
 	Session string
@@ -43,6 +46,7 @@ type Core struct {
 	relay   Relay
 	keys    Keys
 	store   Store
+	account Account
 	session string
 	now     func() time.Time
 	rand    io.Reader
@@ -57,6 +61,9 @@ type Core struct {
 	notify   func()
 	catchUp  bool // the next Sync fetches the whole mailbox
 	closed   bool
+	// settingsDirty says the Account announced a change the next Sync reports.
+	settingsDirty bool
+	unwatch       func() // stops the Account's notifications
 
 	syncMu sync.Mutex // serialises Sync
 }
@@ -81,7 +88,7 @@ func New(cfg Config) *Core {
 		cfg.Logger = slog.Default()
 	}
 	return &Core{
-		me: cfg.Identity, relay: cfg.Relay, keys: cfg.Keys, store: cfg.Store, session: cfg.Session,
+		me: cfg.Identity, relay: cfg.Relay, keys: cfg.Keys, store: cfg.Store, account: cfg.Account, session: cfg.Session,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 		shared:   make(map[crypto.ID]*crypto.SharedKey),
 		contacts: make(map[crypto.ID]cachedContact),
@@ -124,9 +131,10 @@ func (c *Core) Unlocked() bool {
 	return c.sk != nil
 }
 
-// Start subscribes to the live feed; notify is called (without blocking)
-// whenever Sync has something to do. The first Sync after Start catches up
-// with everything waiting in the mailbox.
+// Start subscribes to the live feed and to changes of the user's settings;
+// notify is called (without blocking) whenever Sync has something to do.
+// The first Sync after Start catches up with everything waiting in the
+// mailbox.
 func (c *Core) Start(ctx context.Context, notify func()) error {
 	if !c.Unlocked() {
 		return ErrLocked
@@ -136,20 +144,40 @@ func (c *Core) Start(ctx context.Context, notify func()) error {
 		return fmt.Errorf("subscribe: %w", err)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		sub.Close()
 		return errors.New("session closed")
 	}
 	c.sub, c.notify, c.catchUp = sub, notify, true
+	watch := c.account != nil && c.unwatch == nil
+	c.mu.Unlock()
+	if watch {
+		unwatch := c.account.WatchSettings(c.settingsChanged)
+		c.mu.Lock()
+		if c.closed || c.unwatch != nil {
+			c.mu.Unlock()
+			unwatch()
+			return nil
+		}
+		c.unwatch = unwatch
+		c.mu.Unlock()
+	}
 	return nil
 }
 
 // Close ends the subscription and wipes the keys from memory.
 func (c *Core) Close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
+	unwatch := c.unwatch
+	c.unwatch = nil
+	c.mu.Unlock()
+	if unwatch != nil {
+		unwatch() // outside the lock: a notification in flight takes it
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.sub != nil {
 		c.sub.Close()
 		c.sub = nil

@@ -78,4 +78,7 @@ type Changes struct {
 	// Incoming lists new incoming messages, for notifications: at most the
 	// 64 newest of one Sync.
 	Incoming []Message
+	// Settings says the user's restrictions may have changed: read them
+	// again with Settings.
+	Settings bool
 }

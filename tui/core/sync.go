@@ -24,6 +24,7 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 		return Changes{}, ErrNotReady
 	}
 	var ch Changes
+	ch.Settings = c.takeSettingsChanged()
 	evs, err := sub.Drain()
 	if errors.Is(err, ErrBehind) {
 		sub.Close()
