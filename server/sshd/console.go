@@ -19,6 +19,8 @@ import (
 	"github.com/parley-chat/parley/server/audit"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/policy"
+	"github.com/parley-chat/parley/server/quiet"
 	"github.com/parley-chat/parley/store"
 	adminui "github.com/parley-chat/parley/tui/admin"
 	"github.com/parley-chat/parley/tui/term"
@@ -119,7 +121,7 @@ func (a *consoleAdapter) Tenants(ctx context.Context) ([]adminui.Tenant, error) 
 // consolePerms are the permissions the console greys actions out by.
 func consolePerms() []adminui.Perm {
 	return []adminui.Perm{adminui.PermUsersWrite, adminui.PermDevicesWrite, adminui.PermAdminsWrite, adminui.PermGroupsWrite,
-		adminui.PermGroupMembers, adminui.PermAuditRead, adminui.PermAPIKeysWrite}
+		adminui.PermGroupMembers, adminui.PermAuditRead, adminui.PermAPIKeysWrite, adminui.PermPoliciesWrite}
 }
 
 func (a *consoleAdapter) Permissions(ctx context.Context, tenant string) (adminui.Perms, error) {
@@ -432,4 +434,98 @@ func (s *Server) openConsole(sess ssh.Session, p *auth.Principal, hasPty bool) i
 		return 1
 	}
 	return s.console(sess, p)
+}
+
+// --- policies and quiet hours ---
+
+func (a *consoleAdapter) PolicyKeys() []adminui.PolicyKey {
+	reg := policy.Registry()
+	out := make([]adminui.PolicyKey, 0, len(reg))
+	for _, k := range reg {
+		out = append(out, adminui.PolicyKey{Name: k.Name, Type: string(k.Type), Default: k.Default, Description: k.Description,
+			PerUser: k.PerUser, Enum: k.Enum})
+	}
+	return out
+}
+
+func uiPolicyValue(v policy.Value) adminui.PolicyValue {
+	return adminui.PolicyValue{Key: v.Key, Value: v.Raw, Source: string(v.Source)}
+}
+
+func (a *consoleAdapter) Policies(ctx context.Context, tenant string, user *crypto.ID) ([]adminui.PolicyValue, error) {
+	vs, err := a.svc.Policies(ctx, tenant, user)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]adminui.PolicyValue, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, uiPolicyValue(v))
+	}
+	return out, nil
+}
+
+func (a *consoleAdapter) SetPolicy(ctx context.Context, tenant string, user *crypto.ID, key, value string) (adminui.PolicyValue, error) {
+	v, err := a.svc.SetPolicy(ctx, tenant, user, key, value)
+	if err != nil {
+		return adminui.PolicyValue{}, err
+	}
+	return uiPolicyValue(v), nil
+}
+
+func (a *consoleAdapter) UnsetPolicy(ctx context.Context, tenant string, user *crypto.ID, key string) error {
+	return a.svc.UnsetPolicy(ctx, tenant, user, key)
+}
+
+// uiQuiet shows a status with its times in the schedule's own zone.
+func uiQuiet(st admin.QuietStatus) adminui.QuietStatus {
+	loc := time.UTC
+	if l, err := time.LoadLocation(st.Zone); err == nil && st.Zone != "" {
+		loc = l
+	}
+	out := adminui.QuietStatus{Schedule: st.Schedule, Zone: st.Zone, Source: string(st.Source), QuietNow: st.QuietNow,
+		Next: uiChanges(st.Next, loc)}
+	if !st.NextChange.IsZero() {
+		out.NextChange = st.NextChange.In(loc)
+	}
+	return out
+}
+
+func (a *consoleAdapter) QuietHours(ctx context.Context, tenant string, user *crypto.ID) (adminui.QuietStatus, error) {
+	st, err := a.svc.QuietHours(ctx, tenant, user)
+	if err != nil {
+		return adminui.QuietStatus{}, err
+	}
+	return uiQuiet(st), nil
+}
+
+func (a *consoleAdapter) SetQuietHours(ctx context.Context, tenant string, user *crypto.ID, zone, spec string) (adminui.QuietStatus, error) {
+	st, err := a.svc.SetQuietHours(ctx, tenant, user, zone, spec)
+	if err != nil {
+		return adminui.QuietStatus{}, err
+	}
+	return uiQuiet(st), nil
+}
+
+func (a *consoleAdapter) UnsetQuietHours(ctx context.Context, tenant string, user *crypto.ID) error {
+	return a.svc.UnsetQuietHours(ctx, tenant, user)
+}
+
+// consolePreviewChanges is how many changes a preview lists.
+const consolePreviewChanges = 8
+
+func (a *consoleAdapter) PreviewQuietHours(zone, spec string) ([]adminui.QuietChange, error) {
+	s, err := quiet.Parse(zone, spec)
+	if err != nil {
+		return nil, err
+	}
+	return uiChanges(s.Changes(time.Now(), consolePreviewChanges), s.Zone()), nil
+}
+
+// uiChanges shows a schedule's changes in its own time zone.
+func uiChanges(cs []quiet.Change, loc *time.Location) []adminui.QuietChange {
+	out := make([]adminui.QuietChange, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, adminui.QuietChange{At: c.At.In(loc), Quiet: c.Quiet})
+	}
+	return out
 }

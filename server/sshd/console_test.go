@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 	adminui "github.com/parley-chat/parley/tui/admin"
 )
@@ -244,5 +246,153 @@ func TestConsoleGroupsAndStats(t *testing.T) {
 	}
 	if st.PendingUsers != 1 || len(st.Messages) != 14 || st.Messages[13].Day.After(time.Now()) {
 		t.Errorf("Stats: %+v", st)
+	}
+}
+
+// TestConsolePolicies: the console's policy calls go through the
+// service, with its rules: an auditor reads every value and is refused
+// every change, which changes nothing.
+func TestConsolePolicies(t *testing.T) {
+	e, root := newConsoleEnv(t)
+	auditor := e.role(t, root, "acme", store.RoleAuditor, "SHA256:auditor")
+	nu, err := e.a.CreateUser(root, "acme", adminui.UserSpec{Name: "Alice Example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := nu.User.ID
+
+	keys := map[string]adminui.PolicyKey{}
+	for _, k := range e.a.PolicyKeys() {
+		keys[k.Name] = k
+	}
+	if k := keys[policy.BlockUnknown]; k.Type != adminui.PolicyBool || k.Default != "false" || !k.PerUser || k.Description == "" {
+		t.Errorf("PolicyKeys: th_block_unknown is %+v", k)
+	}
+	if k := keys[policy.CrossTenant]; k.PerUser {
+		t.Errorf("PolicyKeys: parley_cross_tenant may be set per user: %+v", k)
+	}
+
+	value := func(ctx context.Context, user *crypto.ID, key string) adminui.PolicyValue {
+		t.Helper()
+		vs, err := e.a.Policies(ctx, "acme", user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != len(keys) {
+			t.Errorf("Policies: %d values for %d keys", len(vs), len(keys))
+		}
+		for _, v := range vs {
+			if v.Key == key {
+				return v
+			}
+		}
+		t.Fatalf("Policies lacks %s", key)
+		return adminui.PolicyValue{}
+	}
+
+	v, err := e.a.SetPolicy(root, "acme", nil, policy.BlockUnknown, "true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (adminui.PolicyValue{Key: policy.BlockUnknown, Value: "true", Source: adminui.SourceGlobal}); v != want {
+		t.Errorf("SetPolicy: %+v, want %+v", v, want)
+	}
+	if _, err := e.a.SetPolicy(root, "acme", &alice, policy.Category, "Sales"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := value(auditor, &alice, policy.Category), (adminui.PolicyValue{Key: policy.Category, Value: "Sales", Source: adminui.SourceIndividual}); got != want {
+		t.Errorf("the auditor reads Alice's %s = %+v, want %+v", policy.Category, got, want)
+	}
+	if got := value(auditor, &alice, policy.BlockUnknown); got.Value != "true" || got.Source != adminui.SourceGlobal {
+		t.Errorf("Alice's %s = %+v, want the tenant's true", policy.BlockUnknown, got)
+	}
+
+	// Bad input: the service's error, naming the type expected.
+	if _, err := e.a.SetPolicy(root, "acme", nil, policy.BlockUnknown, "maybe"); !errors.Is(err, admin.ErrInvalid) || !strings.Contains(err.Error(), "bool") {
+		t.Errorf("SetPolicy(maybe): %v, want invalid argument naming the type", err)
+	}
+	if _, err := e.a.SetPolicy(root, "acme", nil, "th_no_such_key", "1"); !errors.Is(err, admin.ErrInvalid) {
+		t.Errorf("SetPolicy(unknown key): %v, want invalid argument", err)
+	}
+	if _, err := e.a.SetPolicy(root, "acme", &alice, policy.CrossTenant, "globex"); err == nil {
+		t.Error("a tenant-only key was set for a user")
+	}
+
+	// The auditor is refused, and nothing changes.
+	if _, err := e.a.SetPolicy(auditor, "acme", nil, policy.BlockUnknown, "false"); !errors.Is(err, admin.ErrForbidden) {
+		t.Errorf("the auditor's SetPolicy: %v, want permission denied", err)
+	}
+	if err := e.a.UnsetPolicy(auditor, "acme", &alice, policy.Category); !errors.Is(err, admin.ErrForbidden) {
+		t.Errorf("the auditor's UnsetPolicy: %v, want permission denied", err)
+	}
+	if got := value(root, nil, policy.BlockUnknown); got.Value != "true" {
+		t.Errorf("after the auditor's refused change: %+v", got)
+	}
+
+	if err := e.a.UnsetPolicy(root, "acme", &alice, policy.Category); err != nil {
+		t.Fatal(err)
+	}
+	if got := value(root, &alice, policy.Category); got.Source != adminui.SourceDefault {
+		t.Errorf("after unset, Alice's %s = %+v, want the default", policy.Category, got)
+	}
+	es, err := e.a.Audit(root, "acme", adminui.AuditFilter{Action: "policy."})
+	if err != nil || len(es) != 3 {
+		t.Fatalf("Audit(policy.): %d entries, %v; want 3 (set, set, unset)", len(es), err)
+	}
+}
+
+// TestConsoleQuietPreview: the preview parses with package quiet, without
+// saving, and shows the changes in the schedule's zone.
+func TestConsoleQuietPreview(t *testing.T) {
+	a := &consoleAdapter{}
+	cs, err := a.PreviewQuietHours("Europe/Zurich", "Mon-Fri 18:00-08:00; Sat,Sun all-day")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) == 0 {
+		t.Fatal("no changes previewed")
+	}
+	for i, c := range cs {
+		if got, want := c.At.Location().String(), "Europe/Zurich"; got != want {
+			t.Errorf("change %d in %s, want %s", i, got, want)
+		}
+		if i > 0 && (c.Quiet == cs[i-1].Quiet || !c.At.After(cs[i-1].At)) {
+			t.Errorf("change %d (%v %t) does not follow %v %t", i, c.At, c.Quiet, cs[i-1].At, cs[i-1].Quiet)
+		}
+		if h := c.At.Hour(); h != 8 && h != 18 && h != 0 {
+			t.Errorf("change %d at %v: not at 08:00, 18:00 or midnight", i, c.At)
+		}
+	}
+	for _, bad := range [][2]string{{"Mars/Olympus", "Mon 18:00-20:00"}, {"UTC", "Mon 25:00-26:00"}, {"UTC", "Someday all-day"}} {
+		if _, err := a.PreviewQuietHours(bad[0], bad[1]); err == nil {
+			t.Errorf("PreviewQuietHours(%q, %q): no error", bad[0], bad[1])
+		}
+	}
+}
+
+func TestConsoleQuietHours(t *testing.T) {
+	e, root := newConsoleEnv(t)
+	auditor := e.role(t, root, "acme", store.RoleAuditor, "SHA256:auditor")
+	st, err := e.a.SetQuietHours(root, "acme", nil, "Europe/Zurich", "Mon-Fri 18:00-08:00; Sat,Sun all-day")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Zone != "Europe/Zurich" || st.Source != adminui.SourceGlobal || len(st.Next) == 0 || st.Next[0].At.Location().String() != "Europe/Zurich" {
+		t.Fatalf("SetQuietHours: %+v", st)
+	}
+	if got, err := e.a.QuietHours(auditor, "acme", nil); err != nil || got.Schedule != st.Schedule {
+		t.Fatalf("the auditor's QuietHours: %+v, %v", got, err)
+	}
+	if _, err := e.a.SetQuietHours(auditor, "acme", nil, "UTC", "Sat all-day"); !errors.Is(err, admin.ErrForbidden) {
+		t.Errorf("the auditor's SetQuietHours: %v, want permission denied", err)
+	}
+	if _, err := e.a.SetQuietHours(root, "acme", nil, "Mars/Olympus", "Sat all-day"); !errors.Is(err, admin.ErrInvalid) {
+		t.Errorf("unknown zone: %v, want invalid argument", err)
+	}
+	if err := e.a.UnsetQuietHours(root, "acme", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.a.QuietHours(root, "acme", nil); got.Schedule != "" || got.Source != adminui.SourceDefault {
+		t.Errorf("after unset: %+v", got)
 	}
 }

@@ -19,6 +19,14 @@ type dialog interface {
 	help(k *keyMap) []helpItem
 }
 
+// keeper is a dialog that stays open when the service refuses what it
+// sent, so that what was typed can be fixed.
+type keeper interface {
+	// keep takes the service's error; it reports false when the dialog
+	// was not waiting for an answer.
+	keep(err string) bool
+}
+
 // --- confirm: a destructive action waits for y ---
 
 type confirmDialog struct {
@@ -115,6 +123,14 @@ func (f *formDialog) layout(w int) {
 		in := &f.inputs[i]
 		in.SetWidth(max(1, w-ansi.StringWidth(in.Prompt)-1))
 	}
+}
+
+func (f *formDialog) keep(err string) bool {
+	if !f.busy {
+		return false
+	}
+	f.busy, f.err = false, err
+	return true
 }
 
 func (f *formDialog) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {

@@ -60,6 +60,8 @@ type fakeService struct {
 	report   AuditReport
 	apikeys  []APIKey
 	nextCode int
+	policies map[string]map[string]string // by subject ("" or a user's ID), then key
+	quiet    map[string][2]string         // by subject: zone, spec
 }
 
 var _ Service = (*fakeService)(nil)
@@ -79,7 +81,9 @@ func newFake() *fakeService {
 			Packages: []Package{{ID: "l1a2b3c4", Plan: "business", Seats: 20, LastDay: at(9, 0, 0).AddDate(0, 1, 0)}, {ID: "l5e6f7a8", Plan: "extra", Seats: 5, LastDay: at(31, 0, 0).AddDate(0, 9, 0)}},
 			Warnings: []string{"too many devices: 31 devices for 25 seats", "licenses missing for active users: 27 active users, 25 seats",
 				"package l1a2b3c4 ends soon: its last day is 2025-04-09"}},
-		report: AuditReport{OK: true, Entries: 8},
+		report:   AuditReport{OK: true, Entries: 8},
+		policies: map[string]map[string]string{"": {"th_block_unknown": "true", "parley_retention_days": "90"}, "ALICE001": {"th_category": "Sales"}},
+		quiet:    map[string][2]string{"": {"Europe/Zurich", "Mon-Fri 18:00-08:00; Sat,Sun all-day"}},
 	}
 	counts := []uint64{12, 30, 25, 0, 2, 48, 61, 55, 70, 12, 3, 90, 120, 64}
 	for i, n := range counts {
@@ -490,6 +494,169 @@ func (f *fakeService) RevokeAPIKey(_ context.Context, tenant, id string) error {
 		}
 	}
 	return nil
+}
+
+// fakePolicyKeys is a registry in the shape of the real one.
+func fakePolicyKeys() []PolicyKey {
+	return []PolicyKey{
+		{Name: "parley_cross_tenant", Type: PolicyTenants, Description: "Other tenants (comma-separated names) this tenant exchanges messages with; both sides must list each other."},
+		{Name: "parley_link_previews", Type: PolicyEnum, Default: "contacts", PerUser: true, Enum: []string{"off", "contacts", "all"}, Description: "Which links show a preview."},
+		{Name: "parley_max_attachment_mib", Type: PolicyInt, Default: "100", Description: "The largest attachment, in MiB."},
+		{Name: "parley_quiet_hours", Type: PolicySchedule, PerUser: true, Description: "When notifications and calls are held back: ZONE SPEC."},
+		{Name: "parley_retention_days", Type: PolicyInt, Default: "30", Description: "Days messages are kept on the server before they are deleted, delivered or not."},
+		{Name: "th_block_unknown", Type: PolicyBool, Default: "false", PerUser: true, Description: "Only users of the tenant (and contacts an admin provides) may write to the user: a closed user group."},
+		{Name: "th_category", Type: PolicyString, PerUser: true, Description: "The category preset into the user's profile at enrolment."},
+		{Name: "th_disable_calls", Type: PolicyBool, Default: "false", PerUser: true, Description: "The user may neither make nor receive calls."},
+	}
+}
+
+func (f *fakeService) PolicyKeys() []PolicyKey { return fakePolicyKeys() }
+
+// forUser is " ID" in a recorded call about a user, "" for the tenant.
+func forUser(user *crypto.ID) string {
+	if user == nil {
+		return ""
+	}
+	return " " + user.String()
+}
+
+func subjectOf(user *crypto.ID) string {
+	if user == nil {
+		return ""
+	}
+	return user.String()
+}
+
+func (f *fakeService) Policies(_ context.Context, tenant string, user *crypto.ID) ([]PolicyValue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("Policies %s%s", tenant, forUser(user))
+	if err := f.fail("Policies"); err != nil {
+		return nil, err
+	}
+	var out []PolicyValue
+	for _, k := range fakePolicyKeys() {
+		v := PolicyValue{Key: k.Name, Value: k.Default, Source: SourceDefault}
+		if g, ok := f.policies[""][k.Name]; ok {
+			v.Value, v.Source = g, SourceGlobal
+		}
+		if i, ok := f.policies[subjectOf(user)][k.Name]; ok && user != nil {
+			v.Value, v.Source = i, SourceIndividual
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (f *fakeService) SetPolicy(_ context.Context, tenant string, user *crypto.ID, key, value string) (PolicyValue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("SetPolicy %s%s %s=%s", tenant, forUser(user), key, value)
+	if err := f.fail("SetPolicy"); err != nil {
+		return PolicyValue{}, err
+	}
+	i := slices.IndexFunc(fakePolicyKeys(), func(k PolicyKey) bool { return k.Name == key })
+	if i < 0 {
+		return PolicyValue{}, fmt.Errorf("invalid argument: unknown policy key %q", key)
+	}
+	k := fakePolicyKeys()[i]
+	switch {
+	case user != nil && !k.PerUser:
+		return PolicyValue{}, fmt.Errorf("invalid argument: %s cannot be set per user", key)
+	case k.Type == PolicyBool && value != "true" && value != "false":
+		return PolicyValue{}, fmt.Errorf("invalid argument: %s takes a bool (true or false), not %q", key, value)
+	case k.Type == PolicyInt && strings.Trim(value, "0123456789") != "":
+		return PolicyValue{}, fmt.Errorf("invalid argument: %s takes an int, not %q", key, value)
+	}
+	if f.policies[subjectOf(user)] == nil {
+		f.policies[subjectOf(user)] = map[string]string{}
+	}
+	f.policies[subjectOf(user)][key] = value
+	src := SourceGlobal
+	if user != nil {
+		src = SourceIndividual
+	}
+	return PolicyValue{Key: key, Value: value, Source: src}, nil
+}
+
+func (f *fakeService) UnsetPolicy(_ context.Context, tenant string, user *crypto.ID, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("UnsetPolicy %s%s %s", tenant, forUser(user), key)
+	if err := f.fail("UnsetPolicy"); err != nil {
+		return err
+	}
+	delete(f.policies[subjectOf(user)], key)
+	return nil
+}
+
+// fakeChanges are the changes of "Mon-Fri 18:00-08:00; Sat,Sun all-day"
+// after testNow, a Saturday, across the start of summer time in Zurich.
+func fakeChanges() []QuietChange {
+	cet, cest := time.FixedZone("CET", 3600), time.FixedZone("CEST", 7200)
+	return []QuietChange{
+		{At: time.Date(2025, 3, 17, 8, 0, 0, 0, cet)}, {At: time.Date(2025, 3, 17, 18, 0, 0, 0, cet), Quiet: true},
+		{At: time.Date(2025, 3, 18, 8, 0, 0, 0, cet)}, {At: time.Date(2025, 3, 18, 18, 0, 0, 0, cet), Quiet: true},
+		{At: time.Date(2025, 3, 31, 8, 0, 0, 0, cest)}, {At: time.Date(2025, 3, 31, 18, 0, 0, 0, cest), Quiet: true},
+	}
+}
+
+func (f *fakeService) status(user *crypto.ID) QuietStatus {
+	q, src := f.quiet[""], SourceGlobal
+	if own, ok := f.quiet[subjectOf(user)]; ok && user != nil {
+		q, src = own, SourceIndividual
+	}
+	if q[1] == "" {
+		return QuietStatus{Source: SourceDefault}
+	}
+	next := fakeChanges()
+	return QuietStatus{Zone: q[0], Schedule: q[1], Source: src, QuietNow: true, NextChange: next[0].At, Next: next}
+}
+
+func (f *fakeService) QuietHours(_ context.Context, tenant string, user *crypto.ID) (QuietStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("QuietHours %s%s", tenant, forUser(user))
+	return f.status(user), f.fail("QuietHours")
+}
+
+func (f *fakeService) SetQuietHours(_ context.Context, tenant string, user *crypto.ID, zone, spec string) (QuietStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("SetQuietHours %s%s %q %q", tenant, forUser(user), zone, spec)
+	if _, err := fakePreview(zone, spec); err != nil {
+		return QuietStatus{}, fmt.Errorf("invalid argument: %w", err)
+	}
+	if err := f.fail("SetQuietHours"); err != nil {
+		return QuietStatus{}, err
+	}
+	f.quiet[subjectOf(user)] = [2]string{zone, spec}
+	return f.status(user), nil
+}
+
+func (f *fakeService) UnsetQuietHours(_ context.Context, tenant string, user *crypto.ID) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("UnsetQuietHours %s%s", tenant, forUser(user))
+	if err := f.fail("UnsetQuietHours"); err != nil {
+		return err
+	}
+	delete(f.quiet, subjectOf(user))
+	return nil
+}
+
+func fakePreview(zone, spec string) ([]QuietChange, error) {
+	switch {
+	case zone != "Europe/Zurich" && zone != "UTC":
+		return nil, fmt.Errorf("unknown time zone %q", zone)
+	case strings.Contains(spec, "25:"):
+		return nil, fmt.Errorf("bad range %q: hours go up to 23", spec)
+	}
+	return fakeChanges(), nil
+}
+
+func (f *fakeService) PreviewQuietHours(zone, spec string) ([]QuietChange, error) {
+	return fakePreview(zone, spec)
 }
 
 // --- driving the model ---

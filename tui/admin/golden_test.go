@@ -91,6 +91,29 @@ func screens() []screen {
 		{"apikeys", at('6')},
 		{"apikey_new", at('6', 'n', "Payroll")},
 		{"apikey_created", at('6', 'n', "Payroll", tea.KeyEnter)},
+		{"policies", at('7')},
+		{"policies_filtered", at('7', '/', "quiet", tea.KeyEnter)},
+		{"policy_toggle", at('7', tea.KeyEnd, tea.KeyUp, tea.KeyUp, 'e')},
+		{"policy_enum", at('7', tea.KeyDown, tea.KeyEnter)},
+		{"policy_type_error", at('7', tea.KeyDown, tea.KeyDown, 'e', tea.KeyEnd, "x", tea.KeyEnter)},
+		{"policy_unset", at('7', tea.KeyDown, tea.KeyDown, tea.KeyDown, tea.KeyDown, 'u')},
+		{"policy_subject", func(t *testing.T) *driver {
+			d := acmeDriver(t, newFake())
+			play(d, '2', tea.KeyDown, '7', 'U')
+			return d
+		}},
+		{"policies_user", at('7', 'U', "alice001", tea.KeyEnter)},
+		{"quiet", at('8')},
+		{"quiet_edit", at('8', 'e')},
+		{"quiet_edit_error", at('8', 'e', tea.KeyEnd, " 25:00-26:00")},
+		{"quiet_user", at('8', 'U', "ALICE001", tea.KeyEnter)},
+		{"quiet_none", func(t *testing.T) *driver {
+			svc := newFake()
+			delete(svc.quiet, "")
+			d := acmeDriver(t, svc)
+			play(d, '8')
+			return d
+		}},
 		{"help", at('2', '?')},
 		{"denied", func(t *testing.T) *driver {
 			svc := newFake()

@@ -11,7 +11,7 @@ type keyMap struct {
 	Back      key.Binding
 	NextTab   key.Binding
 	PrevTab   key.Binding
-	Screens   key.Binding // 1-6, help only
+	Screens   key.Binding // 1-8, help only
 	Tab       [tabCount]key.Binding
 	Tenant    key.Binding
 	Refresh   key.Binding
@@ -39,6 +39,9 @@ type keyMap struct {
 	Verify    key.Binding
 	RevokeKey key.Binding
 	Detail    key.Binding
+	EditValue key.Binding
+	Unset     key.Binding
+	Subject   key.Binding
 
 	// In text inputs and dialogs.
 	Submit    key.Binding
@@ -66,7 +69,7 @@ func newKeyMap() keyMap {
 		Back:      one("esc", "back"),
 		NextTab:   b([]string{"tab"}, "tab", "next screen"),
 		PrevTab:   b([]string{"shift+tab"}, "⇧tab", "previous screen"),
-		Screens:   key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6"), key.WithHelp("1-6", "screens")),
+		Screens:   key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8"), key.WithHelp("1-8", "screens")),
 		Tenant:    one("t", "switch tenant"),
 		Refresh:   b([]string{"ctrl+r"}, "^r", "refresh"),
 
@@ -93,6 +96,9 @@ func newKeyMap() keyMap {
 		Verify:    one("v", "verify chain"),
 		RevokeKey: one("x", "revoke"),
 		Detail:    one("enter", "details"),
+		EditValue: b([]string{"enter", "e"}, "enter/e", "edit"),
+		Unset:     one("u", "unset"),
+		Subject:   one("U", "user…"),
 
 		Submit:    one("enter", "save"),
 		Apply:     one("enter", "apply"),
@@ -186,11 +192,25 @@ func (m *Model) screenHelp() (short, full []helpItem) {
 	case tabAPIKeys:
 		full = append(items(k.Up), guarded(PermAPIKeysWrite, k.New, k.RevokeKey)...)
 		short = full
+	case tabPolicies:
+		short = append(append(items(k.Filter), guarded(PermPoliciesWrite, k.EditValue, k.Unset)...), items(k.Subject)...)
+		full = append(items(k.Up), short...)
+		if m.subject != nil || m.pol.filterText != "" {
+			full = append(full, k.backItem())
+		}
+	case tabQuiet:
+		short = append(guarded(PermPoliciesWrite, k.Edit, k.Unset), items(k.Subject)...)
+		full = short
+		if m.subject != nil {
+			full = append(full, k.backItem())
+		}
 	}
 	return append(short, tail...), full
 }
 
 func (k *keyMap) quitItem() []helpItem { return items(k.Quit) }
+
+func (k *keyMap) backItem() helpItem { return helpItem{b: k.Back} }
 
 // globalHelp is the full help's group of keys that work on every screen.
 func (k *keyMap) globalHelp(tenants int) []key.Binding {

@@ -57,6 +57,8 @@ const (
 	tabGroups
 	tabAudit
 	tabAPIKeys
+	tabPolicies
+	tabQuiet
 	tabCount
 )
 
@@ -74,6 +76,10 @@ func tabName(t tab) string {
 		return "Audit"
 	case tabAPIKeys:
 		return "API keys"
+	case tabPolicies:
+		return "Policies"
+	case tabQuiet:
+		return "Quiet hours"
 	}
 	return ""
 }
@@ -128,6 +134,11 @@ type Model struct {
 	groups  groupsState
 	audit   auditState
 	apikeys apiKeysState
+	pol     policiesState
+	quiet   quietState
+	// subject is the user whose policies and quiet hours the two screens
+	// show; nil: the tenant's.
+	subject *subject
 }
 
 // New returns the console; Init starts it.
@@ -330,6 +341,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.auditKey(msg)
 	case tabAPIKeys:
 		return m, m.apiKeysKey(msg)
+	case tabPolicies:
+		return m, m.policiesKey(msg)
+	case tabQuiet:
+		return m, m.quietKey(msg)
 	}
 	if key.Matches(msg, k.Back) {
 		m.clearStatus()
@@ -345,13 +360,19 @@ func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 		in = &m.code
 	case m.phase != phaseConsole:
 	case m.dialog != nil:
-		if f, ok := m.dialog.(*formDialog); ok {
+		switch f := m.dialog.(type) {
+		case *formDialog:
 			in = &f.inputs[f.focus]
+		case *quietDialog:
+			in = &f.inputs[f.focus]
+			defer f.preview(m)
 		}
 	case m.users.filtering:
 		in = &m.users.filter
 	case m.audit.filtering:
 		in = &m.audit.filter
+	case m.pol.filtering:
+		in = &m.pol.filter
 	}
 	if in == nil {
 		return nil
@@ -467,6 +488,7 @@ func (m *Model) choose(t Tenant) tea.Cmd {
 	m.tenant, m.perms = t, nil
 	m.th = theme.Branded(t.Accent)
 	m.dash, m.users, m.admins, m.groups, m.audit, m.apikeys = dashState{}, usersState{}, adminsState{}, groupsState{}, auditState{}, apiKeysState{}
+	m.pol, m.quiet, m.subject = policiesState{}, quietState{}, nil
 	m.dialog, m.showHelp, m.tab = nil, false, tabDashboard
 	m.clearStatus()
 	svc, ctx, name := m.o.Service, m.o.Context, t.Name
@@ -507,6 +529,10 @@ func (m *Model) reload() tea.Cmd {
 		return m.loadAudit()
 	case tabAPIKeys:
 		return m.loadAPIKeys()
+	case tabPolicies:
+		return m.loadPolicies()
+	case tabQuiet:
+		return m.loadQuiet()
 	}
 	return nil
 }
@@ -530,6 +556,12 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		m.gotVerify(msg)
 	case apiKeysMsg:
 		m.gotAPIKeys(msg)
+	case policiesMsg:
+		m.gotPolicies(msg)
+	case quietMsg:
+		m.gotQuiet(msg)
+	case subjectMsg:
+		return m.gotSubject(msg)
 	}
 	return nil
 }
@@ -539,12 +571,10 @@ func (m *Model) done(msg doneMsg) (tea.Model, tea.Cmd) {
 	if msg.tenant != m.tenant.Name {
 		return m, nil
 	}
-	form, _ := m.dialog.(*formDialog)
 	if msg.err != nil {
-		if form != nil && form.busy {
+		if form, ok := m.dialog.(keeper); ok && form.keep(capitalize(cleanLine(msg.err.Error()))) {
 			// Keep the form open, with what was typed, to fix it.
-			form.busy = false
-			form.err = capitalize(cleanLine(msg.err.Error()))
+			m.setError(msg.err.Error())
 			return m, nil
 		}
 		m.dialog = nil

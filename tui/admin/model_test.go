@@ -119,7 +119,8 @@ func TestScreensSwitchByNumberAndTab(t *testing.T) {
 			tab  tab
 			call string
 		}{{'3', tabAdmins, "Admins acme"}, {'4', tabGroups, "Groups acme"}, {'5', tabAudit, `Audit acme action="" actor="" target=""`},
-			{'6', tabAPIKeys, "APIKeys acme"}, {tea.KeyTab, tabDashboard, "License acme"}, {'2', tabUsers, `Users acme name="" tag=""`}} {
+			{'6', tabAPIKeys, "APIKeys acme"}, {'7', tabPolicies, "Policies acme"}, {'8', tabQuiet, "QuietHours acme"},
+			{tea.KeyTab, tabDashboard, "License acme"}, {'2', tabUsers, `Users acme name="" tag=""`}} {
 			d.press(c.key)
 			if d.m.tab != c.tab {
 				t.Fatalf("after %q: tab %d, want %d", c.key, d.m.tab, c.tab)

@@ -62,6 +62,30 @@ type Service interface {
 	APIScopes() []string
 	CreateAPIKey(ctx context.Context, tenant, label string, scopes []string) (NewAPIKey, error)
 	RevokeAPIKey(ctx context.Context, tenant, id string) error
+
+	// PolicyKeys lists every policy key, sorted by name: a fixed list, no I/O.
+	PolicyKeys() []PolicyKey
+	// Policies lists the effective value of every key with its source,
+	// for the tenant (user nil) or for one of its users.
+	Policies(ctx context.Context, tenant string, user *crypto.ID) ([]PolicyValue, error)
+	// SetPolicy sets a key's value for the tenant (user nil) or a user; an
+	// ill-typed value is refused with the type expected.
+	SetPolicy(ctx context.Context, tenant string, user *crypto.ID, key, value string) (PolicyValue, error)
+	// UnsetPolicy removes a key's value: the tenant's goes back to the
+	// default, a user's to the tenant's.
+	UnsetPolicy(ctx context.Context, tenant string, user *crypto.ID, key string) error
+
+	// QuietHours is the schedule in effect for the tenant (user nil) or a
+	// user, with the next changes.
+	QuietHours(ctx context.Context, tenant string, user *crypto.ID) (QuietStatus, error)
+	// SetQuietHours sets a schedule ("Mon-Fri 18:00-08:00; Sat,Sun
+	// all-day") in an IANA time zone.
+	SetQuietHours(ctx context.Context, tenant string, user *crypto.ID, zone, spec string) (QuietStatus, error)
+	// UnsetQuietHours removes the tenant's or the user's schedule.
+	UnsetQuietHours(ctx context.Context, tenant string, user *crypto.ID) error
+	// PreviewQuietHours parses a schedule without saving it and returns
+	// its next changes from now, for a live preview: no I/O.
+	PreviewQuietHours(zone, spec string) ([]QuietChange, error)
 }
 
 // Errors a Service returns that the console treats specially.
@@ -78,13 +102,14 @@ type Perm string
 
 // The permissions the console greys actions out by.
 const (
-	PermUsersWrite   Perm = "users:write"
-	PermDevicesWrite Perm = "devices:write"
-	PermAdminsWrite  Perm = "admins:write"
-	PermGroupsWrite  Perm = "groups:write"
-	PermGroupMembers Perm = "groups:members"
-	PermAuditRead    Perm = "audit:read"
-	PermAPIKeysWrite Perm = "apikeys:write"
+	PermUsersWrite    Perm = "users:write"
+	PermDevicesWrite  Perm = "devices:write"
+	PermAdminsWrite   Perm = "admins:write"
+	PermGroupsWrite   Perm = "groups:write"
+	PermGroupMembers  Perm = "groups:members"
+	PermAuditRead     Perm = "audit:read"
+	PermAPIKeysWrite  Perm = "apikeys:write"
+	PermPoliciesWrite Perm = "policies:write"
 )
 
 // Perms is the set of permissions a role has in a tenant.
@@ -268,4 +293,58 @@ type APIKey struct {
 type NewAPIKey struct {
 	Key    APIKey
 	Secret string
+}
+
+// The types a policy key's value has, as the service names them.
+const (
+	PolicyBool     = "bool"
+	PolicyInt      = "int"
+	PolicyString   = "string"
+	PolicyEnum     = "enum"
+	PolicyDuration = "duration"
+	PolicySchedule = "schedule"
+	PolicyTenants  = "tenants"
+)
+
+// Where a policy's effective value comes from.
+const (
+	SourceDefault    = "default"
+	SourceGlobal     = "global"     // the tenant's value
+	SourceIndividual = "individual" // the user's own value
+)
+
+// PolicyKey is a key of the policy registry.
+type PolicyKey struct {
+	Name        string
+	Type        string // PolicyBool, PolicyInt, ...
+	Default     string
+	Description string
+	PerUser     bool     // may be set for a single user
+	Enum        []string // the values an enum takes
+}
+
+// PolicyValue is a key's effective value, in its canonical text ("true",
+// "15m0s"), and where it comes from.
+type PolicyValue struct {
+	Key    string
+	Value  string
+	Source string // SourceDefault, SourceGlobal or SourceIndividual
+}
+
+// QuietStatus is a schedule of quiet hours and what it means now.
+type QuietStatus struct {
+	Schedule string // the spec, "" when there is none
+	Zone     string // IANA name
+	Source   string // SourceDefault (none), SourceGlobal or SourceIndividual
+	QuietNow bool
+	// NextChange is when QuietNow flips; zero when it never does.
+	NextChange time.Time
+	Next       []QuietChange
+}
+
+// QuietChange is a moment quiet hours start or end, in the schedule's
+// time zone.
+type QuietChange struct {
+	At    time.Time
+	Quiet bool // quiet hours start; false: they end
 }

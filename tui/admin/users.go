@@ -46,7 +46,8 @@ type (
 )
 
 func (m *Model) filtering() bool {
-	return (m.tab == tabUsers && m.users.filtering) || (m.tab == tabAudit && m.audit.filtering)
+	return (m.tab == tabUsers && m.users.filtering) || (m.tab == tabAudit && m.audit.filtering) ||
+		(m.tab == tabPolicies && m.pol.filtering)
 }
 
 func (m *Model) loadUsers() tea.Cmd {
@@ -189,8 +190,11 @@ func (m *Model) usersKey(msg tea.KeyPressMsg) tea.Cmd {
 // filterKey edits the filter of the users or the audit screen.
 func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := &m.keys
-	if m.tab == tabAudit {
+	switch m.tab {
+	case tabAudit:
 		return m.auditFilterKey(msg)
+	case tabPolicies:
+		return m.policiesFilterKey(msg)
 	}
 	u := &m.users
 	switch {

@@ -92,6 +92,10 @@ func (m *Model) body(h int) ([]string, *tea.Cursor) {
 		return m.auditView(h)
 	case tabAPIKeys:
 		return m.apiKeysView(h), nil
+	case tabPolicies:
+		return m.policiesView(h)
+	case tabQuiet:
+		return m.quietView(h), nil
 	}
 	return nil, nil
 }
@@ -117,18 +121,28 @@ func (m *Model) headerLine() string {
 	return m.th.Header.Render(left + strings.Repeat(" ", gap) + right)
 }
 
-// tabLine shows the screens with their number keys; in a narrow window
-// only the current one keeps its name.
+// tabLine shows the screens with their number keys; when the names do
+// not all fit, the screens farthest from the current one lose theirs
+// first, down to the current one alone.
 func (m *Model) tabLine() string {
-	full := 1
+	short := [tabCount]bool{}
+	width := 1
 	for t := range tabCount {
-		full += len(fmt.Sprintf(" %d %s ", t+1, tabName(t)))
+		width += len(fmt.Sprintf(" %d %s ", t+1, tabName(t)))
+	}
+	for d := int(tabCount) - 1; d > 0 && width > m.w; d-- {
+		for _, t := range []tab{m.tab + tab(d), m.tab - tab(d)} {
+			if t >= 0 && t < tabCount && !short[t] && width > m.w {
+				short[t] = true
+				width -= len(tabName(t)) + 1
+			}
+		}
 	}
 	var b strings.Builder
 	b.WriteByte(' ')
 	for t := range tabCount {
 		label := fmt.Sprintf(" %d %s ", t+1, tabName(t))
-		if full > m.w && t != m.tab {
+		if short[t] {
 			label = fmt.Sprintf(" %d ", t+1)
 		}
 		if t == m.tab {
@@ -312,6 +326,11 @@ func (m *Model) resize() {
 	m.apikeys.cur.follow(m.listRows())
 	m.users.filter.SetWidth(max(1, m.w-12))
 	m.audit.filter.SetWidth(max(1, m.w-12))
+	m.pol.cur.follow(m.policyRows())
+	m.pol.filter.SetWidth(max(1, m.w-12))
+	if q, ok := m.dialog.(*quietDialog); ok {
+		q.layout(m.dialogWidth())
+	}
 }
 
 // listRows is how many rows a list screen shows: the body less its title
