@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/hosted"
 	"github.com/parley-chat/parley/server/httpapi"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/relay"
 	"github.com/parley-chat/parley/server/sshd"
 	"github.com/parley-chat/parley/store"
@@ -154,7 +155,10 @@ func serve(ctx context.Context, c serveConfig) error {
 			log.Error("close store", "err", err)
 		}
 	}()
-	dir := directory.New(db, directory.Config{KDF: kdf, Logger: log})
+	// One bus announces policy changes: the directory drops its cached
+	// values, open sessions re-read theirs.
+	policies := policy.NewBus()
+	dir := directory.New(db, directory.Config{KDF: kdf, Logger: log, Policies: policies})
 	for _, k := range adminKeys {
 		fp := gossh.FingerprintSHA256(k)
 		ak := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
@@ -178,7 +182,9 @@ func serve(ctx context.Context, c serveConfig) error {
 	if publicPort == 0 {
 		publicPort = sshLn.Addr().(*net.TCPAddr).Port
 	}
-	adm := admin.New(db, dir, admin.Config{Logger: log, Messages: rel})
+	// One policy bus: admin publishes every committed change, sessions
+	// subscribe to apply it live.
+	adm := admin.New(db, dir, admin.Config{Logger: log, Messages: rel, Policies: policies})
 	ssh, err := sshd.New(sshd.Config{
 		DataDir:     c.Data,
 		PublicHost:  publicHost,
@@ -191,6 +197,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		Directory: dir,
 		Admin:     adm,
 		Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Logger: log},
+		Policies:  policies,
 	})
 	if err != nil {
 		return err
