@@ -154,7 +154,7 @@ func (s *Server) commandTree(ctx context.Context, sess ssh.Session, p *auth.Prin
 
 // adminCommands are the administrative nouns.
 func (e *cmdEnv) adminCommands() []*cobra.Command {
-	return []*cobra.Command{e.tenantCmd(), e.licenseCmd(), e.userCmd(), e.deviceCmd(), e.adminCmd(), e.apikeyCmd(), e.auditCmd(), e.exportCmd(), e.groupCmd(), e.statsCmd(), e.policyCmd()}
+	return []*cobra.Command{e.tenantCmd(), e.licenseCmd(), e.userCmd(), e.deviceCmd(), e.adminCmd(), e.apikeyCmd(), e.auditCmd(), e.exportCmd(), e.groupCmd(), e.statsCmd(), e.policyCmd(), e.quietCmd()}
 }
 
 // group makes a parent command that only holds subcommands.
