@@ -28,6 +28,7 @@ fuzz FUZZTIME="30s":
     go test ./tui/term -run '^$' -fuzz '^FuzzInput$' -fuzztime {{FUZZTIME}}
     go test ./tui/chat -run '^$' -fuzz '^FuzzClean$' -fuzztime {{FUZZTIME}}
     go test ./server/admin -run '^$' -fuzz '^FuzzAdminKey$' -fuzztime {{FUZZTIME}}
+    go test ./server/csvcell -run '^$' -fuzz '^FuzzGuardRoundTrips$' -fuzztime {{FUZZTIME}}
 
 # The performance figures: relay throughput, store throughput, idle sessions.
 bench:

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/parley-chat/parley/server/csvcell"
 	"io"
 	"slices"
 	"strings"
@@ -196,7 +197,7 @@ func parseRow(cols, rec []string, line int) (directory.BatchUser, error) {
 	var c directory.ProfileChange
 	var tags []string
 	for i, col := range cols {
-		v := unguard(rec[i])
+		v := csvcell.Unguard(rec[i])
 		switch col {
 		case "id":
 			if strings.TrimSpace(v) == "" {
@@ -267,7 +268,7 @@ func writeUsersCSV(w io.Writer, users []directory.UserInfo) error {
 		rec := []string{u.ID.String(), u.Name, u.FirstName, u.LastName, u.Nickname, u.Email, u.Category,
 			strings.Join(u.Tags, ";"), string(u.Status)}
 		for i := range rec {
-			rec[i] = guard(rec[i])
+			rec[i] = csvcell.Guard(rec[i])
 		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write users: %w", err)
@@ -278,26 +279,6 @@ func writeUsersCSV(w io.Writer, users []directory.UserInfo) error {
 		return fmt.Errorf("write users: %w", err)
 	}
 	return nil
-}
-
-// formulaStart are the first characters that make a spreadsheet read a
-// cell as a formula.
-const formulaStart = "=+-@\t\r"
-
-// guard defuses a cell a spreadsheet would run as a formula.
-func guard(s string) string {
-	if s != "" && strings.ContainsRune(formulaStart, rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// unguard undoes guard.
-func unguard(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStart, rune(s[1])) {
-		return s[1:]
-	}
-	return s
 }
 
 // clipField shortens input quoted back in an error.

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/parley-chat/parley/server/csvcell"
 	"io"
 	"slices"
 	"strings"
@@ -198,7 +199,7 @@ func parseRow(cols, rec []string, line int) (Row, error) {
 	row := Row{Line: line}
 	var value string
 	for i, col := range cols {
-		v := unguard(rec[i])
+		v := csvcell.Unguard(rec[i])
 		switch col {
 		case "user":
 			if strings.TrimSpace(v) == "" {
@@ -251,7 +252,7 @@ func WriteCSV(w io.Writer, rows []Row) error {
 		if !r.User.IsZero() {
 			user = r.User.String()
 		}
-		if err := cw.Write([]string{user, guard(r.Key), guard(r.Value)}); err != nil {
+		if err := cw.Write([]string{user, csvcell.Guard(r.Key), csvcell.Guard(r.Value)}); err != nil {
 			return fmt.Errorf("write policies: %w", err)
 		}
 	}
@@ -260,24 +261,4 @@ func WriteCSV(w io.Writer, rows []Row) error {
 		return fmt.Errorf("write policies: %w", err)
 	}
 	return nil
-}
-
-// formulaStart are the first characters that make a spreadsheet read a
-// cell as a formula.
-const formulaStart = "=+-@\t\r"
-
-// guard defuses a cell a spreadsheet would run as a formula.
-func guard(s string) string {
-	if s != "" && strings.ContainsRune(formulaStart, rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// unguard undoes guard.
-func unguard(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStart, rune(s[1])) {
-		return s[1:]
-	}
-	return s
 }
