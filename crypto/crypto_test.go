@@ -182,7 +182,10 @@ func TestPadding(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Pad(nil, TypeText, make([]byte, MaxTextLen+1)); !errors.Is(err, ErrTooLarge) {
+	if _, err := Pad(nil, TypeText, make([]byte, MaxBodyLen)); err != nil {
+		t.Fatalf("body of MaxBodyLen: err = %v", err)
+	}
+	if _, err := Pad(nil, TypeText, make([]byte, MaxBodyLen+1)); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversize body: err = %v", err)
 	}
 }
@@ -240,7 +243,7 @@ func FuzzUnpad(f *testing.F) {
 		// Whatever unpads must re-pad to a plaintext that unpads the same way.
 		p, err := Pad(nil, typ, body)
 		if err != nil {
-			if len(body) > MaxTextLen {
+			if len(body) > MaxBodyLen {
 				return
 			}
 			t.Fatalf("re-pad: %v", err)

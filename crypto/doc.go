@@ -33,5 +33,30 @@
 //	type (1 byte) ‖ body ‖ padding
 //
 // Padding is PKCS#7-style: N bytes of value N, N random in 1..255 and raised so
-// that body and padding together are at least 32 bytes long.
+// that body and padding together are at least 32 bytes long. A body is at
+// most MaxBodyLen bytes: a text of MaxTextLen bytes plus room for a group
+// header, a message ID and a quote line.
+//
+// # Message bodies
+//
+// The 1:1 bodies (bodies.go) follow Threema's layouts: a reply is a text
+// starting "> quote #<16 hex>\n\n"; a location is "lat,lon\nlabel"; a poll
+// setup is poll ID (8) ‖ compact JSON; a poll vote is creator ID (8) ‖ poll
+// ID (8) ‖ JSON array of choice indexes; a file is compact JSON naming the
+// blob and its key; a reaction is message ID (8) ‖ code (1); an edit is
+// message ID (8) ‖ text; a delete is message ID (8).
+//
+// Every group type (0x41–0x94, see GroupType) has the body
+//
+//	group key (8 raw bytes) ‖ the 1:1 body of the base type
+//
+// except 0x4a (membership changed) and 0x4c (left), which are the key alone,
+// and 0x4b (renamed), which is the key ‖ the new name.
+//
+// # Blobs
+//
+// A file is encrypted once with a random 32-byte key (blob.go), in chunks of
+// 64 KiB of plaintext, each a secretbox under the nonce
+// final (1) ‖ 15 zero bytes ‖ chunk index (8), so that truncated, reordered
+// or extended blobs do not open.
 package crypto

@@ -29,6 +29,10 @@ const (
 	FlagSilent byte = 0x01
 	// FlagEphemeral asks the relay to deliver only to online sessions and not queue.
 	FlagEphemeral byte = 0x02
+	// FlagAlarm marks an alarm message: the recipient raises a notification
+	// even in quiet hours. The relay accepts it only from senders whose
+	// policy allows alarms.
+	FlagAlarm byte = 0x04
 )
 
 // Header is the clear part of an envelope.

@@ -18,10 +18,22 @@ const (
 	TypePollSetup       MessageType = 0x15
 	TypePollVote        MessageType = 0x16
 	TypeFile            MessageType = 0x17
+	TypeGroupText       MessageType = 0x41
+	TypeGroupLocation   MessageType = 0x42
+	TypeGroupFile       MessageType = 0x46
+	TypeGroupSetup      MessageType = 0x4a // membership changed: ask the server
+	TypeGroupName       MessageType = 0x4b
+	TypeGroupLeave      MessageType = 0x4c
+	TypeGroupPollSetup  MessageType = 0x52
+	TypeGroupPollVote   MessageType = 0x53
 	TypeDeliveryReceipt MessageType = 0x80
+	TypeGroupReceipt    MessageType = 0x81
 	TypeReaction        MessageType = 0x82
+	TypeGroupReaction   MessageType = 0x83
 	TypeEdit            MessageType = 0x91
 	TypeDelete          MessageType = 0x92
+	TypeGroupEdit       MessageType = 0x93
+	TypeGroupDelete     MessageType = 0x94
 )
 
 // Receipt statuses carried by a delivery receipt (type 0x80).
@@ -36,12 +48,16 @@ const (
 const (
 	// MaxTextLen is the largest text body in bytes (64 KiB).
 	MaxTextLen = 64 << 10
+	// MaxBodyLen is the largest body of any message type: the largest text
+	// plus room for a group header, a message ID and a quote line, so that a
+	// group edit or a reply of MaxTextLen bytes of text still fits.
+	MaxBodyLen = MaxTextLen + 64
 	// MinPaddedLen is the minimum length of body plus padding.
 	MinPaddedLen = 32
 	// maxPad is the largest padding a PKCS#7-style byte can express.
 	maxPad = 255
 	// MaxPlaintextLen bounds a padded plaintext: type, the largest body and the largest padding.
-	MaxPlaintextLen = 1 + MaxTextLen + maxPad
+	MaxPlaintextLen = 1 + MaxBodyLen + maxPad
 )
 
 // MessageIDLen is the length of a message ID.
@@ -68,8 +84,8 @@ func Pad(r io.Reader, typ MessageType, body []byte) ([]byte, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	if len(body) > MaxTextLen {
-		return nil, fmt.Errorf("body of %d bytes: %w", len(body), ErrTooLarge)
+	if len(body) > MaxBodyLen {
+		return nil, fmt.Errorf("body of %d bytes, limit %d: %w", len(body), MaxBodyLen, ErrTooLarge)
 	}
 	var b [1]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
