@@ -93,12 +93,13 @@ func restrictions(v policy.Values, now time.Time) core.Restrictions {
 	if !r.UserQuietHours {
 		r.Forbidden[core.FeatureOwnQuietHours] = ownQuietForbidden().Error()
 	}
-	// The schedule in effect (the user's own over the tenant's) decides;
-	// quiet hours end at its next change.
-	if s, err := quiet.ParseValue(v.String(policy.QuietHours)); err == nil && !s.IsZero() {
+	// The schedule in effect (the user's own over the tenant's) decides,
+	// through the same decision points the services use; quiet hours end
+	// at its next change.
+	if s := policy.QuietSchedule(v); !s.IsZero() {
 		r.QuietSchedule = s.String() + " (" + s.Zone().String() + ")"
 		r.QuietOwn = v[policy.QuietHours].Source == policy.SourceIndividual
-		r.Quiet = s.Quiet(now)
+		r.Quiet = !policy.DecideNotify(v, false, now)
 		if next, ok := s.NextChange(now); ok {
 			r.NextChange = next
 			if r.Quiet {
