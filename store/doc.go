@@ -11,7 +11,7 @@
 // rest of its batch without it. Update functions therefore must be fast,
 // must touch nothing but the transaction, and may run more than once.
 //
-// # Bucket tree (schema version 3)
+// # Bucket tree (schema version 4)
 //
 //	meta/
 //	    schema                  → uint64, big-endian
@@ -40,7 +40,11 @@
 //	licenses/
 //	    <tenant id> 0x00 <id>   → License (a license package)
 //	groups/
-//	    <tenant id> 0x00 <id>   → Group (a managed group)
+//	    <tenant id> 0x00 <id>   → Group (a managed or a user group)
+//	group_keys/
+//	    <group key>             → <tenant id> 0x00 <group id> (index)
+//	member_groups/
+//	    <Parley ID> <group key> → empty (index: the groups of a member)
 //	audit/
 //	    <seq>                   → AuditEntry, hash-chained; meta/audit_head → seq ‖ hash
 //	apikeys/

@@ -9,7 +9,7 @@ import (
 )
 
 // SchemaVersion is the schema this binary writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migration moves a database from version To-1 to To.
 type migration struct {
@@ -33,6 +33,7 @@ func migrations() []migration {
 		}},
 		{To: 2, Name: "tenant administration", Run: migrateTo2},
 		{To: 3, Name: "policies", Run: migrateTo3},
+		{To: 4, Name: "group keys", Run: migrateTo4},
 	}
 }
 

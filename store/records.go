@@ -17,6 +17,10 @@ type Tenant struct {
 	// DisplayName and Accent brand the tenant's screens.
 	DisplayName string `json:"display_name,omitempty"`
 	Accent      string `json:"accent,omitempty"` // #RRGGBB
+	// DirectoryGroup names the directory group the tenant belongs to:
+	// tenants with the same group share their company directory. Empty:
+	// none. Set by instance admins.
+	DirectoryGroup string `json:"directory_group,omitempty"`
 	// LegacySeats is schema 1's seat count; migration 2 turns it into a
 	// license package. Never written any more.
 	LegacySeats int `json:"seats,omitempty"`
@@ -130,13 +134,23 @@ type TOTP struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// Group is a managed group of a tenant: created by admins, fixed membership.
+// Group is a group of a tenant: a managed group (created by admins, fixed
+// membership) or a user group (created by a user, changed by its admins).
 type Group struct {
 	ID        string      `json:"id"`
 	TenantID  string      `json:"tenant_id"`
 	Name      string      `json:"name"`
 	Members   []crypto.ID `json:"members,omitempty"`
 	CreatedAt time.Time   `json:"created_at"`
+	// Key is the group's instance-wide key, 16 lower-case hex characters:
+	// what clients name the group by in messages.
+	Key string `json:"key,omitempty"`
+	// Kind is GroupManaged or GroupUser; empty (older records) is managed.
+	Kind string `json:"kind,omitempty"`
+	// Creator and Admins are a user group's creator and its admins (who
+	// are members too).
+	Creator crypto.ID   `json:"creator,omitzero"`
+	Admins  []crypto.ID `json:"admins,omitempty"`
 }
 
 // AuditEntry is one administrative action in the hash-chained audit log.

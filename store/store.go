@@ -64,6 +64,12 @@ type Tx interface {
 
 	Group(tenantID, id string) (Group, error)
 	GroupsOfTenant(tenantID string) ([]Group, error)
+	// GroupByKey returns the group with an instance-wide key.
+	GroupByKey(key string) (Group, error)
+	// GroupsOfMember lists the groups id is a member of, by key.
+	GroupsOfMember(id crypto.ID) ([]Group, error)
+	// PutGroup writes g and keeps the key and member indexes current. A
+	// key another group holds is refused (ErrConflict).
 	PutGroup(g Group) error
 	DeleteGroup(tenantID, id string) error
 

@@ -401,11 +401,7 @@ func (t *boltTx) GroupsOfTenant(tenantID string) ([]Group, error) {
 	return scanTenant[Group](t, bGroups, tenantID)
 }
 
-func (t *boltTx) PutGroup(g Group) error { return t.put(bGroups, tenantKey(g.TenantID, g.ID), g) }
-
-func (t *boltTx) DeleteGroup(tenantID, id string) error {
-	return t.bucket(bGroups).Delete(tenantKey(tenantID, id))
-}
+// PutGroup and DeleteGroup keep the group indexes: see groups.go.
 
 // --- audit log ---
 
