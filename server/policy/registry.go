@@ -68,9 +68,11 @@ const (
 	RetentionDays        = "parley_retention_days"
 	MaxAttachmentMiB     = "parley_max_attachment_mib"
 	UnlockWindow         = "parley_unlock_window"
+	StorageQuotaMiB      = "parley_storage_quota_mib"
 	UserQuietHours       = "parley_user_quiet_hours"
 	QuietHours           = "parley_quiet_hours"
 	CrossTenant          = "parley_cross_tenant"
+	AlarmSend            = "parley_alarm_send"
 )
 
 // MaxStringLen bounds a TypeString value, in characters.
@@ -119,14 +121,21 @@ func registry() []Key {
 			Description: "Days an undelivered message waits in the server's mailbox before it expires."},
 		{Name: MaxAttachmentMiB, Type: TypeInt, Default: "100", Min: 1, Max: 10240,
 			Description: "Largest file a user of the tenant may send, in MiB."},
-		{Name: UnlockWindow, Type: TypeDuration, Default: "15m0s", Min: int64(time.Minute), Max: int64(24 * time.Hour),
-			Description: "How long non-interactive commands that need the user's key work after a session unlocked it " +
-				"(from 1m to 24h)."},
+		{Name: UnlockWindow, Type: TypeDuration, Default: "15m0s", Min: 0, Max: int64(24 * time.Hour),
+			Description: "How long non-interactive commands that need the user's key (scp, files) keep working after " +
+				"`ssh HOST unlock` or after the user's last chat session closed (up to 24h); 0 turns the window off: " +
+				"they work only while a chat session is open."},
+		{Name: StorageQuotaMiB, Type: TypeInt, Default: "1024", Min: 1, Max: 1 << 20, PerUser: true,
+			Description: "Most space the files a user sent may take on the server at a time, in MiB; " +
+				"a file leaves it when it expires with the tenant's retention."},
 		{Name: UserQuietHours, Type: TypeBool, Default: "false", PerUser: true,
 			Description: "Users may set their own quiet hours (/quiet in the chat), replacing the tenant's schedule for them."},
 		{Name: QuietHours, Type: TypeSchedule, PerUser: true,
 			Description: "Quiet hours: when no notification is raised and calls are rejected. " +
 				`"ZONE SPEC", e.g. "Europe/Zurich Mon-Fri 18:00-08:00; Sat,Sun all-day"; empty: none.`},
+		{Name: AlarmSend, Type: TypeBool, Default: "false", PerUser: true,
+			Description: "The user may send alarm messages (/alarm in the chat), which ring even during the recipients' " +
+				"quiet hours. Give it to the few who must reach people at night (operations, safety officers)."},
 		{Name: CrossTenant, Type: TypeTenants,
 			Description: "Other tenants (names, comma-separated) whose users may exchange messages with this tenant's. " +
 				"A message crosses only when both tenants list each other."},

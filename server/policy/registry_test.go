@@ -15,7 +15,7 @@ func TestRegistry(t *testing.T) {
 		"th_disable_work_directory", "th_disable_calls", "th_disable_video_calls", "th_disable_group_calls",
 		"th_disable_backups", "th_disable_id_export", "th_safe_enable", "th_firstname", "th_lastname", "th_nickname",
 		"th_category", "th_csi", "parley_retention_days", "parley_max_attachment_mib", "parley_user_quiet_hours",
-		"parley_quiet_hours", "parley_cross_tenant"}
+		"parley_quiet_hours", "parley_cross_tenant", "parley_unlock_window", "parley_storage_quota_mib"}
 	keys := policy.Registry()
 	names := policy.Names()
 	for _, n := range want {
@@ -47,13 +47,14 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 	for name, def := range map[string]string{policy.RetentionDays: "30", policy.MaxAttachmentMiB: "100",
+		policy.StorageQuotaMiB: "1024", policy.UnlockWindow: "15m0s",
 		policy.UserQuietHours: "false", policy.QuietHours: "", policy.CrossTenant: "", policy.BlockUnknown: "false"} {
 		if k, _ := policy.Lookup(name); k.Default != def {
 			t.Errorf("%s default = %q, want %q", name, k.Default, def)
 		}
 	}
 	for name, perUser := range map[string]bool{policy.QuietHours: true, policy.CrossTenant: false,
-		policy.RetentionDays: false, policy.DisableCreateGroup: true} {
+		policy.RetentionDays: false, policy.DisableCreateGroup: true, policy.StorageQuotaMiB: true} {
 		if k, _ := policy.Lookup(name); k.PerUser != perUser {
 			t.Errorf("%s PerUser = %t, want %t", name, k.PerUser, perUser)
 		}

@@ -128,6 +128,9 @@ func (k Key) Expect() string {
 
 // shortDuration prints whole minutes and hours without trailing zero units.
 func shortDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
 	s := d.String()
 	s = strings.TrimSuffix(s, "0s")
 	return strings.TrimSuffix(s, "0m")
