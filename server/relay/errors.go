@@ -14,4 +14,7 @@ var (
 	ErrBehind        = errors.New("session fell behind: catch up from the mailbox")
 	ErrTooManyAcks   = errors.New("too many acknowledgements in one call")
 	ErrSubscriptions = errors.New("too many live sessions for this user")
+	// ErrAlarmForbidden refuses an alarm message (crypto.FlagAlarm) from a
+	// sender whose policy parley_alarm_send is not true.
+	ErrAlarmForbidden = errors.New("your organisation does not allow you to send alarm messages (policy parley_alarm_send)")
 )

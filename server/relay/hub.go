@@ -18,6 +18,9 @@ const (
 	EventMail EventKind = iota + 1
 	// EventDeviceStore announces that the user's device store changed.
 	EventDeviceStore
+	// EventGroups announces that a group the user is (or was) a member of
+	// changed: members, name or admins. The core asks the server again.
+	EventGroups
 )
 
 // Event is what the bus delivers to a user's sessions.

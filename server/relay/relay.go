@@ -107,6 +107,9 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 	if !s.allow(p.KeyFingerprint) {
 		return Sent{}, ErrRateLimited
 	}
+	if err := s.checkAlarm(ctx, p.User, env); err != nil {
+		return Sent{}, err
+	}
 	if err := s.dir.Reachable(ctx, env.Sender, env.Recipient); err != nil {
 		return Sent{}, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
@@ -212,28 +215,6 @@ func (s *Service) allow(key string) bool {
 	}
 	l.used = now
 	return l.lim.AllowN(now, 1)
-}
-
-// Expire removes envelopes older than the retention period and reports how
-// many it removed.
-func (s *Service) Expire(ctx context.Context) (int, error) {
-	cutoff := s.cfg.Now().Add(-s.cfg.Retention)
-	total := 0
-	for {
-		var n int
-		err := s.db.Update(ctx, func(tx store.Tx) error {
-			var err error
-			n, err = tx.ExpireMailbox(cutoff, 5000)
-			return err
-		})
-		if err != nil {
-			return total, fmt.Errorf("expire mailbox: %w", err)
-		}
-		total += n
-		if n < 5000 {
-			return total, nil
-		}
-	}
 }
 
 // RunExpiry calls Expire every interval until ctx ends.
