@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/audit"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
@@ -43,6 +44,10 @@ type Config struct {
 	// Policies hears of every policy change, after it committed; nil:
 	// nobody listens.
 	Policies *policy.Bus
+	// GroupsChanged is told, after the commit, which users' managed groups
+	// changed (members, name, deletion), so their open sessions read their
+	// groups again; nil: nobody listens.
+	GroupsChanged func(users []crypto.ID)
 }
 
 // Service is the administration service.
@@ -55,6 +60,8 @@ type Service struct {
 	msgs MessageCounts
 	// policies is told of policy changes (nil: nobody).
 	policies *policy.Bus
+	// groupsChanged is told of managed-group changes (nil: nobody).
+	groupsChanged func(users []crypto.ID)
 	// codes limits second-factor guessing per key.
 	codes codeLimiter
 }
@@ -71,7 +78,26 @@ func New(db store.DB, dir *directory.Service, cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{db: db, dir: dir, now: func() time.Time { return cfg.Now().UTC() }, rand: cfg.Rand, log: cfg.Logger, msgs: cfg.Messages,
-		policies: cfg.Policies}
+		policies: cfg.Policies, groupsChanged: cfg.GroupsChanged}
+}
+
+// announceGroup tells the open sessions of the users in the groups (old
+// and new members) that their groups changed.
+func (s *Service) announceGroup(gs ...store.Group) {
+	if s.groupsChanged == nil {
+		return
+	}
+	var users []crypto.ID
+	for _, g := range gs {
+		for _, id := range g.Members {
+			if !slices.Contains(users, id) {
+				users = append(users, id)
+			}
+		}
+	}
+	if len(users) > 0 {
+		s.groupsChanged(users)
+	}
 }
 
 // IsAdmin reports whether the principal may run any admin command.

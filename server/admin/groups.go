@@ -67,6 +67,16 @@ func scopeOf(tx store.Tx, p *auth.Principal, tenantID string) (groupScope, error
 	return groupScope{ids: a.Groups}, nil
 }
 
+// managedGroups lists the tenant's managed groups: the admin commands
+// leave the groups users made to their members.
+func managedGroups(tx store.Tx, tenantID string) ([]store.Group, error) {
+	gs, err := tx.GroupsOfTenant(tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(gs, func(g store.Group) bool { return g.Kind == store.GroupUser }), nil
+}
+
 // findGroup resolves a reference — a group ID, or a name compared without
 // regard to case — among the tenant's groups the scope allows. A group
 // outside a group admin's scope is ErrForbidden whether it exists or not.
@@ -75,7 +85,7 @@ func findGroup(tx store.Tx, tenantID string, scope groupScope, ref string) (stor
 	if ref == "" {
 		return store.Group{}, fmt.Errorf("%w: name the group (its name or ID)", ErrInvalid)
 	}
-	gs, err := tx.GroupsOfTenant(tenantID)
+	gs, err := managedGroups(tx, tenantID)
 	if err != nil {
 		return store.Group{}, err
 	}
@@ -94,7 +104,7 @@ func findGroup(tx store.Tx, tenantID string, scope groupScope, ref string) (stor
 
 // nameTaken refuses a name another group of the tenant has (in any case).
 func nameTaken(tx store.Tx, tenantID, name, except string) error {
-	gs, err := tx.GroupsOfTenant(tenantID)
+	gs, err := managedGroups(tx, tenantID)
 	if err != nil {
 		return err
 	}
@@ -125,7 +135,11 @@ func (s *Service) CreateGroup(ctx context.Context, tenant, name string) (store.G
 	if err != nil {
 		return store.Group{}, err
 	}
-	g := store.Group{ID: gid, TenantID: id, Name: name, CreatedAt: s.now()}
+	key, err := store.NewGroupKey()
+	if err != nil {
+		return store.Group{}, err
+	}
+	g := store.Group{ID: gid, TenantID: id, Name: name, CreatedAt: s.now(), Key: key, Kind: store.GroupManaged}
 	err = s.db.Update(ctx, func(tx store.Tx) error {
 		if err := nameTaken(tx, id, name, ""); err != nil {
 			return err
@@ -158,7 +172,7 @@ func (s *Service) Groups(ctx context.Context, tenant string) ([]store.Group, err
 		if err != nil {
 			return err
 		}
-		gs, err := tx.GroupsOfTenant(id)
+		gs, err := managedGroups(tx, id)
 		if err != nil {
 			return err
 		}
@@ -235,6 +249,7 @@ func (s *Service) RenameGroup(ctx context.Context, tenant, ref, name string) (st
 	if err != nil {
 		return store.Group{}, fmt.Errorf("rename group: %w", err)
 	}
+	s.announceGroup(out)
 	return out, nil
 }
 
@@ -284,6 +299,7 @@ func (s *Service) DeleteGroup(ctx context.Context, tenant, ref string) (store.Gr
 	if err != nil {
 		return store.Group{}, fmt.Errorf("delete group: %w", err)
 	}
+	s.announceGroup(out)
 	return out, nil
 }
 
@@ -328,7 +344,7 @@ func (s *Service) changeMembers(ctx context.Context, tenant, ref string, ids []c
 	if add {
 		verb, action = "add members", "group.members.add"
 	}
-	var out store.Group
+	var out, before store.Group
 	err = s.db.Update(ctx, func(tx store.Tx) error {
 		scope, err := scopeOf(tx, p, id)
 		if err != nil {
@@ -347,7 +363,7 @@ func (s *Service) changeMembers(ctx context.Context, tenant, ref string, ids []c
 		if err != nil {
 			return err
 		}
-		out = old
+		out, before = old, old
 		if slices.Equal(members, old.Members) {
 			return nil
 		}
@@ -360,6 +376,7 @@ func (s *Service) changeMembers(ctx context.Context, tenant, ref string, ids []c
 	if err != nil {
 		return store.Group{}, fmt.Errorf("%s: %w", verb, err)
 	}
+	s.announceGroup(before, out)
 	return out, nil
 }
 

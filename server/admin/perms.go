@@ -39,7 +39,7 @@ const (
 func (p Perm) Description() string {
 	switch p {
 	case PermTenantsManage:
-		return "create, list, suspend and resume tenants; add e-mail domains"
+		return "create, list, suspend and resume tenants; add e-mail domains; set directory groups"
 	case PermLicenseManage:
 		return "add, extend and convert license packages, change seats"
 	case PermTenantRead:

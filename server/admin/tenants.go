@@ -86,6 +86,22 @@ func (s *Service) AddDomains(ctx context.Context, name string, domains []string)
 		s.recorder(p, id, "tenant.domains", strings.Join(domains, ",")))
 }
 
+// SetDirectoryGroup puts a tenant in a directory group — tenants of one
+// group share their company directory — or takes it out with ""
+// (instance admins).
+func (s *Service) SetDirectoryGroup(ctx context.Context, name, group string) (store.Tenant, error) {
+	id, err := s.TenantID(ctx, name)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	p, err := s.authorize(ctx, id, PermTenantsManage)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	return s.dir.EditTenant(ctx, id, directory.TenantChange{DirectoryGroup: &group},
+		s.recorder(p, id, "tenant.directory_group", name))
+}
+
 // Brand sets the tenant's display name and accent colour (owners).
 func (s *Service) Brand(ctx context.Context, name string, displayName, accent *string) (store.Tenant, error) {
 	id, err := s.TenantID(ctx, name)

@@ -273,8 +273,14 @@ func (s *Service) releaseKDF() { <-s.kdf }
 // Contact is what one user may know of another: enough to address and
 // encrypt to them.
 type Contact struct {
-	ID        crypto.ID
-	Name      string
+	ID   crypto.ID
+	Name string
+	// Nickname is the name the user chose (or an admin set) besides the
+	// display name.
+	Nickname string
+	// NameSet says an administrator set the display name: users are
+	// created with one, so it holds whenever Name is not empty.
+	NameSet   bool
 	PublicKey crypto.PublicKey
 	TenantID  string
 	Status    store.UserStatus
@@ -302,7 +308,8 @@ func (s *Service) Contact(ctx context.Context, viewer, id crypto.ID) (Contact, e
 			return Contact{}, fmt.Errorf("%s: %w", id, ErrUserNotFound)
 		}
 	}
-	c := Contact{ID: u.ID, Name: u.Name, PublicKey: u.PublicKey, TenantID: u.TenantID, Status: u.Status}
+	c := Contact{ID: u.ID, Name: u.Name, Nickname: u.Nickname, NameSet: u.Name != "", PublicKey: u.PublicKey,
+		TenantID: u.TenantID, Status: u.Status}
 	switch u.Status {
 	case store.UserActive:
 		return c, nil

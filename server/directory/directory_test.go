@@ -1150,7 +1150,7 @@ func TestContact(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Contact(ada, bob): %v", err)
 	}
-	want := directory.Contact{ID: bob.ID, Name: "Bob", PublicKey: bob.PublicKey, TenantID: acme.ID, Status: store.UserActive}
+	want := directory.Contact{ID: bob.ID, Name: "Bob", NameSet: true, PublicKey: bob.PublicKey, TenantID: acme.ID, Status: store.UserActive}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Contact(ada, bob) (-want +got):\n%s", diff)
 	}

@@ -395,6 +395,8 @@ type TenantChange struct {
 	DisplayName *string
 	Accent      *string
 	AddDomains  []string
+	// DirectoryGroup puts the tenant in a directory group ("" takes it out).
+	DirectoryGroup *string
 }
 
 var accentRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -412,6 +414,13 @@ func (s *Service) EditTenant(ctx context.Context, id string, c TenantChange, als
 	}
 	if c.Accent != nil && *c.Accent != "" && !accentRE.MatchString(*c.Accent) {
 		return store.Tenant{}, invalid("accent %q: use a colour like #5FAFD7", clip(*c.Accent))
+	}
+	if c.DirectoryGroup != nil && *c.DirectoryGroup != "" {
+		g, err := NormalizeDirectoryGroup(*c.DirectoryGroup)
+		if err != nil {
+			return store.Tenant{}, err
+		}
+		c.DirectoryGroup = &g
 	}
 	var add []string
 	for _, d := range c.AddDomains {
@@ -442,6 +451,9 @@ func (s *Service) EditTenant(ctx context.Context, id string, c TenantChange, als
 		}
 		if c.Accent != nil {
 			t.Accent = strings.ToUpper(*c.Accent)
+		}
+		if c.DirectoryGroup != nil {
+			t.DirectoryGroup = *c.DirectoryGroup
 		}
 		for _, d := range add {
 			if slices.Contains(t.Domains, d) {
