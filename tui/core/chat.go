@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/crypto"
@@ -16,6 +17,7 @@ func (c *Core) Conversations(ctx context.Context) ([]Conversation, error) {
 	if err != nil {
 		return nil, err
 	}
+	revealed := c.Revealed()
 	var out []Conversation
 	err = c.store.View(ctx, func(tx Tx) error {
 		out = out[:0]
@@ -25,7 +27,9 @@ func (c *Core) Conversations(ctx context.Context) ([]Conversation, error) {
 			if ierr = open(k, spaceConv, key, v, &conv); ierr != nil {
 				return false
 			}
-			out = append(out, conv)
+			if !conv.Hidden || revealed {
+				out = append(out, conv)
+			}
 			return true
 		})
 		if err != nil {
@@ -40,7 +44,7 @@ func (c *Core) Conversations(ctx context.Context) ([]Conversation, error) {
 		if c := b.LastAt.Compare(a.LastAt); c != 0 {
 			return c
 		}
-		return slices.Compare(a.Peer[:], b.Peer[:])
+		return strings.Compare(a.Ref.String(), b.Ref.String())
 	})
 	return out, nil
 }
@@ -52,9 +56,10 @@ type Page struct {
 	Older []byte
 }
 
-// Messages returns up to limit messages with peer that come before the
-// cursor (nil: the newest), oldest first.
-func (c *Core) Messages(ctx context.Context, peer crypto.ID, before []byte, limit int) (Page, error) {
+// Messages returns up to limit messages of the conversation that come
+// before the cursor (nil: the newest), oldest first. A hidden conversation
+// shows nothing while hidden chats are concealed.
+func (c *Core) Messages(ctx context.Context, ref ConvRef, before []byte, limit int) (Page, error) {
 	k, err := c.storeKey()
 	if err != nil {
 		return Page{}, err
@@ -62,10 +67,17 @@ func (c *Core) Messages(ctx context.Context, peer crypto.ID, before []byte, limi
 	if limit <= 0 {
 		limit = 100
 	}
-	ct := c.convTag(k, peer)
+	ct := c.convTag(k, ref)
+	revealed := c.Revealed()
 	var page Page
 	err = c.store.View(ctx, func(tx Tx) error {
 		page = Page{}
+		if !revealed {
+			conv, err := c.getConv(tx, k, ref)
+			if err != nil || conv.Hidden {
+				return err
+			}
+		}
 		var ierr error
 		var lastKey []byte
 		more := false
@@ -100,15 +112,98 @@ func (c *Core) Messages(ctx context.Context, peer crypto.ID, before []byte, limi
 	return page, nil
 }
 
-// Send encrypts text for peer and hands it to the relay. The message is in
-// the user's history from the start, in state pending, then sent or failed.
-func (c *Core) Send(ctx context.Context, peer crypto.ID, text string) (Message, error) {
+// SendOptions are the options of SendWith.
+type SendOptions struct {
+	// ReplyTo quotes an earlier message of the conversation.
+	ReplyTo *crypto.MessageID
+	// Alarm sends an alarm: it notifies even in quiet hours (the server
+	// accepts it only from users its policy allows to send alarms).
+	Alarm bool
+}
+
+// Send encrypts text for the conversation and hands it to the relay. The
+// message is in the user's history from the start, in state pending, then
+// sent or failed.
+func (c *Core) Send(ctx context.Context, ref ConvRef, text string) (Message, error) {
+	return c.SendWith(ctx, ref, text, SendOptions{})
+}
+
+// SendWith is Send with options: a reply, an alarm.
+func (c *Core) SendWith(ctx context.Context, ref ConvRef, text string, o SendOptions) (Message, error) {
+	if _, err := crypto.TextBody(text); err != nil {
+		return Message{}, err
+	}
+	m := Message{Kind: KindText, Text: text, Alarm: o.Alarm}
+	wire := []byte(text)
+	if o.ReplyTo != nil {
+		quote, err := c.quote(ctx, ref, *o.ReplyTo)
+		if err != nil {
+			return Message{}, err
+		}
+		id := *o.ReplyTo
+		m.ReplyTo, m.Quote = &id, quote
+		wire = crypto.MarshalQuoteText(id, text)
+	}
+	return c.sendContent(ctx, ref, crypto.TypeText, wire, m)
+}
+
+// quote returns the preview of the message id in the conversation, for a
+// reply; the message must exist.
+func (c *Core) quote(ctx context.Context, ref ConvRef, id crypto.MessageID) (string, error) {
+	k, err := c.storeKey()
+	if err != nil {
+		return "", err
+	}
+	var q string
+	err = c.store.View(ctx, func(tx Tx) error {
+		for _, out := range []bool{false, true} {
+			_, m, err := c.getMessageByRef(tx, k, ref, out, id)
+			if err != nil {
+				return err
+			}
+			if m != nil {
+				q = preview(m.Text)
+				return nil
+			}
+		}
+		return ErrNoMessage
+	})
+	return q, err
+}
+
+// ErrNoMessage says a message to reply to, edit or vote on is not in the
+// conversation.
+var ErrNoMessage = errors.New("no such message in this conversation")
+
+// sendContent seals a message of the 1:1 type typ with body for every
+// recipient of the conversation and hands the envelopes to the relay; m
+// (kind, text, attachment, …) goes into the user's history, pending, then
+// sent or failed. A group message is wrapped with the group's key and
+// sealed once per member; a list sends separate 1:1 messages, each also
+// kept in its 1:1 conversation.
+func (c *Core) sendContent(ctx context.Context, ref ConvRef, typ crypto.MessageType, body []byte, m Message) (Message, error) {
+	switch ref.Kind {
+	case ConvDirect:
+		return c.sendDirect(ctx, ref.Peer, typ, body, m)
+	case ConvList:
+		return c.sendList(ctx, ref, typ, body, m)
+	case ConvGroup:
+		return c.sendGroup(ctx, ref, typ, body, m)
+	}
+	return Message{}, fmt.Errorf("conversation %q: %w", ref.String(), crypto.ErrMalformed)
+}
+
+// flags are the envelope flags of an outgoing message.
+func (m Message) flags() byte {
+	if m.Alarm {
+		return crypto.FlagAlarm
+	}
+	return 0
+}
+
+func (c *Core) sendDirect(ctx context.Context, peer crypto.ID, typ crypto.MessageType, body []byte, m Message) (Message, error) {
 	if peer == c.me.ID {
 		return Message{}, ErrSelf
-	}
-	body, err := crypto.TextBody(text)
-	if err != nil {
-		return Message{}, err
 	}
 	k, err := c.storeKey()
 	if err != nil {
@@ -127,32 +222,48 @@ func (c *Core) Send(ctx context.Context, peer crypto.ID, text string) (Message, 
 		return Message{}, err
 	}
 	now := c.now().UTC()
-	env, err := crypto.SealEnvelope(c.rand, crypto.Header{Sender: c.me.ID, Recipient: peer, MessageID: mid, Time: now},
-		shared, crypto.TypeText, body)
+	env, err := crypto.SealEnvelope(c.rand, crypto.Header{Flags: m.flags(), Sender: c.me.ID, Recipient: peer, MessageID: mid, Time: now},
+		shared, typ, body)
 	if err != nil {
 		return Message{}, err
 	}
-	m := Message{Peer: peer, ID: mid, Outgoing: true, Time: now, SentAt: now, Text: text, State: StatePending}
-	err = c.store.Update(ctx, func(tx Tx) error {
-		conv, err := c.getConv(tx, k, peer)
+	m.Conv, m.From, m.ID, m.Outgoing, m.Time, m.SentAt, m.State = Direct(peer), c.me.ID, mid, true, now, now, StatePending
+	if err := c.storeOutgoing(ctx, k, &m, ct.Name); err != nil {
+		return Message{}, err
+	}
+	_, sendErr := c.relay.Send(ctx, env.Marshal())
+	return c.settle(ctx, k, m, sendErr)
+}
+
+// storeOutgoing writes a new outgoing message and its conversation summary.
+func (c *Core) storeOutgoing(ctx context.Context, k *crypto.StoreKey, m *Message, name string) error {
+	err := c.store.Update(ctx, func(tx Tx) error {
+		conv, err := c.getConv(tx, k, m.Conv)
 		if err != nil {
 			return err
 		}
-		conv.Name = ct.Name
-		conv.LastAt = later(conv.LastAt, now)
-		conv.Preview = "You: " + preview(text)
-		return c.putMessage(tx, k, &m, &conv)
+		if name != "" {
+			conv.Name = name
+		}
+		conv.LastAt = later(conv.LastAt, m.Time)
+		conv.Preview = "You: " + previewOf(m)
+		return c.putMessage(tx, k, m, &conv)
 	})
 	if err != nil {
-		return Message{}, fmt.Errorf("save message: %w", err)
+		return fmt.Errorf("save message: %w", err)
 	}
-	_, sendErr := c.relay.Send(ctx, env.Marshal())
+	return nil
+}
+
+// settle records the relay's answer to an outgoing message: sent, or
+// failed with the reason.
+func (c *Core) settle(ctx context.Context, k *crypto.StoreKey, m Message, sendErr error) (Message, error) {
 	next, errText := StateSent, ""
 	if sendErr != nil {
 		next, errText = StateFailed, sendErr.Error()
 	}
-	err = c.store.Update(ctx, func(tx Tx) error {
-		key, cur, err := c.getMessageByRef(tx, k, peer, true, mid)
+	err := c.store.Update(ctx, func(tx Tx) error {
+		key, cur, err := c.getMessageByRef(tx, k, m.Conv, true, m.ID)
 		if err != nil || cur == nil {
 			return err
 		}
@@ -173,21 +284,173 @@ func (c *Core) Send(ctx context.Context, peer crypto.ID, text string) (Message, 
 	return m, nil
 }
 
-// MarkRead marks the conversation with peer read and, for incoming
-// messages not yet acknowledged as read, sends a read receipt. The scan for
-// unread messages runs in a read transaction; the write only touches what
-// it found.
-func (c *Core) MarkRead(ctx context.Context, peer crypto.ID) (bool, error) {
+// sendList sends m to every member of a distribution list as a separate
+// 1:1 message, and keeps a copy in the list's own conversation. It reports
+// the first failure; the members it reached keep their message.
+func (c *Core) sendList(ctx context.Context, ref ConvRef, typ crypto.MessageType, body []byte, m Message) (Message, error) {
+	k, err := c.storeKey()
+	if err != nil {
+		return Message{}, err
+	}
+	var conv Conversation
+	err = c.store.View(ctx, func(tx Tx) error {
+		var err error
+		conv, err = c.getConv(tx, k, ref)
+		return err
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("read list: %w", err)
+	}
+	if conv.LastAt.IsZero() && len(conv.Members) == 0 {
+		return Message{}, ErrNoList
+	}
+	var errs []error
+	sent := 0
+	for _, id := range conv.Members {
+		if _, err := c.sendDirect(ctx, id, typ, body, m); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", id, err))
+			continue
+		}
+		sent++
+	}
+	mid, err := crypto.NewMessageID(c.rand)
+	if err != nil {
+		return Message{}, err
+	}
+	now := c.now().UTC()
+	m.Conv, m.From, m.ID, m.Outgoing, m.Time, m.SentAt = ref, c.me.ID, mid, true, now, now
+	m.State = StateSent
+	if sent == 0 {
+		m.State = StateFailed
+	}
+	if err := errors.Join(errs...); err != nil {
+		m.Error = err.Error()
+	}
+	if err := c.storeOutgoing(ctx, k, &m, ""); err != nil {
+		return Message{}, err
+	}
+	if len(errs) > 0 {
+		return m, fmt.Errorf("sent to %d of %d: %w", sent, len(conv.Members), errors.Join(errs...))
+	}
+	return m, nil
+}
+
+// ErrNoList says a distribution list does not exist.
+var ErrNoList = errors.New("no such distribution list")
+
+// BatchRelay is a relay that takes the envelopes of one message to several
+// recipients at once (a group message), in one commit.
+type BatchRelay interface {
+	// SendBatch stores envelopes of one message; errs has one slot per
+	// envelope (nil: stored), err is for a batch refused as a whole.
+	SendBatch(ctx context.Context, envs [][]byte) (sent []Sent, errs []error, err error)
+}
+
+// sendGroup seals m once per member of the group and sends the envelopes
+// in one batch. Members who could not be reached are named in m.Error.
+func (c *Core) sendGroup(ctx context.Context, ref ConvRef, typ crypto.MessageType, body []byte, m Message) (Message, error) {
+	if c.groups == nil {
+		return Message{}, ErrNoGroups
+	}
+	gtyp, ok := crypto.GroupType(typ)
+	if !ok {
+		return Message{}, fmt.Errorf("message type %#x has no group form: %w", byte(typ), crypto.ErrMalformed)
+	}
+	k, err := c.storeKey()
+	if err != nil {
+		return Message{}, err
+	}
+	g, err := c.groups.Group(ctx, ref.Group)
+	if err != nil {
+		return Message{}, err
+	}
+	inner, err := crypto.MarshalGroup(crypto.GroupHeader{Key: g.Key}, body)
+	if err != nil {
+		return Message{}, err
+	}
+	mid, err := crypto.NewMessageID(c.rand)
+	if err != nil {
+		return Message{}, err
+	}
+	now := c.now().UTC()
+	var envs [][]byte
+	var to []crypto.ID
+	m.Recipients = map[crypto.ID]State{}
+	for _, id := range g.Members {
+		if id == c.me.ID {
+			continue
+		}
+		ct, err := c.Contact(ctx, id)
+		if err != nil {
+			return Message{}, fmt.Errorf("member %s: %w", id, err)
+		}
+		shared, err := c.sharedKey(ct)
+		if err != nil {
+			return Message{}, err
+		}
+		env, err := crypto.SealEnvelope(c.rand, crypto.Header{Flags: m.flags(), Sender: c.me.ID, Recipient: id,
+			MessageID: mid, Time: now}, shared, gtyp, inner)
+		if err != nil {
+			return Message{}, err
+		}
+		envs = append(envs, env.Marshal())
+		to = append(to, id)
+		m.Recipients[id] = StateSent
+	}
+	m.Conv, m.From, m.ID, m.Outgoing, m.Time, m.SentAt, m.State = ref, c.me.ID, mid, true, now, now, StatePending
+	if err := c.storeOutgoing(ctx, k, &m, g.Name); err != nil {
+		return Message{}, err
+	}
+	errs, sendErr := c.sendEnvelopes(ctx, envs)
+	var failed []string
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, to[i].String())
+			delete(m.Recipients, to[i])
+		}
+	}
+	if sendErr == nil && len(envs) > 0 && len(failed) == len(envs) {
+		sendErr = fmt.Errorf("no member could be reached: %w", errors.Join(errs...))
+	}
+	m, err = c.settle(ctx, k, m, sendErr)
+	if err == nil && len(failed) > 0 {
+		err = fmt.Errorf("not delivered to %s: %w", strings.Join(failed, ", "), errors.Join(errs...))
+	}
+	return m, err
+}
+
+// sendEnvelopes hands the envelopes of one message to the relay: in one
+// batch when it takes batches, else one by one.
+func (c *Core) sendEnvelopes(ctx context.Context, envs [][]byte) ([]error, error) {
+	if b, ok := c.relay.(BatchRelay); ok {
+		_, errs, err := b.SendBatch(ctx, envs)
+		if err == nil && len(errs) != len(envs) {
+			err = fmt.Errorf("relay answered %d of %d envelopes", len(errs), len(envs))
+		}
+		return errs, err
+	}
+	errs := make([]error, len(envs))
+	for i, env := range envs {
+		_, errs[i] = c.relay.Send(ctx, env)
+	}
+	return errs, nil
+}
+
+// MarkRead marks the conversation read and, for incoming messages not yet
+// acknowledged as read, sends read receipts to their senders (unless the
+// user turned read receipts off). The scan for unread messages runs in a
+// read transaction; the write only touches what it found.
+func (c *Core) MarkRead(ctx context.Context, ref ConvRef) (bool, error) {
 	k, err := c.storeKey()
 	if err != nil {
 		return false, err
 	}
-	ct := c.convTag(k, peer)
+	ct := c.convTag(k, ref)
 	var keys [][]byte
 	var unread int
 	err = c.store.View(ctx, func(tx Tx) error {
 		keys = keys[:0]
-		conv, err := c.getConv(tx, k, peer)
+		conv, err := c.getConv(tx, k, ref)
 		if err != nil {
 			return err
 		}
@@ -219,9 +482,9 @@ func (c *Core) MarkRead(ctx context.Context, peer crypto.ID) (bool, error) {
 	if unread == 0 && len(keys) == 0 {
 		return false, nil
 	}
-	var ids []crypto.MessageID
+	ids := map[receiptTo][]crypto.MessageID{}
 	err = c.store.Update(ctx, func(tx Tx) error {
-		ids = ids[:0]
+		clear(ids)
 		for _, key := range keys {
 			b, err := tx.Space(spaceMsg).Get(key)
 			if err != nil || b == nil {
@@ -241,9 +504,13 @@ func (c *Core) MarkRead(ctx context.Context, peer crypto.ID) (bool, error) {
 			if err := c.rewriteMessage(tx, k, key, &m); err != nil {
 				return err
 			}
-			ids = append(ids, m.ID)
+			to := receiptTo{peer: m.From}
+			if ref.Kind == ConvGroup {
+				to.group = ref.Group
+			}
+			ids[to] = append(ids[to], m.ID)
 		}
-		conv, err := c.getConv(tx, k, peer)
+		conv, err := c.getConv(tx, k, ref)
 		if err != nil || conv.LastAt.IsZero() || conv.Unread == 0 {
 			return err
 		}
@@ -253,16 +520,24 @@ func (c *Core) MarkRead(ctx context.Context, peer crypto.ID) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("mark read: %w", err)
 	}
-	if len(ids) > 0 {
-		if err := c.sendReceipt(ctx, peer, crypto.ReceiptRead, ids); err != nil {
+	if !c.readReceiptsOn(ctx) {
+		return true, nil
+	}
+	for to, list := range ids {
+		if to.peer.IsZero() {
+			continue
+		}
+		if err := c.sendReceipt(ctx, to, crypto.ReceiptRead, list); err != nil {
 			c.log.Warn("read receipt not sent", "err", err)
 		}
 	}
 	return true, nil
 }
 
-// sendReceipt sends one receipt envelope per 1000 message IDs.
-func (c *Core) sendReceipt(ctx context.Context, peer crypto.ID, status byte, ids []crypto.MessageID) error {
+// sendReceipt sends one receipt envelope per 1000 message IDs; receipts
+// for group messages go to their sender only, wrapped with the group's key.
+func (c *Core) sendReceipt(ctx context.Context, to receiptTo, status byte, ids []crypto.MessageID) error {
+	peer := to.peer
 	ct, err := c.Contact(ctx, peer)
 	if err != nil {
 		return err
@@ -277,12 +552,19 @@ func (c *Core) sendReceipt(ctx context.Context, peer crypto.ID, status byte, ids
 		if err != nil {
 			return err
 		}
+		typ := crypto.TypeDeliveryReceipt
+		if to.group != "" {
+			if body, err = crypto.MarshalGroup(crypto.GroupHeader{Key: to.group}, body); err != nil {
+				return err
+			}
+			typ = crypto.TypeGroupReceipt
+		}
 		mid, err := crypto.NewMessageID(c.rand)
 		if err != nil {
 			return err
 		}
 		env, err := crypto.SealEnvelope(c.rand, crypto.Header{Flags: crypto.FlagSilent, Sender: c.me.ID, Recipient: peer,
-			MessageID: mid, Time: c.now()}, shared, crypto.TypeDeliveryReceipt, body)
+			MessageID: mid, Time: c.now()}, shared, typ, body)
 		if err != nil {
 			return err
 		}

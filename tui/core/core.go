@@ -32,6 +32,14 @@ type Config struct {
 	// Account is the user's own settings; nil: no restrictions, and the
 	// settings calls fail with ErrNoAccount.
 	Account Account
+	// Groups is the server's group registry; nil: no groups (group calls
+	// fail with ErrNoGroups).
+	Groups Groups
+	// Directory is the company directory and the user's own data; nil:
+	// Find and Whoami fail with ErrNoDirectory.
+	Directory Directory
+	// Blobs stores encrypted attachments; nil: files fail with ErrNoBlobs.
+	Blobs Blobs
 	// Session names this session, so it can tell its own device-store
 	// changes from other sessions'.
 	Session string
@@ -42,15 +50,18 @@ type Config struct {
 
 // Core is one user's client core. Its methods are safe for concurrent use.
 type Core struct {
-	me      Identity
-	relay   Relay
-	keys    Keys
-	store   Store
-	account Account
-	session string
-	now     func() time.Time
-	rand    io.Reader
-	log     *slog.Logger
+	me        Identity
+	relay     Relay
+	keys      Keys
+	store     Store
+	account   Account
+	groups    Groups
+	directory Directory
+	blobs     Blobs
+	session   string
+	now       func() time.Time
+	rand      io.Reader
+	log       *slog.Logger
 
 	mu       sync.Mutex // guards the fields below
 	sk       *crypto.SecretKey
@@ -61,6 +72,9 @@ type Core struct {
 	notify   func()
 	catchUp  bool // the next Sync fetches the whole mailbox
 	closed   bool
+	// revealed says hidden chats are shown: the PIN was given (Reveal)
+	// and not taken back (Conceal).
+	revealed bool
 	// settingsDirty says the Account announced a change the next Sync reports.
 	settingsDirty bool
 	unwatch       func() // stops the Account's notifications
@@ -89,6 +103,7 @@ func New(cfg Config) *Core {
 	}
 	return &Core{
 		me: cfg.Identity, relay: cfg.Relay, keys: cfg.Keys, store: cfg.Store, account: cfg.Account, session: cfg.Session,
+		groups: cfg.Groups, directory: cfg.Directory, blobs: cfg.Blobs,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 		shared:   make(map[crypto.ID]*crypto.SharedKey),
 		contacts: make(map[crypto.ID]cachedContact),

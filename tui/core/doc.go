@@ -16,9 +16,17 @@
 // message's time and direction, and its message ID — the same ID the
 // envelope header carried through the mailbox.
 //
-//	space  key                                                    value
-//	conv   Tag("conv", peer)                                      sealed Conversation
-//	msg    Tag("conv", peer) ‖ time (8, Unix ns) ‖ dir (1) ‖ ID (8) sealed Message
-//	ref    Tag("ref", peer, dir, ID)                              the msg key (tags and times only)
-//	nonce  Tag("nonce", nonce)                                    0x01: seen, for replay detection
+//	space    key                                                    value
+//	conv     Tag("conv", conv)                                      sealed Conversation
+//	msg      Tag("conv", conv) ‖ time (8, Unix ns) ‖ dir (1) ‖ ID (8) sealed Message
+//	ref      Tag("ref", conv, dir, ID)                              the msg key (tags and times only)
+//	ref      Tag("poll", creator, poll ID)                          the msg key of a poll
+//	nonce    Tag("nonce", nonce)                                    0x01: seen, for replay detection
+//	local    Tag("local", name)                                     sealed PIN hash / preferences
+//	contact  Tag("contact", ID)                                     sealed contact record
+//
+// conv is the peer's 8-byte ID for a 1:1 conversation (as before
+// conversations had kinds, so older stores open unchanged), "g:" and the
+// group key for a group, "l:" and the list ID for a distribution list.
+// Groups live in the server's registry; distribution lists only here.
 package core

@@ -19,8 +19,8 @@ const (
 // recordVersion prefixes every sealed record's plaintext.
 const recordVersion = 1
 
-func (c *Core) convTag(k *crypto.StoreKey, peer crypto.ID) crypto.Tag {
-	return k.Tag([]byte("conv"), peer[:])
+func (c *Core) convTag(k *crypto.StoreKey, ref ConvRef) crypto.Tag {
+	return k.Tag([]byte("conv"), ref.tagBytes())
 }
 
 func dirByte(out bool) byte {
@@ -38,8 +38,8 @@ func msgKey(conv crypto.Tag, m *Message) []byte {
 	return append(k, m.ID[:]...)
 }
 
-func refKey(k *crypto.StoreKey, peer crypto.ID, out bool, id crypto.MessageID) []byte {
-	t := k.Tag([]byte("ref"), peer[:], []byte{dirByte(out)}, id[:])
+func refKey(k *crypto.StoreKey, ref ConvRef, out bool, id crypto.MessageID) []byte {
+	t := k.Tag([]byte("ref"), ref.tagBytes(), []byte{dirByte(out)}, id[:])
 	return t[:]
 }
 
@@ -76,7 +76,7 @@ func open(k *crypto.StoreKey, space string, key, sealed []byte, v any) error {
 
 // putMessage writes m, its reference and the conversation summary.
 func (c *Core) putMessage(tx Tx, k *crypto.StoreKey, m *Message, conv *Conversation) error {
-	ct := c.convTag(k, m.Peer)
+	ct := c.convTag(k, m.Conv)
 	key := msgKey(ct, m)
 	v, err := c.seal(k, spaceMsg, key, m)
 	if err != nil {
@@ -85,14 +85,19 @@ func (c *Core) putMessage(tx Tx, k *crypto.StoreKey, m *Message, conv *Conversat
 	if err := tx.Space(spaceMsg).Put(key, v); err != nil {
 		return err
 	}
-	if err := tx.Space(spaceRef).Put(refKey(k, m.Peer, m.Outgoing, m.ID), key); err != nil {
+	if err := tx.Space(spaceRef).Put(refKey(k, m.Conv, m.Outgoing, m.ID), key); err != nil {
 		return err
+	}
+	if m.Poll != nil {
+		if err := tx.Space(spaceRef).Put(pollKey(k, m.Poll.Creator, m.Poll.ID), key); err != nil {
+			return err
+		}
 	}
 	return c.putConv(tx, k, conv)
 }
 
 func (c *Core) putConv(tx Tx, k *crypto.StoreKey, conv *Conversation) error {
-	ct := c.convTag(k, conv.Peer)
+	ct := c.convTag(k, conv.Ref)
 	v, err := c.seal(k, spaceConv, ct[:], conv)
 	if err != nil {
 		return err
@@ -101,11 +106,11 @@ func (c *Core) putConv(tx Tx, k *crypto.StoreKey, conv *Conversation) error {
 }
 
 // getConv reads a conversation summary; a missing one starts empty.
-func (c *Core) getConv(tx Tx, k *crypto.StoreKey, peer crypto.ID) (Conversation, error) {
-	ct := c.convTag(k, peer)
+func (c *Core) getConv(tx Tx, k *crypto.StoreKey, ref ConvRef) (Conversation, error) {
+	ct := c.convTag(k, ref)
 	b, err := tx.Space(spaceConv).Get(ct[:])
 	if err != nil || b == nil {
-		return Conversation{Peer: peer}, err
+		return Conversation{Ref: ref}, err
 	}
 	var conv Conversation
 	if err := open(k, spaceConv, ct[:], b, &conv); err != nil {
@@ -114,9 +119,9 @@ func (c *Core) getConv(tx Tx, k *crypto.StoreKey, peer crypto.ID) (Conversation,
 	return conv, nil
 }
 
-// getMessageByRef finds a message by peer, direction and ID.
-func (c *Core) getMessageByRef(tx Tx, k *crypto.StoreKey, peer crypto.ID, out bool, id crypto.MessageID) ([]byte, *Message, error) {
-	key, err := tx.Space(spaceRef).Get(refKey(k, peer, out, id))
+// getMessageByRef finds a message by conversation, direction and ID.
+func (c *Core) getMessageByRef(tx Tx, k *crypto.StoreKey, ref ConvRef, out bool, id crypto.MessageID) ([]byte, *Message, error) {
+	key, err := tx.Space(spaceRef).Get(refKey(k, ref, out, id))
 	if err != nil || key == nil {
 		return nil, nil, err
 	}
@@ -150,4 +155,33 @@ func preview(text string) string {
 		r = append(r[:59], '…')
 	}
 	return string(r)
+}
+
+// previewOf is the one-line preview of a message in the conversation list.
+func previewOf(m *Message) string {
+	switch {
+	case m.Deleted:
+		return "(deleted)"
+	case m.Kind == KindFile && m.File != nil:
+		return "📎 " + preview(m.File.Name)
+	case m.Kind == KindLocation && m.Location != nil:
+		return "📍 " + preview(m.Location.Label)
+	case m.Kind == KindPoll && m.Poll != nil:
+		return "📊 " + preview(m.Poll.Question)
+	}
+	return preview(m.Text)
+}
+
+// findConv reads a conversation summary and reports whether it exists.
+func (c *Core) findConv(tx Tx, k *crypto.StoreKey, ref ConvRef) (Conversation, bool, error) {
+	ct := c.convTag(k, ref)
+	b, err := tx.Space(spaceConv).Get(ct[:])
+	if err != nil || b == nil {
+		return Conversation{Ref: ref}, false, err
+	}
+	var conv Conversation
+	if err := open(k, spaceConv, ct[:], b, &conv); err != nil {
+		return Conversation{}, false, err
+	}
+	return conv, true, nil
 }

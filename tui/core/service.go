@@ -69,6 +69,7 @@ type EventKind uint8
 const (
 	EventMail        EventKind = iota + 1 // an envelope arrived
 	EventDeviceStore                      // another session changed the device store
+	EventGroups                           // the user's groups changed: read them again
 )
 
 // Event is one item of a subscription.
@@ -96,6 +97,13 @@ type Contact struct {
 	ID        crypto.ID
 	Name      string
 	PublicKey crypto.PublicKey
+	// Internal says the user belongs to the same organisation.
+	Internal bool
+	// Nickname is the name the user chose for themselves.
+	Nickname string
+	// NameSet says an admin set the user's name; otherwise the UI shows
+	// the nickname with a "~".
+	NameSet bool
 }
 
 // Identity is the user the core acts for.

@@ -50,6 +50,8 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 			if ev.Origin != c.session {
 				ch.Reload = true
 			}
+		case EventGroups:
+			ch.groupsChanged = true
 		}
 	}
 	if catchUp {
@@ -62,6 +64,11 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 		return ch, err
 	}
 	if !catchUp {
+		if ch.groupsChanged {
+			if err := c.refreshGroups(ctx, &ch); err != nil {
+				c.log.Warn("groups not refreshed", "err", err)
+			}
+		}
 		return ch, nil
 	}
 	var after uint64
@@ -77,6 +84,10 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 			break
 		}
 		after = page[len(page)-1].Seq
+	}
+	// Groups created or changed while the user was away appear now.
+	if err := c.refreshGroups(ctx, &ch); err != nil {
+		c.log.Warn("groups not refreshed", "err", err)
 	}
 	c.mu.Lock()
 	c.catchUp = false
@@ -113,6 +124,17 @@ type opened struct {
 	from Contact
 	typ  crypto.MessageType
 	body []byte
+	// group is the group of a group message (typ is then the 1:1 type and
+	// body the inner body; groupCtl the group control type 0x4a-0x4c).
+	group    *GroupInfo
+	groupCtl crypto.MessageType
+}
+
+// receiptTo is where a receipt goes: the sender, for a group message
+// wrapped with the group's key.
+type receiptTo struct {
+	peer  crypto.ID
+	group string
 }
 
 // process handles a batch of deliveries in one device-store transaction.
@@ -123,11 +145,12 @@ func (c *Core) process(ctx context.Context, ds []Delivery) (Changes, error) {
 	}
 	var items []opened
 	var acks []uint64
+	groups := map[string]*GroupInfo{}
 	for _, d := range ds {
 		if d.Seq != 0 {
 			acks = append(acks, d.Seq)
 		}
-		o, err := c.open(ctx, d)
+		o, err := c.open(ctx, d, groups)
 		if err != nil {
 			// Undecryptable, forged or from someone unreachable: acknowledge
 			// and drop, so it does not come back.
@@ -137,11 +160,11 @@ func (c *Core) process(ctx context.Context, ds []Delivery) (Changes, error) {
 		items = append(items, o)
 	}
 	var ch Changes
-	var receipts map[crypto.ID][]crypto.MessageID
+	var receipts map[receiptTo][]crypto.MessageID
 	if len(items) > 0 {
 		err = c.store.Update(ctx, func(tx Tx) error {
 			ch = Changes{}
-			receipts = map[crypto.ID][]crypto.MessageID{}
+			receipts = map[receiptTo][]crypto.MessageID{}
 			for _, o := range items {
 				if err := c.apply(tx, k, o, &ch, receipts); err != nil {
 					return err
@@ -158,15 +181,22 @@ func (c *Core) process(ctx context.Context, ds []Delivery) (Changes, error) {
 			return ch, fmt.Errorf("acknowledge: %w", err)
 		}
 	}
-	for peer, ids := range receipts {
-		if err := c.sendReceipt(ctx, peer, crypto.ReceiptReceived, ids); err != nil {
+	for to, ids := range receipts {
+		if err := c.sendReceipt(ctx, to, crypto.ReceiptReceived, ids); err != nil {
 			c.log.Warn("delivery receipt not sent", "err", err)
+		}
+	}
+	if ch.groupsChanged {
+		if err := c.refreshGroups(ctx, &ch); err != nil {
+			c.log.Warn("groups not refreshed", "err", err)
 		}
 	}
 	return ch, nil
 }
 
-func (c *Core) open(ctx context.Context, d Delivery) (opened, error) {
+// open checks and decrypts one delivery. A group message must come from a
+// member of a group the user is in (groups caches the lookups of one batch).
+func (c *Core) open(ctx context.Context, d Delivery, groups map[string]*GroupInfo) (opened, error) {
 	env, err := crypto.ParseEnvelope(d.Envelope)
 	if err != nil {
 		return opened{}, err
@@ -186,80 +216,216 @@ func (c *Core) open(ctx context.Context, d Delivery) (opened, error) {
 	if err != nil {
 		return opened{}, err
 	}
-	return opened{d: d, env: env, from: from, typ: typ, body: body}, nil
+	o := opened{d: d, env: env, from: from, typ: typ, body: body}
+	if !crypto.IsGroupType(typ) {
+		return o, nil
+	}
+	h, inner, err := crypto.ParseGroup(body)
+	if err != nil {
+		return opened{}, err
+	}
+	g, ok := groups[h.Key]
+	if !ok {
+		g = c.lookupGroup(ctx, h.Key)
+		groups[h.Key] = g
+	}
+	if base, ok := crypto.BaseType(typ); ok {
+		if g == nil || !slices.Contains(g.Members, from.ID) {
+			return opened{}, fmt.Errorf("group message from %s, not a member of a group of yours", from.ID)
+		}
+		o.typ, o.body, o.group = base, inner, g
+		return o, nil
+	}
+	// A control message (members changed, renamed, left): the registry
+	// says what is true; the message only says to look.
+	o.groupCtl, o.body = typ, inner
+	o.group = g
+	if g == nil {
+		o.group = &GroupInfo{Key: h.Key}
+	}
+	return o, nil
 }
 
 // apply writes one opened envelope. Duplicates (the same message seen by
-// another session, or replayed) change nothing.
-func (c *Core) apply(tx Tx, k *crypto.StoreKey, o opened, ch *Changes, receipts map[crypto.ID][]crypto.MessageID) error {
+// another session, or replayed) change nothing; malformed bodies are
+// dropped.
+func (c *Core) apply(tx Tx, k *crypto.StoreKey, o opened, ch *Changes, receipts map[receiptTo][]crypto.MessageID) error {
+	m := Message{Conv: Direct(o.from.ID), From: o.from.ID, ID: o.env.MessageID, SentAt: o.env.Time,
+		State: StateReceived, Alarm: o.env.Flags&crypto.FlagAlarm != 0}
+	if o.group != nil {
+		m.Conv = GroupConv(o.group.Key)
+	}
+	if o.groupCtl != 0 {
+		ch.groupsChanged = true
+		return nil
+	}
 	switch o.typ {
 	case crypto.TypeText:
 		text, err := crypto.TextBody(string(o.body))
 		if err != nil {
 			return nil //nolint:nilerr // malformed text is dropped, not fatal
 		}
-		nk := nonceKey(k, o.env.Nonce)
-		if seen, err := tx.Space(spaceNonce).Get(nk); err != nil {
-			return err
-		} else if seen != nil {
-			return nil // replay, or already processed by another session
+		m.Kind, m.Text = KindText, string(text)
+		if id, body, ok := crypto.ParseQuoteText(m.Text); ok {
+			m.Text = body
+			m.ReplyTo = &id
+			if q, err := c.quoteTx(tx, k, m.Conv, id); err == nil {
+				m.Quote = q
+			}
 		}
-		if _, dup, err := c.getMessageByRef(tx, k, o.from.ID, false, o.env.MessageID); err != nil {
-			return err
-		} else if dup != nil {
-			return nil
-		}
-		when := o.d.Received.UTC()
-		m := Message{Peer: o.from.ID, ID: o.env.MessageID, Time: when, SentAt: o.env.Time, Text: string(text), State: StateReceived}
-		conv, err := c.getConv(tx, k, o.from.ID)
+	case crypto.TypeLocation:
+		loc, err := crypto.ParseLocation(o.body)
 		if err != nil {
-			return err
+			return nil //nolint:nilerr // malformed location is dropped
 		}
-		conv.Name = o.from.Name
-		if !when.Before(conv.LastAt) {
-			conv.Preview = preview(m.Text)
+		m.Kind, m.Location, m.Text = KindLocation, &loc, loc.Label
+	case crypto.TypeFile:
+		f, err := crypto.ParseFileMessage(o.body)
+		if err != nil {
+			return nil //nolint:nilerr // malformed file message is dropped
 		}
-		conv.LastAt = later(conv.LastAt, when)
-		conv.Unread++
-		if err := c.putMessage(tx, k, &m, &conv); err != nil {
-			return err
-		}
-		if err := tx.Space(spaceNonce).Put(nk, []byte{1}); err != nil {
-			return err
-		}
-		ch.Reload = true
-		if o.env.Flags&crypto.FlagSilent == 0 {
-			ch.Incoming = append(ch.Incoming, m)
-		}
-		receipts[o.from.ID] = append(receipts[o.from.ID], m.ID)
+		m.Kind, m.Text = KindFile, f.Name
+		m.File = &FileInfo{Blob: f.Blob, Key: f.Key, Name: f.Name, Mime: f.Mime, Caption: f.Caption, Size: f.Size}
 	case crypto.TypeDeliveryReceipt:
-		r, err := crypto.ParseReceipt(o.body)
+		return c.applyReceipt(tx, k, o, m.Conv, ch)
+	case crypto.TypeEdit, crypto.TypeDelete:
+		return c.applyChange(tx, k, o, m.Conv, ch)
+	case crypto.TypePollSetup:
+		isNew, err := c.applyPollSetup(tx, k, o, &m, ch)
+		if err != nil || !isNew {
+			return err
+		}
+	case crypto.TypePollVote:
+		return c.applyPollVote(tx, k, o, m.Conv, ch)
+	case crypto.TypeReaction:
+		r, err := crypto.ParseReaction(o.body)
 		if err != nil {
-			return nil //nolint:nilerr // malformed receipt is dropped
+			return nil //nolint:nilerr // malformed reaction is dropped
 		}
-		var next State
-		switch r.Status {
-		case crypto.ReceiptReceived:
-			next = StateDelivered
-		case crypto.ReceiptRead:
-			next = StateRead
-		default:
-			return nil // agree/disagree come with reactions, later
+		return c.applyReaction(tx, k, o, m.Conv, r, ch)
+	default:
+		return nil // a type this client does not show
+	}
+	return c.storeIncoming(tx, k, o, m, ch, receipts)
+}
+
+// storeIncoming writes a new incoming message unless it was seen before,
+// counts it unread and lists it for notifications.
+func (c *Core) storeIncoming(tx Tx, k *crypto.StoreKey, o opened, m Message, ch *Changes, receipts map[receiptTo][]crypto.MessageID) error {
+	nk := nonceKey(k, o.env.Nonce)
+	if seen, err := tx.Space(spaceNonce).Get(nk); err != nil {
+		return err
+	} else if seen != nil {
+		return nil // replay, or already processed by another session
+	}
+	if _, dup, err := c.getMessageByRef(tx, k, m.Conv, false, m.ID); err != nil {
+		return err
+	} else if dup != nil {
+		return nil
+	}
+	m.Time = o.d.Received.UTC()
+	conv, err := c.getConv(tx, k, m.Conv)
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.Conv.Kind == ConvDirect:
+		conv.Name = o.from.Name
+	case o.group != nil:
+		o.group.fill(&conv)
+	}
+	if !m.Time.Before(conv.LastAt) {
+		conv.Preview = previewOf(&m)
+	}
+	conv.LastAt = later(conv.LastAt, m.Time)
+	conv.Unread++
+	if err := c.putMessage(tx, k, &m, &conv); err != nil {
+		return err
+	}
+	if err := tx.Space(spaceNonce).Put(nk, []byte{1}); err != nil {
+		return err
+	}
+	ch.Reload = true
+	// A hidden chat raises no notification while concealed: its sender's
+	// name would give it away.
+	if o.env.Flags&crypto.FlagSilent == 0 && (!conv.Hidden || c.Revealed()) {
+		ch.Incoming = append(ch.Incoming, m)
+	}
+	to := receiptTo{peer: o.from.ID}
+	if o.group != nil {
+		to.group = o.group.Key
+	}
+	receipts[to] = append(receipts[to], m.ID)
+	return nil
+}
+
+// quoteTx is quote inside a transaction; an unknown message quotes nothing.
+func (c *Core) quoteTx(tx Tx, k *crypto.StoreKey, ref ConvRef, id crypto.MessageID) (string, error) {
+	for _, out := range []bool{false, true} {
+		_, m, err := c.getMessageByRef(tx, k, ref, out, id)
+		if err != nil {
+			return "", err
 		}
+		if m != nil {
+			return previewOf(m), nil
+		}
+	}
+	return "", ErrNoMessage
+}
+
+// applyReceipt moves outgoing messages to delivered or read; for a group
+// message it records the member's state, and the message is delivered
+// (read) once every member got (read) it.
+func (c *Core) applyReceipt(tx Tx, k *crypto.StoreKey, o opened, ref ConvRef, ch *Changes) error {
+	r, err := crypto.ParseReceipt(o.body)
+	if err != nil {
+		return nil //nolint:nilerr // malformed receipt is dropped
+	}
+	var next State
+	switch r.Status {
+	case crypto.ReceiptReceived:
+		next = StateDelivered
+	case crypto.ReceiptRead:
+		next = StateRead
+	case crypto.ReceiptAgree, crypto.ReceiptDisagree:
+		// Threema's older form of agree/disagree, for 1:1 messages.
 		for _, id := range r.Messages {
-			key, m, err := c.getMessageByRef(tx, k, o.from.ID, true, id)
+			err := c.applyReaction(tx, k, o, ref, crypto.Reaction{Message: id, Agree: r.Status == crypto.ReceiptAgree}, ch)
 			if err != nil {
 				return err
 			}
-			if m == nil || m.State >= next {
+		}
+		return nil
+	default:
+		return nil
+	}
+	for _, id := range r.Messages {
+		key, m, err := c.getMessageByRef(tx, k, ref, true, id)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			continue
+		}
+		state := next
+		if ref.Kind == ConvGroup {
+			cur, member := m.Recipients[o.from.ID]
+			if !member || cur >= next {
 				continue
 			}
-			m.State = next
-			if err := c.rewriteMessage(tx, k, key, m); err != nil {
-				return err
+			m.Recipients[o.from.ID] = next
+			state = StateRead // the message's own state: the least of its members'
+			for _, st := range m.Recipients {
+				state = min(state, st)
 			}
-			ch.Reload = true
+		} else if m.State >= next {
+			continue
 		}
+		m.State = max(m.State, state)
+		if err := c.rewriteMessage(tx, k, key, m); err != nil {
+			return err
+		}
+		ch.Reload = true
 	}
 	return nil
 }
