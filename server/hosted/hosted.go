@@ -8,7 +8,9 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/blobs"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/groups"
 	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/relay"
 	"github.com/parley-chat/parley/store"
@@ -25,8 +27,15 @@ type Deps struct {
 	// live; nil: sessions see changes when they read their settings again.
 	Policies *policy.Bus
 	// Now is the clock for quiet hours and audit entries (default time.Now).
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now func() time.Time
+	// Blobs stores the encrypted files of file messages; nil: no files.
+	Blobs *blobs.Store
+	// Groups is the group registry; nil: no groups.
+	Groups *groups.Service
+	// Keyring keeps keys that chat sessions and `unlock` opened, for the
+	// unlock window; nil: none is kept.
+	Keyring *Keyring
+	Logger  *slog.Logger
 }
 
 // NewCore returns a locked core for the principal, which must be an
@@ -40,14 +49,23 @@ func NewCore(d Deps, p *auth.Principal) (*core.Core, error) {
 	if now == nil {
 		now = time.Now
 	}
+	var gs core.Groups // stays a nil interface without a registry
+	if d.Groups != nil {
+		gs = &groupClient{p: p, svc: d.Groups}
+	}
 	return core.New(core.Config{
+		Groups:   gs,
 		Identity: core.Identity{ID: u.ID, Name: u.Name, PublicKey: u.PublicKey},
 		Relay:    &relayClient{p: p, rel: d.Relay, dir: d.Directory},
-		Keys:     &keys{p: p, dir: d.Directory},
+		Keys:     &keys{p: p, dir: d.Directory, ring: d.Keyring},
 		Store:    &deviceStore{db: d.DB, bus: d.Bus, user: u.ID, session: p.Session},
 		Account:  &account{p: p, db: d.DB, dir: d.Directory, bus: d.Policies, now: now},
-		Session:  p.Session,
-		Logger:   d.Logger,
+		// The company directory and the user's own data (whoami).
+		Directory: &directoryClient{p: p, dir: d.Directory},
+		// Attachments: ciphertext only, in the server's blob store.
+		Blobs:   blobsFor(d, p),
+		Session: p.Session,
+		Logger:  d.Logger,
 	}), nil
 }
 
@@ -96,7 +114,8 @@ func (r *relayClient) Contact(ctx context.Context, id crypto.ID) (core.Contact, 
 	if err != nil {
 		return core.Contact{}, err
 	}
-	return core.Contact{ID: c.ID, Name: c.Name, PublicKey: c.PublicKey}, nil
+	return core.Contact{ID: c.ID, Name: c.Name, PublicKey: c.PublicKey, Nickname: c.Nickname, NameSet: c.NameSet,
+		Internal: r.p.User != nil && c.TenantID == r.p.User.TenantID}, nil
 }
 
 type subscription struct{ s relay.Feed }
@@ -117,6 +136,8 @@ func (s subscription) Drain() ([]core.Event, error) {
 				Delivery: core.Delivery{Seq: ev.Seq, Received: ev.Received, Envelope: ev.Envelope}})
 		case relay.EventDeviceStore:
 			out = append(out, core.Event{Kind: core.EventDeviceStore, Origin: ev.Origin})
+		case relay.EventGroups:
+			out = append(out, core.Event{Kind: core.EventGroups})
 		}
 	}
 	return out, nil
@@ -125,16 +146,21 @@ func (s subscription) Drain() ([]core.Event, error) {
 func (s subscription) Close() { s.s.Close() }
 
 // keys opens the principal's sealed key through the directory, which
-// throttles failed attempts.
+// throttles failed attempts. A key a chat session opened goes to the
+// keyring for as long as the session lasts (EndSession releases it).
 type keys struct {
-	p   *auth.Principal
-	dir *directory.Service
+	p    *auth.Principal
+	dir  *directory.Service
+	ring *Keyring
 }
 
 func (k *keys) OpenSecretKey(ctx context.Context, pass []byte) (*crypto.SecretKey, error) {
 	sk, err := k.dir.OpenSecretKey(ctx, k.p.UserID(), pass)
 	if errors.Is(err, directory.ErrWrongPassphrase) {
 		return nil, core.ErrWrongPassphrase
+	}
+	if err == nil && k.ring != nil {
+		k.ring.Hold(k.p.UserID(), k.p.Session, sk)
 	}
 	return sk, err
 }

@@ -24,7 +24,7 @@ import (
 var bg = context.Background()
 
 type world struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	db  *store.Bolt
 	d   Deps
@@ -32,7 +32,7 @@ type world struct {
 	now time.Time // the clock of Deps.Now
 }
 
-func newWorld(t *testing.T, queueLen int) *world {
+func newWorld(t testing.TB, queueLen int) *world {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(dir, store.Options{})
@@ -76,7 +76,7 @@ func (w *world) user(name string) *store.User {
 // session is one unlocked, started core with a notification channel.
 type session struct {
 	*core.Core
-	t     *testing.T
+	t     testing.TB
 	woken chan struct{}
 }
 
@@ -122,7 +122,7 @@ func (s *session) sync(wait bool) core.Changes {
 
 func (s *session) messages(peer crypto.ID) []core.Message {
 	s.t.Helper()
-	p, err := s.Messages(bg, peer, nil, 1000)
+	p, err := s.Messages(bg, core.Direct(peer), nil, 1000)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestChatWithReceipts(t *testing.T) {
 	a.sync(false)
 	b.sync(false)
 
-	m, err := a.Send(bg, bob.ID, "hello *Bob*")
+	m, err := a.Send(bg, core.Direct(bob.ID), "hello *Bob*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestChatWithReceipts(t *testing.T) {
 		t.Fatalf("after send: state %v, want sent", m.State)
 	}
 	ch := b.sync(true)
-	if len(ch.Incoming) != 1 || ch.Incoming[0].Text != "hello *Bob*" || ch.Incoming[0].Peer != alice.ID {
+	if len(ch.Incoming) != 1 || ch.Incoming[0].Text != "hello *Bob*" || ch.Incoming[0].From != alice.ID {
 		t.Fatalf("bob's incoming: %+v", ch.Incoming)
 	}
 	convs, _ := b.Conversations(bg)
@@ -157,7 +157,7 @@ func TestChatWithReceipts(t *testing.T) {
 		t.Fatalf("alice's message after delivery: %+v", got)
 	}
 	// ...and read once Bob opens the conversation.
-	if changed, err := b.MarkRead(bg, alice.ID); err != nil || !changed {
+	if changed, err := b.MarkRead(bg, core.Direct(alice.ID)); err != nil || !changed {
 		t.Fatalf("mark read: %v %v", changed, err)
 	}
 	a.sync(true)
@@ -169,7 +169,7 @@ func TestChatWithReceipts(t *testing.T) {
 		t.Fatalf("unread after mark read: %d", convs[0].Unread)
 	}
 	// Marking again sends nothing new.
-	if changed, _ := b.MarkRead(bg, alice.ID); changed {
+	if changed, _ := b.MarkRead(bg, core.Direct(alice.ID)); changed {
 		t.Fatal("second mark read changed something")
 	}
 }
@@ -179,7 +179,7 @@ func TestOfflineRecipientCatchesUpInOrder(t *testing.T) {
 	alice, bob := w.user("Alice"), w.user("Bob")
 	a := w.session(alice, "a1")
 	for i := 1; i <= 3; i++ {
-		if _, err := a.Send(bg, bob.ID, fmt.Sprintf("message %d", i)); err != nil {
+		if _, err := a.Send(bg, core.Direct(bob.ID), fmt.Sprintf("message %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -208,7 +208,7 @@ func TestTwoSessionsOfOneUser(t *testing.T) {
 	b1, b2 := w.session(bob, "b1"), w.session(bob, "b2")
 	b1.sync(false)
 	b2.sync(false)
-	if _, err := a.Send(bg, bob.ID, "to both"); err != nil {
+	if _, err := a.Send(bg, core.Direct(bob.ID), "to both"); err != nil {
 		t.Fatal(err)
 	}
 	c1 := b1.sync(true)
@@ -225,7 +225,7 @@ func TestTwoSessionsOfOneUser(t *testing.T) {
 	// A message Bob sends from one session shows in the other.
 	drain(b1)
 	drain(b2)
-	if _, err := b1.Send(bg, alice.ID, "from b1"); err != nil {
+	if _, err := b1.Send(bg, core.Direct(alice.ID), "from b1"); err != nil {
 		t.Fatal(err)
 	}
 	if ch := b2.sync(true); !ch.Reload {
@@ -254,7 +254,7 @@ func TestSessionThatFellBehindCatchesUp(t *testing.T) {
 	a, b := w.session(alice, "a1"), w.session(bob, "b1")
 	b.sync(false)
 	for i := 0; i < 6; i++ {
-		if _, err := a.Send(bg, bob.ID, fmt.Sprintf("burst %d", i)); err != nil {
+		if _, err := a.Send(bg, core.Direct(bob.ID), fmt.Sprintf("burst %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -263,7 +263,7 @@ func TestSessionThatFellBehindCatchesUp(t *testing.T) {
 	if len(ch.Incoming) != 6 {
 		t.Fatalf("after falling behind: %d messages, want 6", len(ch.Incoming))
 	}
-	if _, err := a.Send(bg, bob.ID, "after"); err != nil {
+	if _, err := a.Send(bg, core.Direct(bob.ID), "after"); err != nil {
 		t.Fatal(err)
 	}
 	if ch := b.sync(true); len(ch.Incoming) != 1 {
@@ -277,7 +277,7 @@ func TestReplayAndForgeryAreDropped(t *testing.T) {
 	a, b := w.session(alice, "a1"), w.session(bob, "b1")
 	b.sync(false)
 	// Capture what the relay stores for Bob.
-	if _, err := a.Send(bg, bob.ID, "once"); err != nil {
+	if _, err := a.Send(bg, core.Direct(bob.ID), "once"); err != nil {
 		t.Fatal(err)
 	}
 	pending, _ := w.d.Relay.Fetch(auth.With(bg, &auth.Principal{User: bob}), 0, 10)
@@ -321,7 +321,7 @@ func TestLockedCoreRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Send(bg, bob.ID, "hi"); !errors.Is(err, core.ErrLocked) {
+	if _, err := c.Send(bg, core.Direct(bob.ID), "hi"); !errors.Is(err, core.ErrLocked) {
 		t.Fatalf("send while locked: %v", err)
 	}
 	if err := c.Unlock(bg, []byte("not the passphrase")); !errors.Is(err, core.ErrWrongPassphrase) {
@@ -358,7 +358,7 @@ func TestSendErrors(t *testing.T) {
 		"other tenant": {stranger.ID, "hi", directory.ErrUserNotFound},
 		"unknown":      {unknown, "hi", directory.ErrUserNotFound},
 	} {
-		if _, err := a.Send(bg, c.to, c.text); !errors.Is(err, c.want) {
+		if _, err := a.Send(bg, core.Direct(c.to), c.text); !errors.Is(err, c.want) {
 			t.Errorf("%s: err = %v, want %v", name, err, c.want)
 		}
 	}
@@ -372,14 +372,14 @@ func TestPaging(t *testing.T) {
 	alice, bob := w.user("Alice"), w.user("Bob")
 	a := w.session(alice, "a1")
 	for i := 0; i < 250; i++ {
-		if _, err := a.Send(bg, bob.ID, fmt.Sprintf("m%03d", i)); err != nil {
+		if _, err := a.Send(bg, core.Direct(bob.ID), fmt.Sprintf("m%03d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var all []string
 	var cursor []byte
 	for pages := 0; ; pages++ {
-		p, err := a.Messages(bg, bob.ID, cursor, 100)
+		p, err := a.Messages(bg, core.Direct(bob.ID), cursor, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,11 +412,11 @@ func TestNoPlaintextInDataDir(t *testing.T) {
 	a, b := w.session(alice, "a1"), w.session(bob, "b1")
 	b.sync(false)
 	secret := "the-launch-code-is-4711-zebra"
-	if _, err := a.Send(bg, bob.ID, secret); err != nil {
+	if _, err := a.Send(bg, core.Direct(bob.ID), secret); err != nil {
 		t.Fatal(err)
 	}
 	b.sync(true)
-	if _, err := b.Send(bg, alice.ID, "reply "+secret); err != nil {
+	if _, err := b.Send(bg, core.Direct(alice.ID), "reply "+secret); err != nil {
 		t.Fatal(err)
 	}
 	a.sync(true)
