@@ -24,9 +24,17 @@ func (c commandInfo) line() string { return fmt.Sprintf("%-23s%s", c.usage, c.de
 func commands() []commandInfo {
 	return []commandInfo{
 		{usage: "/msg <ID|name> <text>", desc: "send a message"},
-		{usage: "/open <ID|name>", desc: "open a conversation"},
+		{usage: "/open <ID|name>", desc: "open a conversation, group or list"},
 		{usage: "/nick <name>", desc: "set your nickname", feature: core.FeatureEditProfile},
 		{usage: "/quiet <when>|off", desc: "set or remove your quiet hours", feature: core.FeatureOwnQuietHours},
+		{usage: "/group create N ID…", desc: "new group; add, remove, leave", feature: core.FeatureCreateGroup},
+		{usage: "/list create N ID…", desc: "create a distribution list"},
+		{usage: "/reply <text>", desc: "answer the newest message"},
+		{usage: "/edit <text>, /delete", desc: "change your last message"},
+		{usage: "/alarm <text>", desc: "alarm: rings in quiet hours"},
+		{usage: `/poll "Q" "A" "B"…`, desc: "a poll (/vote N, /close)"},
+		{usage: "/agree, /disagree", desc: "react to the last message"},
+		{usage: "/more", desc: "search, contacts, PIN, theme, …"},
 		{usage: "/help", desc: "show this help"},
 		{usage: "/quit", desc: "leave (also Ctrl+C)"},
 		{usage: "//text", desc: "send text starting with /"},
@@ -107,34 +115,44 @@ func (m *Model) command(line string) (tea.Cmd, bool) {
 		}
 		return m.openCmd(id, text), true
 	}
+	if cmd, ok, handled := m.localCommand(strings.ToLower(name), rest); handled {
+		return cmd, ok
+	}
+	if cmd, ok, handled := m.groupCommand(strings.ToLower(name), rest); handled {
+		return cmd, ok
+	}
 	m.setError(fmt.Sprintf("Unknown command %s: /help lists the commands.", cleanLine(name)))
 	return nil, false
 }
 
-// resolve reads a Parley ID, or the name of someone the user already has a
-// conversation with (case-insensitive, unique prefix).
-func (m *Model) resolve(s string) (crypto.ID, error) {
-	if id, err := crypto.ParseID(s); err == nil {
-		return id, nil
-	}
+// resolve reads a Parley ID, or the name of a conversation the user has
+// (a person, a group, a list; case-insensitive, unique prefix).
+//
+// A name the user's chats have wins over an ID spelled the same: a group
+// called "Climbers" is also a valid Parley ID.
+func (m *Model) resolve(s string) (core.ConvRef, error) {
 	want := strings.ToLower(s)
-	var hits []crypto.ID
 	for _, c := range m.convs {
-		name := strings.ToLower(c.Name)
-		if name == want {
-			return c.Peer, nil
+		if c.Name != "" && strings.ToLower(c.Name) == want {
+			return c.Ref, nil
 		}
-		if strings.HasPrefix(name, want) {
-			hits = append(hits, c.Peer)
+	}
+	if id, err := crypto.ParseID(s); err == nil {
+		return core.Direct(id), nil
+	}
+	var hits []core.ConvRef
+	for _, c := range m.convs {
+		if name := strings.ToLower(c.Name); name != "" && strings.HasPrefix(name, want) {
+			hits = append(hits, c.Ref)
 		}
 	}
 	switch len(hits) {
 	case 1:
 		return hits[0], nil
 	case 0:
-		return crypto.ID{}, fmt.Errorf("%q is not a Parley ID (8 characters A-Z, 0-9) nor a name in your chats", cleanLine(s))
+		return core.ConvRef{}, fmt.Errorf("%q is not a Parley ID (8 characters A-Z, 0-9) nor a name in your chats", cleanLine(s))
 	}
-	return crypto.ID{}, fmt.Errorf("%q matches %d chats: type more of the name, or the ID", cleanLine(s), len(hits))
+	return core.ConvRef{}, fmt.Errorf("%q matches %d chats: type more of the name, or the ID", cleanLine(s), len(hits))
 }
 
 // forbidden shows why a command is not available, if policy forbids it. The

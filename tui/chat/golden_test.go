@@ -25,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // outgoing messages in every state, and unread messages elsewhere.
 func conversationService() *fakeService {
 	svc := newFakeService()
-	svc.addConv(core.Conversation{Peer: bob, Name: "Bob Builder", LastAt: at(15, 11, 46)},
+	svc.addConv(core.Conversation{Ref: core.Direct(bob), Name: "Bob Builder", LastAt: at(15, 11, 46)},
 		in(at(14, 18, 2), "Are we still on for the climb tomorrow?"),
 		out(at(14, 18, 5), "Yes! 9am at the gym.", core.StateRead),
 		in(at(15, 8, 55), "Running 10 minutes late, sorry."),
@@ -37,12 +37,12 @@ func conversationService() *fakeService {
 		core.Message{Outgoing: true, Time: at(15, 11, 45), Text: "Deal!", State: core.StateFailed, Error: "relay unreachable"},
 		out(at(15, 11, 46), "Deal! (again)", core.StatePending),
 	)
-	svc.addConv(core.Conversation{Peer: carol, Name: "Carol", LastAt: at(15, 9, 0), Unread: 2},
+	svc.addConv(core.Conversation{Ref: core.Direct(carol), Name: "Carol", LastAt: at(15, 9, 0), Unread: 2},
 		in(at(15, 8, 0), "are you there?"),
 		in(at(15, 9, 0), "ping"))
-	svc.addConv(core.Conversation{Peer: dave, Name: "Dave with a very long name indeed", LastAt: at(14, 9, 0), Unread: 12},
+	svc.addConv(core.Conversation{Ref: core.Direct(dave), Name: "Dave with a very long name indeed", LastAt: at(14, 9, 0), Unread: 12},
 		in(at(14, 9, 0), "see you tomorrow"))
-	svc.addConv(core.Conversation{Peer: mustID("ERIN0004"), LastAt: at(13, 9, 0)})
+	svc.addConv(core.Conversation{Ref: core.Direct(mustID("ERIN0004")), LastAt: at(13, 9, 0)})
 	return svc
 }
 

@@ -94,9 +94,9 @@ type Model struct {
 	lockErr   string
 
 	convs    []core.Conversation
-	sel      int       // selected row in the conversation list
-	open     crypto.ID // the open conversation, zero if none
-	openName string    // its title
+	sel      int          // selected row in the conversation list
+	open     core.ConvRef // the open conversation, zero if none
+	openName string       // its title
 	msgs     []core.Message
 	older    []byte // cursor for older messages of the open conversation
 	// olderPending is the cursor of the older page being loaded; olderGen
@@ -124,6 +124,11 @@ type Model struct {
 	settingsGen     int
 	settingsReading bool
 	settingsAgain   bool
+
+	// loc is the state of the local features (local.go).
+	loc localState
+	// grp is the state of groups (groups.go).
+	grp groupState
 }
 
 // New returns the chat UI, starting at the passphrase prompt.
@@ -198,22 +203,22 @@ type (
 	}
 	loadedMsg struct {
 		convs []core.Conversation
-		peer  crypto.ID
+		peer  core.ConvRef
 		page  core.Page
 		err   error
 	}
 	olderMsg struct {
-		peer crypto.ID
+		peer core.ConvRef
 		gen  int
 		page core.Page
 		err  error
 	}
 	sentMsg struct {
-		peer crypto.ID
+		peer core.ConvRef
 		err  error
 	}
 	openedMsg struct {
-		peer crypto.ID
+		peer core.ConvRef
 		name string
 		text string // to send once opened, for /msg
 		err  error
@@ -334,6 +339,12 @@ func quitAfterRender(reason string) tea.Cmd {
 // --- chat ---
 
 func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.updateLocal(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.updateGroups(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case startedMsg:
 		if msg.err != nil {
@@ -341,7 +352,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, quitAfterRender("start failed")
 		}
 		m.screen = screenChat
-		return m, tea.Batch(m.syncCmd(), m.reloadCmd(), m.settingsCmd())
+		return m, tea.Batch(m.syncCmd(), m.reloadCmd(), m.settingsCmd(), m.prefsCmd())
 	case SyncMsg:
 		if m.screen != screenChat {
 			return m, nil
@@ -390,6 +401,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if c := m.conv(m.open); c != nil && c.Unread > 0 {
 				cmds = append(cmds, m.markReadCmd(m.open))
 			}
+			cmds = append(cmds, m.namesCmd())
 		}
 		if m.reloadAgain {
 			m.reloadAgain = false
@@ -508,7 +520,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		m.sel = i
 		c := m.convs[i]
-		m.openConversation(c.Peer, c.Title())
+		m.openConversation(c.Ref, c.Title())
 		return m, m.reloadCmd()
 	case key.Matches(msg, m.keys.PageUp):
 		step := max(1, m.bodyHeight()-2)
@@ -537,7 +549,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, m.keys.Open):
 			if m.sel < len(m.convs) {
 				c := m.convs[m.sel]
-				m.openConversation(c.Peer, c.Title())
+				m.openConversation(c.Ref, c.Title())
 				m.focus = focusComposer
 				m.input.Focus()
 				return m, m.reloadCmd()
@@ -557,7 +569,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m *Model) openConversation(peer crypto.ID, name string) {
+func (m *Model) openConversation(peer core.ConvRef, name string) {
 	if m.open != peer {
 		m.msgs, m.older = nil, nil
 	}
@@ -570,16 +582,16 @@ func (m *Model) openConversation(peer crypto.ID, name string) {
 	}
 }
 
-func (m *Model) conv(peer crypto.ID) *core.Conversation {
+func (m *Model) conv(peer core.ConvRef) *core.Conversation {
 	if i := m.convIndex(peer); i >= 0 {
 		return &m.convs[i]
 	}
 	return nil
 }
 
-func (m *Model) convIndex(peer crypto.ID) int {
+func (m *Model) convIndex(peer core.ConvRef) int {
 	for i := range m.convs {
-		if m.convs[i].Peer == peer {
+		if m.convs[i].Ref == peer {
 			return i
 		}
 	}
@@ -597,24 +609,6 @@ func (m *Model) clampSelection() {
 func (m *Model) setError(s string) { m.status, m.statusKind = cleanLine(s), statusError }
 func (m *Model) setInfo(s string)  { m.status, m.statusKind = cleanLine(s), statusInfo }
 func (m *Model) clearStatus()      { m.status, m.statusKind = "", statusNone }
-
-// alert is the notification for new messages from a conversation that is
-// not open: the terminal bell, never during quiet hours. It is the one
-// place that decides whether the UI raises a notification; before the
-// settings were first read it raises none. (Alarm messages,
-// which are to ring through quiet hours, do not exist yet: no envelope
-// carries such a flag.)
-func (m *Model) alert(incoming []core.Message) tea.Cmd {
-	if m.restr.Quiet || !m.restrRead {
-		return nil
-	}
-	for _, in := range incoming {
-		if in.Peer != m.open {
-			return tea.Raw("\a")
-		}
-	}
-	return nil
-}
 
 // scheduleSettings arranges to read the settings again when the quiet-hours
 // schedule next turns, so the indicator and the bell follow it without any
@@ -693,7 +687,7 @@ func (m *Model) olderCmd() tea.Cmd {
 	}
 }
 
-func (m *Model) markReadCmd(peer crypto.ID) tea.Cmd {
+func (m *Model) markReadCmd(peer core.ConvRef) tea.Cmd {
 	svc, ctx := m.o.Service, m.o.Context
 	return func() tea.Msg {
 		changed, _ := svc.MarkRead(ctx, peer)
@@ -701,7 +695,7 @@ func (m *Model) markReadCmd(peer crypto.ID) tea.Cmd {
 	}
 }
 
-func (m *Model) sendCmd(peer crypto.ID, text string) tea.Cmd {
+func (m *Model) sendCmd(peer core.ConvRef, text string) tea.Cmd {
 	svc, ctx := m.o.Service, m.o.Context
 	return func() tea.Msg {
 		_, err := svc.Send(ctx, peer, text)
@@ -709,15 +703,22 @@ func (m *Model) sendCmd(peer crypto.ID, text string) tea.Cmd {
 	}
 }
 
-// openCmd looks up a user and opens the conversation with them.
-func (m *Model) openCmd(id crypto.ID, text string) tea.Cmd {
+// openCmd opens a conversation: for a user, after looking them up.
+func (m *Model) openCmd(ref core.ConvRef, text string) tea.Cmd {
 	svc, ctx := m.o.Service, m.o.Context
+	if ref.Kind != core.ConvDirect {
+		name := ref.String()
+		if c := m.conv(ref); c != nil {
+			name = c.Title()
+		}
+		return func() tea.Msg { return openedMsg{peer: ref, name: name, text: text} }
+	}
 	return func() tea.Msg {
-		c, err := svc.Contact(ctx, id)
+		c, err := svc.Contact(ctx, ref.Peer)
 		if err != nil {
 			return openedMsg{err: err}
 		}
-		return openedMsg{peer: c.ID, name: c.Name, text: text}
+		return openedMsg{peer: core.Direct(c.ID), name: c.Name, text: text}
 	}
 }
 

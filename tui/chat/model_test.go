@@ -92,11 +92,11 @@ func (f *fakeService) addConv(c core.Conversation, msgs ...core.Message) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.convs = append(f.convs, c)
-	f.contacts[c.Peer] = core.Contact{ID: c.Peer, Name: c.Name}
+	f.contacts[c.Ref.Peer] = core.Contact{ID: c.Ref.Peer, Name: c.Name}
 	for i := range msgs {
-		msgs[i].Peer = c.Peer
+		msgs[i].Conv = c.Ref
 	}
-	f.msgs[c.Peer] = append(f.msgs[c.Peer], msgs...)
+	f.msgs[c.Ref.Peer] = append(f.msgs[c.Ref.Peer], msgs...)
 }
 
 func (f *fakeService) Me() core.Identity { return f.me }
@@ -147,7 +147,8 @@ func (f *fakeService) Conversations(context.Context) ([]core.Conversation, error
 	return slices.Clone(f.convs), nil
 }
 
-func (f *fakeService) Messages(_ context.Context, peer crypto.ID, before []byte, limit int) (core.Page, error) {
+func (f *fakeService) Messages(_ context.Context, ref core.ConvRef, before []byte, limit int) (core.Page, error) {
+	peer := ref.Peer
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	all := f.msgs[peer]
@@ -169,27 +170,29 @@ func (f *fakeService) Messages(_ context.Context, peer crypto.ID, before []byte,
 	return page, nil
 }
 
-func (f *fakeService) Send(_ context.Context, peer crypto.ID, text string) (core.Message, error) {
+func (f *fakeService) Send(_ context.Context, ref core.ConvRef, text string) (core.Message, error) {
+	peer := ref.Peer
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("Send %s %q", peer, text)
 	if f.sendErr != nil {
 		return core.Message{}, f.sendErr
 	}
-	m := core.Message{Peer: peer, Outgoing: true, Time: testNow, Text: text, State: core.StateSent}
+	m := core.Message{Conv: core.Direct(peer), Outgoing: true, Time: testNow, Text: text, State: core.StateSent}
 	f.msgs[peer] = append(f.msgs[peer], m)
-	if i := slices.IndexFunc(f.convs, func(c core.Conversation) bool { return c.Peer == peer }); i < 0 {
-		f.convs = append(f.convs, core.Conversation{Peer: peer, Name: f.contacts[peer].Name, LastAt: testNow})
+	if i := slices.IndexFunc(f.convs, func(c core.Conversation) bool { return c.Ref.Peer == peer }); i < 0 {
+		f.convs = append(f.convs, core.Conversation{Ref: core.Direct(peer), Name: f.contacts[peer].Name, LastAt: testNow})
 	}
 	return m, nil
 }
 
-func (f *fakeService) MarkRead(_ context.Context, peer crypto.ID) (bool, error) {
+func (f *fakeService) MarkRead(_ context.Context, ref core.ConvRef) (bool, error) {
+	peer := ref.Peer
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("MarkRead %s", peer)
 	for i := range f.convs {
-		if f.convs[i].Peer == peer && f.convs[i].Unread > 0 {
+		if f.convs[i].Ref.Peer == peer && f.convs[i].Unread > 0 {
 			f.convs[i].Unread = 0
 			return true, nil
 		}
@@ -440,13 +443,13 @@ func out(t time.Time, text string, s core.State) core.Message {
 // threeChats is a service with conversations with Bob, Carol and Dave.
 func threeChats() *fakeService {
 	svc := newFakeService()
-	svc.addConv(core.Conversation{Peer: bob, Name: "Bob Builder", LastAt: at(15, 11, 0)},
+	svc.addConv(core.Conversation{Ref: core.Direct(bob), Name: "Bob Builder", LastAt: at(15, 11, 0)},
 		in(at(15, 10, 0), "hi Alice"),
 		out(at(15, 10, 1), "hi Bob", core.StateRead))
-	svc.addConv(core.Conversation{Peer: carol, Name: "Carol", LastAt: at(15, 9, 0), Unread: 2},
+	svc.addConv(core.Conversation{Ref: core.Direct(carol), Name: "Carol", LastAt: at(15, 9, 0), Unread: 2},
 		in(at(15, 8, 0), "are you there?"),
 		in(at(15, 9, 0), "ping"))
-	svc.addConv(core.Conversation{Peer: dave, Name: "Dave", LastAt: at(14, 9, 0)},
+	svc.addConv(core.Conversation{Ref: core.Direct(dave), Name: "Dave", LastAt: at(14, 9, 0)},
 		in(at(14, 9, 0), "see you tomorrow"))
 	return svc
 }
@@ -785,7 +788,7 @@ func TestMsgOpensNewConversation(t *testing.T) {
 		d := chatDriver(t, svc)
 		d.enter("/msg ERIN0004 hello Erin")
 		d.wantCalls(opened("ERIN0004", `"hello Erin"`)...)
-		if got, want := d.m.open, erin; got != want {
+		if got, want := d.m.open.Peer, erin; got != want {
 			t.Errorf("open conversation = %s, want %s", got, want)
 		}
 		d.wantScreen("Erin · ERIN0004")
@@ -842,7 +845,7 @@ func TestOpenByName(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				d := chatDriver(t, threeChats())
 				d.enter("/open " + tc.arg)
-				if got := d.m.open; got != tc.want {
+				if got := d.m.open.Peer; got != tc.want {
 					t.Errorf("/open %s opened %q, want %s", tc.arg, got, tc.want)
 				}
 				if got := d.m.input.Value(); got != "" {
@@ -857,7 +860,7 @@ func TestOpenByName(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	svc := func() *fakeService {
 		svc := threeChats()
-		svc.addConv(core.Conversation{Peer: mustID("DANA0005"), Name: "Dana", LastAt: at(1, 0, 0)})
+		svc.addConv(core.Conversation{Ref: core.Direct(mustID("DANA0005")), Name: "Dana", LastAt: at(1, 0, 0)})
 		return svc
 	}
 	tests := []struct {
@@ -891,10 +894,10 @@ func TestOpenErrors(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	m := &Model{convs: []core.Conversation{
-		{Peer: bob, Name: "Bob"},
-		{Peer: mustID("BOBBY006"), Name: "Bobby"},
-		{Peer: carol, Name: "Carol Danvers"},
-		{Peer: dave}, // no name: reachable by ID only
+		{Ref: core.Direct(bob), Name: "Bob"},
+		{Ref: core.Direct(mustID("BOBBY006")), Name: "Bobby"},
+		{Ref: core.Direct(carol), Name: "Carol Danvers"},
+		{Ref: core.Direct(dave)}, // no name: reachable by ID only
 	}}
 	tests := []struct {
 		in      string
@@ -919,7 +922,7 @@ func TestResolve(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != tc.want {
+		if err != nil || got.Peer != tc.want {
 			t.Errorf("resolve(%q) = %s, %v; want %s", tc.in, got, err, tc.want)
 		}
 	}
@@ -1174,7 +1177,7 @@ func TestSyncBell(t *testing.T) {
 				}
 				var ch core.Changes
 				for _, p := range tc.incoming {
-					ch.Incoming = append(ch.Incoming, core.Message{Peer: p, Text: "new"})
+					ch.Incoming = append(ch.Incoming, core.Message{Conv: core.Direct(p), Text: "new"})
 				}
 				d.svc.syncs = []core.Changes{ch}
 				d.raw = nil
@@ -1199,8 +1202,8 @@ func TestSyncReload(t *testing.T) {
 		svc.takeCalls()
 
 		svc.mu.Lock()
-		svc.msgs[bob] = append(svc.msgs[bob], core.Message{Peer: bob, Time: at(15, 11, 30), Text: "news from Bob", State: core.StateReceived})
-		svc.convs = append(svc.convs, core.Conversation{Peer: mustID("ERIN0004"), Name: "Erin", LastAt: at(15, 11, 40)})
+		svc.msgs[bob] = append(svc.msgs[bob], core.Message{Conv: core.Direct(bob), Time: at(15, 11, 30), Text: "news from Bob", State: core.StateReceived})
+		svc.convs = append(svc.convs, core.Conversation{Ref: core.Direct(mustID("ERIN0004")), Name: "Erin", LastAt: at(15, 11, 40)})
 		svc.syncs = []core.Changes{{Reload: true}}
 		svc.mu.Unlock()
 		d.send(SyncMsg{})
@@ -1261,15 +1264,15 @@ func TestOpenMarksRead(t *testing.T) {
 		if got, want := d.listRow("Carol"), "▸ Carol"; got != want {
 			t.Errorf("Carol's row = %q, want %q", got, want)
 		}
-		if got := d.m.conv(carol).Unread; got != 0 {
+		if got := d.m.conv(core.Direct(carol)).Unread; got != 0 {
 			t.Errorf("Carol's unread count = %d after opening, want 0", got)
 		}
 
 		// A message that arrives in the open conversation is marked read too.
 		svc.mu.Lock()
 		svc.convs[1].Unread = 1
-		svc.msgs[carol] = append(svc.msgs[carol], core.Message{Peer: carol, Time: at(15, 11, 50), Text: "still there?", State: core.StateReceived})
-		svc.syncs = []core.Changes{{Reload: true, Incoming: []core.Message{{Peer: carol}}}}
+		svc.msgs[carol] = append(svc.msgs[carol], core.Message{Conv: core.Direct(carol), Time: at(15, 11, 50), Text: "still there?", State: core.StateReceived})
+		svc.syncs = []core.Changes{{Reload: true, Incoming: []core.Message{{Conv: core.Direct(carol)}}}}
 		svc.mu.Unlock()
 		d.raw = nil
 		d.send(SyncMsg{})
@@ -1297,7 +1300,7 @@ func TestReloadCoalesced(t *testing.T) {
 		}
 		d.settle(first)
 		d.wantCalls("Conversations", "Messages CAROL002", "Conversations", "Messages DAVE0003")
-		if got, want := d.m.open, dave; got != want {
+		if got, want := d.m.open.Peer, dave; got != want {
 			t.Errorf("open = %s, want %s", got, want)
 		}
 		d.wantScreen("see you tomorrow")
@@ -1358,7 +1361,7 @@ func TestListNavigation(t *testing.T) {
 		}
 		d.svc.takeCalls()
 		d.press(tea.KeyEnter)
-		if got, want := d.m.open, carol; got != want {
+		if got, want := d.m.open.Peer, carol; got != want {
 			t.Errorf("Enter opened %s, want %s", got, want)
 		}
 		if got, want := d.m.focus, focusComposer; got != want {
@@ -1380,7 +1383,7 @@ func TestListKeepsSelectionVisible(t *testing.T) {
 		svc := newFakeService()
 		for i := range 40 {
 			id := mustID(fmt.Sprintf("USER%04d", i))
-			svc.addConv(core.Conversation{Peer: id, Name: fmt.Sprintf("Friend %02d", i), LastAt: at(15, 0, 0)})
+			svc.addConv(core.Conversation{Ref: core.Direct(id), Name: fmt.Sprintf("Friend %02d", i), LastAt: at(15, 0, 0)})
 		}
 		d := chatDriver(t, svc)
 		d.wantScreen("Friend 00")
@@ -1401,7 +1404,7 @@ func TestListKeepsSelectionVisible(t *testing.T) {
 			t.Errorf("last list row = %q, want the selection", got)
 		}
 		d.press(tea.KeyEnter)
-		if got, want := d.m.open, mustID("USER0025"); got != want {
+		if got, want := d.m.open.Peer, mustID("USER0025"); got != want {
 			t.Errorf("open = %s, want %s", got, want)
 		}
 	})
@@ -1427,10 +1430,10 @@ func TestCycleConversations(t *testing.T) {
 				for _, k := range tc.keys {
 					d.press(k, tea.ModCtrl)
 				}
-				if got := d.m.open; got != tc.want {
+				if got := d.m.open.Peer; got != tc.want {
 					t.Errorf("open = %s, want %s", got, tc.want)
 				}
-				if got, want := d.m.sel, d.m.convIndex(tc.want); got != want {
+				if got, want := d.m.sel, d.m.convIndex(core.Direct(tc.want)); got != want {
 					t.Errorf("selection = %d, want %d", got, want)
 				}
 			})
@@ -1459,7 +1462,7 @@ func longChat(n int) *fakeService {
 	for i := range msgs {
 		msgs[i] = in(start.Add(time.Duration(i)*time.Minute), fmt.Sprintf("message %05d", i+1))
 	}
-	svc.addConv(core.Conversation{Peer: bob, Name: "Bob", LastAt: msgs[n-1].Time}, msgs...)
+	svc.addConv(core.Conversation{Ref: core.Direct(bob), Name: "Bob", LastAt: msgs[n-1].Time}, msgs...)
 	return svc
 }
 
@@ -1582,7 +1585,7 @@ func TestViewSanitizesRemoteText(t *testing.T) {
 		evil := strings.Join(nasty, "|")
 		svc := newFakeService()
 		svc.me.Name = "Me" + evil
-		svc.addConv(core.Conversation{Peer: bob, Name: "Bob" + evil, LastAt: at(15, 11, 0), Unread: 1},
+		svc.addConv(core.Conversation{Ref: core.Direct(bob), Name: "Bob" + evil, LastAt: at(15, 11, 0), Unread: 1},
 			in(at(15, 10, 0), "text"+evil+"\nsecond line"),
 			core.Message{Outgoing: true, Time: at(15, 10, 1), Text: "mine", State: core.StateFailed, Error: "refused" + evil})
 		d := chatDriver(t, svc, func(o *Options) {
@@ -1627,7 +1630,7 @@ func TestViewSanitizesRemoteTextStyled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		evil := strings.Join(nasty, "|")
 		svc := newFakeService()
-		svc.addConv(core.Conversation{Peer: bob, Name: "Bob" + evil, LastAt: at(15, 11, 0)},
+		svc.addConv(core.Conversation{Ref: core.Direct(bob), Name: "Bob" + evil, LastAt: at(15, 11, 0)},
 			in(at(15, 10, 0), "text"+evil))
 		d := chatDriver(t, svc)
 		d.press('n', tea.ModCtrl)
@@ -1814,7 +1817,7 @@ func tenThousand() *Model {
 	m.pass = nil
 	m.input.Focus()
 	m.convs = slices.Clone(svc.convs)
-	m.openConversation(bob, "Bob")
+	m.openConversation(core.Direct(bob), "Bob")
 	m.msgs = svc.msgs[bob]
 	return m
 }
@@ -2099,7 +2102,7 @@ func appendMessage(svc *fakeService, n int) {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	m := in(at(10, 0, 0).Add(time.Duration(n-1)*time.Minute), fmt.Sprintf("message %05d", n))
-	m.Peer = bob
+	m.Conv = core.Direct(bob)
 	svc.msgs[bob] = append(svc.msgs[bob], m)
 }
 
@@ -2274,7 +2277,7 @@ func TestOpenContactWithoutName(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		svc := newFakeService()
 		erin := mustID("ERIN0004")
-		svc.addConv(core.Conversation{Peer: erin, LastAt: at(15, 10, 0)}, in(at(15, 10, 0), "hello from Erin"))
+		svc.addConv(core.Conversation{Ref: core.Direct(erin), LastAt: at(15, 10, 0)}, in(at(15, 10, 0), "hello from Erin"))
 		d := chatDriver(t, svc)
 		d.enter("/open ERIN0004")
 		d.wantCalls("Contact ERIN0004", "Conversations", "Messages ERIN0004")
@@ -2331,7 +2334,7 @@ func TestListCutsNamesByCells(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				svc := newFakeService()
-				svc.addConv(core.Conversation{Peer: bob, Name: name, LastAt: at(15, 10, 0)})
+				svc.addConv(core.Conversation{Ref: core.Direct(bob), Name: name, LastAt: at(15, 10, 0)})
 				d := chatDriver(t, svc)
 				d.press('n', tea.ModCtrl)
 				lw := d.m.listWidth()

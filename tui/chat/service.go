@@ -14,9 +14,9 @@ type Service interface {
 	Start(ctx context.Context, notify func()) error
 	Sync(ctx context.Context) (core.Changes, error)
 	Conversations(ctx context.Context) ([]core.Conversation, error)
-	Messages(ctx context.Context, peer crypto.ID, before []byte, limit int) (core.Page, error)
-	Send(ctx context.Context, peer crypto.ID, text string) (core.Message, error)
-	MarkRead(ctx context.Context, peer crypto.ID) (bool, error)
+	Messages(ctx context.Context, ref core.ConvRef, before []byte, limit int) (core.Page, error)
+	Send(ctx context.Context, ref core.ConvRef, text string) (core.Message, error)
+	MarkRead(ctx context.Context, ref core.ConvRef) (bool, error)
 	Contact(ctx context.Context, id crypto.ID) (core.Contact, error)
 	// Settings reads the restrictions in force; Sync reports when they
 	// may have changed (core.Changes.Settings).

@@ -158,7 +158,7 @@ func TestBellDuringQuietHours(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				d := chatDriver(t, threeChats())
 				d.announce(core.Restrictions{Quiet: quiet})
-				d.svc.syncs = []core.Changes{{Reload: true, Incoming: []core.Message{{Peer: carol, Text: "new"}}}}
+				d.svc.syncs = []core.Changes{{Reload: true, Incoming: []core.Message{{Conv: core.Direct(carol), Text: "new"}}}}
 				d.raw = nil
 				d.send(SyncMsg{})
 				var want []string
@@ -409,7 +409,7 @@ func TestSettingsReadError(t *testing.T) {
 		if !d.m.restr.Quiet {
 			t.Error("a failed reading dropped the restrictions")
 		}
-		d.svc.syncs = []core.Changes{{Incoming: []core.Message{{Peer: bob, Text: "x"}}}}
+		d.svc.syncs = []core.Changes{{Incoming: []core.Message{{Conv: core.Direct(bob), Text: "x"}}}}
 		d.raw = nil
 		d.send(SyncMsg{})
 		if len(d.raw) != 0 {
@@ -423,7 +423,7 @@ func TestSettingsReadError(t *testing.T) {
 func TestNoBellBeforeSettings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		svc := threeChats()
-		svc.syncs = []core.Changes{{Reload: true, Incoming: []core.Message{{Peer: bob, Text: "while away"}}}}
+		svc.syncs = []core.Changes{{Reload: true, Incoming: []core.Message{{Conv: core.Direct(bob), Text: "while away"}}}}
 		d := newDriver(t, svc)
 		d.typeText("correct horse")
 		msgs := d.exec(d.update(tea.KeyPressMsg{Code: tea.KeyEnter})) // unlocked

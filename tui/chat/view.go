@@ -253,17 +253,27 @@ func (m *Model) listLines(w, h int) []string {
 		switch {
 		case m.focus == focusList && i == m.sel:
 			marker = "› "
-		case c.Peer == m.open:
+		case c.Ref == m.open:
 			marker = "▸ "
 		}
-		name := fit(cleanLine(c.Title()), w-ansi.StringWidth(marker)-ansi.StringWidth(badge)-1)
+		title := cleanLine(c.Title())
+		switch c.Ref.Kind {
+		case core.ConvGroup:
+			title = "# " + title // a group
+		case core.ConvList:
+			title = "» " + title // a distribution list
+		}
+		if c.Left {
+			title += " (left)"
+		}
+		name := fit(title, w-ansi.StringWidth(marker)-ansi.StringWidth(badge)-1)
 		plain := marker + name
 		gap := w - ansi.StringWidth(plain) - ansi.StringWidth(badge)
 		row := plain + strings.Repeat(" ", max(0, gap))
 		switch {
 		case m.focus == focusList && i == m.sel:
 			row = th.Selected.Render(row)
-		case c.Peer == m.open:
+		case c.Ref == m.open:
 			row = th.Current.Render(row)
 		}
 		if badge != "" {
@@ -286,6 +296,8 @@ func (m *Model) paneLines(w, h int) []string {
 		lines = []string{"", th.Muted.Render(" Connecting…")}
 	case m.showHelp:
 		lines = m.commandLines(w)
+	case m.loc.pane != paneNone:
+		lines = m.localPaneLines(w, h)
 	case m.open.IsZero():
 		lines = []string{
 			th.Title.Render(" Welcome to Parley"),
@@ -383,9 +395,10 @@ func (m *Model) layoutMessages(w, need int) []string {
 		if newDay {
 			block = append(block, th.Muted.Render(fit(" ── "+local.Format("Monday, 2 January 2006")+" ──", w)))
 		}
-		grouped := !newDay && prev != nil && prev.Outgoing == msg.Outgoing && msg.Time.Sub(prev.Time) < 5*time.Minute
+		grouped := !newDay && prev != nil && prev.Outgoing == msg.Outgoing && prev.From == msg.From &&
+			msg.Time.Sub(prev.Time) < 5*time.Minute
 		if !grouped {
-			name := th.Peer.Render(cleanLine(m.openName))
+			name := th.Peer.Render(cleanLine(m.senderName(msg)))
 			if msg.Outgoing {
 				name = th.Own.Render("You")
 				if me.Name != "" {
@@ -394,9 +407,20 @@ func (m *Model) layoutMessages(w, need int) []string {
 			}
 			block = append(block, " "+th.Muted.Render(local.Format("15:04"))+" "+name)
 		}
-		body := strings.Split(ansi.Wrap(clean(msg.Text), textW, ""), "\n")
+		if msg.Quote != "" {
+			block = append(block, strings.Repeat(" ", indent)+th.Muted.Render(fit("┃ "+cleanLine(msg.Quote), textW)))
+		}
+		var body []string
+		if msg.Poll != nil && !msg.Deleted {
+			body = m.pollLines(msg.Poll, textW)
+		} else {
+			body = strings.Split(ansi.Wrap(markup(clean(messageText(msg))), textW, ""), "\n")
+		}
 		for j, l := range body {
 			line := strings.Repeat(" ", indent) + th.Text.Render(l)
+			if j == 0 && m.grp.picked != nil && *m.grp.picked == msg.ID {
+				line = "  " + th.Own.Render("▶") + strings.Repeat(" ", indent-3) + th.Text.Render(l)
+			}
 			if j == len(body)-1 && msg.Outgoing {
 				mark := m.stateMark(msg)
 				if ansi.StringWidth(l)+1+ansi.StringWidth(mark) <= textW {
@@ -407,6 +431,9 @@ func (m *Model) layoutMessages(w, need int) []string {
 				}
 			}
 			block = append(block, line)
+		}
+		if r := m.reactionLine(msg); r != "" {
+			block = append(block, strings.Repeat(" ", indent)+r)
 		}
 		out = append(out, block)
 		total += len(block)
@@ -424,10 +451,19 @@ func (m *Model) stateMark(msg core.Message) string {
 	case core.StatePending:
 		return th.Muted.Render("… sending")
 	case core.StateSent:
+		if r, of := msg.ReadCount(); of > 0 && r > 0 {
+			return th.Muted.Render(fmt.Sprintf("✓ sent · read %d/%d", r, of))
+		}
 		return th.Muted.Render("✓ sent")
 	case core.StateDelivered:
+		if r, of := msg.ReadCount(); of > 0 {
+			return th.Muted.Render(fmt.Sprintf("✓✓ delivered · read %d/%d", r, of))
+		}
 		return th.Muted.Render("✓✓ delivered")
 	case core.StateRead:
+		if r, of := msg.ReadCount(); of > 0 {
+			return th.StateRead.Render(fmt.Sprintf("✓✓ read %d/%d", r, of))
+		}
 		return th.StateRead.Render("✓✓ read")
 	case core.StateFailed:
 		return th.Error.Render("✗ not sent: " + cleanLine(msg.Error))
@@ -466,4 +502,41 @@ func padRight(s string, w int) string {
 		return s + strings.Repeat(" ", n)
 	}
 	return s
+}
+
+// messageText is what a message shows as its text: files, locations and
+// deletions say what they are.
+func messageText(msg core.Message) string {
+	var s string
+	switch {
+	case msg.Deleted:
+		return "(message deleted)"
+	case msg.File != nil:
+		s = fmt.Sprintf("📎 %s (%s) · fetch: scp HOST:inbox/%s .", msg.File.Name, byteSize(msg.File.Size), msg.ID)
+	case msg.Location != nil:
+		s = fmt.Sprintf("📍 %.5f, %.5f %s", msg.Location.Lat, msg.Location.Lon, msg.Location.Label)
+	default:
+		s = msg.Text
+	}
+	if msg.Alarm {
+		s = "🚨 ALARM " + s
+	}
+	if !msg.Edited.IsZero() {
+		s += " (edited)"
+	}
+	return s
+}
+
+// byteSize shows a size in B, KiB, MiB or GiB.
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 2; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMG"[exp])
 }

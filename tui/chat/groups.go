@@ -1,0 +1,628 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/anmitsu/go-shlex"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/tui/core"
+)
+
+// GroupService is what groups, distribution lists, replies, alarms and
+// message changes need from the client core. A service without it has
+// none of these commands.
+type GroupService interface {
+	SendWith(ctx context.Context, ref core.ConvRef, text string, o core.SendOptions) (core.Message, error)
+	Edit(ctx context.Context, ref core.ConvRef, id crypto.MessageID, text string) error
+	Delete(ctx context.Context, ref core.ConvRef, id crypto.MessageID) error
+	CreateGroup(ctx context.Context, name string, members []crypto.ID) (core.Conversation, error)
+	AddMembers(ctx context.Context, key string, ids []crypto.ID) error
+	RemoveMembers(ctx context.Context, key string, ids []crypto.ID) error
+	RenameGroup(ctx context.Context, key, name string) error
+	SetGroupAdmin(ctx context.Context, key string, id crypto.ID, admin bool) error
+	LeaveGroup(ctx context.Context, key string) error
+	CreateList(ctx context.Context, name string, members []crypto.ID) (core.Conversation, error)
+	DeleteList(ctx context.Context, id string) error
+	CreatePoll(ctx context.Context, ref core.ConvRef, question string, choices []string, multi bool) (core.Message, error)
+	Vote(ctx context.Context, ref core.ConvRef, poll crypto.MessageID, choices []int) error
+	ClosePoll(ctx context.Context, ref core.ConvRef, poll crypto.MessageID) error
+	React(ctx context.Context, ref core.ConvRef, id crypto.MessageID, agree bool) error
+	SendLocation(ctx context.Context, ref core.ConvRef, loc crypto.Location) (core.Message, error)
+}
+
+var _ GroupService = (*core.Core)(nil)
+
+// groupState is what the chat keeps for groups: the names of members it
+// has looked up, for showing who wrote what.
+type groupState struct {
+	names   map[crypto.ID]string
+	looking bool
+	// picked is the message the user selected with ↑/↓ in an empty
+	// composer: /reply, /agree, /edit, /delete and /vote act on it
+	// instead of the newest one. Nil: none.
+	picked *crypto.MessageID
+}
+
+type (
+	// groupDoneMsg is the answer of a group, list or message command.
+	groupDoneMsg struct {
+		what, info string
+		err        error
+		open       *core.Conversation // a conversation to open (a new group or list)
+	}
+	// namesMsg brings the names of group members.
+	namesMsg struct{ names map[crypto.ID]string }
+)
+
+const (
+	groupUsage = "Usage: /group create NAME ID..., or in a group: /group add|remove|admin|unadmin ID..., /group rename NAME, /group leave"
+	listUsage  = "Usage: /list create NAME ID..., or in a list: /list delete"
+)
+
+func (m *Model) groupSvc() GroupService {
+	g, _ := m.o.Service.(GroupService)
+	return g
+}
+
+// groupCommand handles the commands of groups, lists and message changes.
+func (m *Model) groupCommand(name, rest string) (cmd tea.Cmd, ok, handled bool) {
+	svc := m.groupSvc()
+	switch name {
+	case "/group", "/g", "/list", "/reply", "/alarm", "/edit", "/delete", "/poll", "/vote", "/close",
+		"/agree", "/disagree", "/location":
+	default:
+		return nil, false, false
+	}
+	if svc == nil {
+		m.setError(name + " is not available in this session.")
+		return nil, false, true
+	}
+	switch name {
+	case "/group", "/g":
+		cmd, ok = m.groupSub(svc, rest)
+	case "/list":
+		cmd, ok = m.listSub(svc, rest)
+	case "/reply":
+		cmd, ok = m.replyCommand(svc, rest)
+	case "/alarm":
+		cmd, ok = m.sendWith(svc, rest, core.SendOptions{Alarm: true}, "Usage: /alarm TEXT")
+	case "/edit":
+		cmd, ok = m.changeLast(svc, rest, false)
+	case "/delete":
+		cmd, ok = m.changeLast(svc, rest, true)
+	case "/poll":
+		cmd, ok = m.pollCommand(svc, rest)
+	case "/vote":
+		cmd, ok = m.voteCommand(svc, rest)
+	case "/close":
+		cmd, ok = m.closeCommand(svc)
+	case "/agree", "/disagree":
+		cmd, ok = m.reactCommand(svc, name == "/agree")
+	case "/location":
+		cmd, ok = m.locationCommand(svc, rest)
+	}
+	return cmd, ok, true
+}
+
+const pollUsage = `Usage: /poll "Question?" "Choice 1" "Choice 2" ... [--multi]`
+
+// pollCommand asks the open conversation a question.
+func (m *Model) pollCommand(svc GroupService, rest string) (tea.Cmd, bool) {
+	words, err := shlex.Split(rest, true)
+	if err != nil {
+		m.setError("Poll: " + err.Error() + ". " + pollUsage)
+		return nil, false
+	}
+	multi := false
+	words = slices.DeleteFunc(words, func(w string) bool {
+		if w == "--multi" {
+			multi = true
+			return true
+		}
+		return false
+	})
+	if len(words) < 3 {
+		m.setError(pollUsage)
+		return nil, false
+	}
+	if m.open.IsZero() {
+		m.setError("No conversation open: use /open <ID|name> first.")
+		return nil, false
+	}
+	ref, ctx := m.open, m.o.Context
+	return func() tea.Msg {
+		_, err := svc.CreatePoll(ctx, ref, words[0], words[1:], multi)
+		return groupDoneMsg{what: "Poll", info: "Poll sent.", err: err}
+	}, true
+}
+
+// latestPoll is the selected or newest poll of the open conversation.
+func (m *Model) latestPoll(open bool) *core.Message {
+	return m.target(func(msg core.Message) bool {
+		return msg.Poll != nil && !msg.Deleted && (!open || !msg.Poll.Closed)
+	})
+}
+
+// voteCommand votes in the newest poll of the open conversation: "/vote 2"
+// or "/vote 1,3"; "/vote -" withdraws the vote.
+func (m *Model) voteCommand(svc GroupService, rest string) (tea.Cmd, bool) {
+	pm := m.latestPoll(false)
+	if pm == nil {
+		m.setError("No poll in this chat.")
+		return nil, false
+	}
+	var choices []int
+	if rest = strings.TrimSpace(rest); rest != "-" {
+		for _, f := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' }) {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 1 {
+				m.setError("Usage: /vote N or /vote N,M (choice numbers from 1), /vote - withdraws")
+				return nil, false
+			}
+			choices = append(choices, n-1)
+		}
+		if len(choices) == 0 {
+			m.setError("Usage: /vote N or /vote N,M (choice numbers from 1), /vote - withdraws")
+			return nil, false
+		}
+	}
+	ref, id, ctx := m.open, pm.ID, m.o.Context
+	return func() tea.Msg {
+		return groupDoneMsg{what: "Vote", info: "Vote counted.", err: svc.Vote(ctx, ref, id, choices)}
+	}, true
+}
+
+// closeCommand closes the user's newest open poll of the conversation.
+func (m *Model) closeCommand(svc GroupService) (tea.Cmd, bool) {
+	me := m.o.Service.Me().ID
+	for i := len(m.msgs) - 1; i >= 0; i-- {
+		msg := m.msgs[i]
+		if msg.Poll == nil || msg.Deleted || msg.Poll.Closed || msg.Poll.Creator != me {
+			continue
+		}
+		ref, id, ctx := m.open, msg.ID, m.o.Context
+		return func() tea.Msg {
+			return groupDoneMsg{what: "Close poll", info: "Poll closed.", err: svc.ClosePoll(ctx, ref, id)}
+		}, true
+	}
+	m.setError("You have no open poll in this chat.")
+	return nil, false
+}
+
+// pollLines renders a poll with its live results.
+func (m *Model) pollLines(p *core.Poll, w int) []string {
+	th := m.th
+	kind := "one choice"
+	if p.Multi {
+		kind = "several choices"
+	}
+	state := "open · /vote N"
+	if p.Closed {
+		state = "closed"
+	}
+	lines := []string{th.Text.Render(fit("📊 "+cleanLine(p.Question), w)),
+		th.Muted.Render(fit(fmt.Sprintf("   %s · %s · %d voted", kind, state, len(p.Votes)), w))}
+	res := p.Results()
+	mine := p.Votes[m.o.Service.Me().ID]
+	for i, ch := range p.Choices {
+		mark := " "
+		if slices.Contains(mine, i) {
+			mark = "✓"
+		}
+		bar := strings.Repeat("█", min(res[i], 20))
+		lines = append(lines, fit(fmt.Sprintf(" %s %d. %s %s %d", mark, i+1, cleanLine(ch), bar, res[i]), w))
+	}
+	return lines
+}
+
+func (m *Model) groupSub(svc GroupService, rest string) (tea.Cmd, bool) {
+	verb, args, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	args = strings.TrimSpace(args)
+	ctx := m.o.Context
+	if strings.ToLower(verb) == "create" {
+		if m.forbidden("/group create", core.FeatureCreateGroup) {
+			return nil, false
+		}
+		name, ids, err := m.nameAndMembers(args)
+		if err != nil {
+			m.setError(err.Error() + " — " + groupUsage)
+			return nil, false
+		}
+		return func() tea.Msg {
+			conv, err := svc.CreateGroup(ctx, name, ids)
+			return groupDoneMsg{what: "Create group", info: fmt.Sprintf("Group %s created with %d members.", name, len(conv.Members)), err: err, open: &conv}
+		}, true
+	}
+	c := m.conv(m.open)
+	if c == nil || c.Ref.Kind != core.ConvGroup {
+		m.setError("Open a group first (/open NAME). " + groupUsage)
+		return nil, false
+	}
+	key := c.Ref.Group
+	title := c.Title()
+	switch strings.ToLower(verb) {
+	case "add", "remove", "admin", "unadmin":
+		ids, err := m.members(strings.Fields(args))
+		if err != nil || len(ids) == 0 {
+			if err == nil {
+				err = errors.New("name at least one member")
+			}
+			m.setError(err.Error())
+			return nil, false
+		}
+		v := strings.ToLower(verb)
+		return func() tea.Msg {
+			var err error
+			switch v {
+			case "add":
+				err = svc.AddMembers(ctx, key, ids)
+			case "remove":
+				err = svc.RemoveMembers(ctx, key, ids)
+			default:
+				for _, id := range ids {
+					if err = svc.SetGroupAdmin(ctx, key, id, v == "admin"); err != nil {
+						break
+					}
+				}
+			}
+			return groupDoneMsg{what: capitalize(v), info: fmt.Sprintf("%s: %s done for %d.", title, v, len(ids)), err: err}
+		}, true
+	case "rename":
+		if args == "" {
+			m.setError("Usage: /group rename NAME")
+			return nil, false
+		}
+		return func() tea.Msg {
+			return groupDoneMsg{what: "Rename", info: "Group renamed to " + args + ".", err: svc.RenameGroup(ctx, key, args)}
+		}, true
+	case "leave":
+		return func() tea.Msg {
+			return groupDoneMsg{what: "Leave", info: "You left " + title + ".", err: svc.LeaveGroup(ctx, key)}
+		}, true
+	}
+	m.setError(groupUsage)
+	return nil, false
+}
+
+func (m *Model) listSub(svc GroupService, rest string) (tea.Cmd, bool) {
+	verb, args, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	ctx := m.o.Context
+	switch strings.ToLower(verb) {
+	case "create":
+		name, ids, err := m.nameAndMembers(strings.TrimSpace(args))
+		if err != nil {
+			m.setError(err.Error() + " — " + listUsage)
+			return nil, false
+		}
+		return func() tea.Msg {
+			conv, err := svc.CreateList(ctx, name, ids)
+			return groupDoneMsg{what: "Create list", info: fmt.Sprintf("List %s created: a message to it goes to %d people, each 1:1.", name, len(ids)), err: err, open: &conv}
+		}, true
+	case "delete":
+		c := m.conv(m.open)
+		if c == nil || c.Ref.Kind != core.ConvList {
+			m.setError("Open a list first. " + listUsage)
+			return nil, false
+		}
+		id := c.Ref.List
+		m.open, m.msgs = core.ConvRef{}, nil
+		return func() tea.Msg {
+			return groupDoneMsg{what: "Delete list", info: "List deleted; the 1:1 messages stay.", err: svc.DeleteList(ctx, id)}
+		}, true
+	}
+	m.setError(listUsage)
+	return nil, false
+}
+
+// nameAndMembers splits "NAME ID..." (a quoted name may have spaces).
+func (m *Model) nameAndMembers(args string) (string, []crypto.ID, error) {
+	var name string
+	if strings.HasPrefix(args, `"`) {
+		end := strings.Index(args[1:], `"`)
+		if end < 0 {
+			return "", nil, errors.New("unterminated quote in the name")
+		}
+		name, args = args[1:1+end], args[2+end:]
+	} else {
+		name, args, _ = strings.Cut(args, " ")
+	}
+	if strings.TrimSpace(name) == "" {
+		return "", nil, errors.New("name missing")
+	}
+	ids, err := m.members(strings.Fields(args))
+	if err != nil {
+		return "", nil, err
+	}
+	if len(ids) == 0 {
+		return "", nil, errors.New("name at least one member")
+	}
+	return strings.TrimSpace(name), ids, nil
+}
+
+// members resolves IDs or names of people the user has chats with.
+func (m *Model) members(words []string) ([]crypto.ID, error) {
+	var ids []crypto.ID
+	for _, w := range words {
+		ref, err := m.resolve(w)
+		if err != nil {
+			return nil, err
+		}
+		if ref.Kind != core.ConvDirect {
+			return nil, fmt.Errorf("%q is a group or list, not a person", cleanLine(w))
+		}
+		ids = append(ids, ref.Peer)
+	}
+	return ids, nil
+}
+
+// replyCommand answers the newest incoming message of the open chat.
+func (m *Model) replyCommand(svc GroupService, text string) (tea.Cmd, bool) {
+	t := m.target(func(msg core.Message) bool {
+		return (!msg.Outgoing || m.pickedIndex() >= 0) && !msg.Deleted && msg.Kind != core.KindSystem
+	})
+	if t == nil {
+		m.setError("Nothing to reply to in this chat.")
+		return nil, false
+	}
+	id := t.ID
+	m.grp.picked = nil
+	return m.sendWith(svc, text, core.SendOptions{ReplyTo: &id}, "Usage: /reply TEXT (answers the selected or newest message)")
+}
+
+func (m *Model) sendWith(svc GroupService, text string, o core.SendOptions, usage string) (tea.Cmd, bool) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		m.setError(usage)
+		return nil, false
+	}
+	if m.open.IsZero() {
+		m.setError("No conversation open: use /open <ID|name> first.")
+		return nil, false
+	}
+	if len(text) > crypto.MaxTextLen {
+		m.setError(fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(text), crypto.MaxTextLen))
+		return nil, false
+	}
+	ref, ctx := m.open, m.o.Context
+	m.scroll = 0
+	return func() tea.Msg {
+		_, err := svc.SendWith(ctx, ref, text, o)
+		return sentMsg{peer: ref, err: err}
+	}, true
+}
+
+// changeLast edits (or deletes) the user's newest message of the open chat.
+func (m *Model) changeLast(svc GroupService, text string, del bool) (tea.Cmd, bool) {
+	text = strings.TrimSpace(text)
+	if !del && text == "" {
+		m.setError("Usage: /edit NEW TEXT (changes your newest message)")
+		return nil, false
+	}
+	if msg := m.target(func(msg core.Message) bool {
+		return msg.Outgoing && !msg.Deleted && msg.State != core.StateFailed && msg.Conv.Kind != core.ConvList
+	}); msg != nil {
+		ref, id, ctx := m.open, msg.ID, m.o.Context
+		m.grp.picked = nil
+		return func() tea.Msg {
+			if del {
+				return groupDoneMsg{what: "Delete", info: "Message deleted for everyone.", err: svc.Delete(ctx, ref, id)}
+			}
+			return groupDoneMsg{what: "Edit", info: "Message edited.", err: svc.Edit(ctx, ref, id, text)}
+		}, true
+	}
+	m.setError("You have no message to change in this chat.")
+	return nil, false
+}
+
+// updateGroups handles the answers of group commands and name lookups.
+func (m *Model) updateGroups(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		return nil, m.pickKey(msg)
+	case groupDoneMsg:
+		if msg.err != nil {
+			m.setError(msg.what + ": " + msg.err.Error())
+			return nil, true
+		}
+		m.setInfo(msg.info)
+		if msg.open != nil && !msg.open.Ref.IsZero() {
+			m.openConversation(msg.open.Ref, msg.open.Title())
+		}
+		return m.reloadCmd(), true
+	case namesMsg:
+		m.grp.looking = false
+		if m.grp.names == nil {
+			m.grp.names = map[crypto.ID]string{}
+		}
+		for id, n := range msg.names {
+			m.grp.names[id] = n
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
+// namesCmd looks up the names of the open group's members not known yet.
+func (m *Model) namesCmd() tea.Cmd {
+	c := m.conv(m.open)
+	if c == nil || c.Ref.Kind != core.ConvGroup || m.grp.looking {
+		return nil
+	}
+	var want []crypto.ID
+	for _, id := range c.Members {
+		if _, ok := m.grp.names[id]; !ok && id != m.o.Service.Me().ID {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	m.grp.looking = true
+	svc, ctx := m.o.Service, m.o.Context
+	return func() tea.Msg {
+		out := map[crypto.ID]string{}
+		for _, id := range want {
+			ct, err := svc.Contact(ctx, id)
+			switch {
+			case err != nil:
+				out[id] = id.String()
+			case ct.Name != "":
+				out[id] = ct.Name
+			case ct.Nickname != "":
+				out[id] = "~" + ct.Nickname
+			default:
+				out[id] = id.String()
+			}
+		}
+		return namesMsg{names: out}
+	}
+}
+
+// senderName is who wrote an incoming message, as the message list shows it.
+func (m *Model) senderName(msg core.Message) string {
+	if m.open.Kind != core.ConvGroup {
+		return m.openName
+	}
+	if n, ok := m.grp.names[msg.From]; ok {
+		return n
+	}
+	return msg.From.String()
+}
+
+// reactCommand agrees or disagrees with the newest message of someone
+// else in the open chat; the same again takes it back.
+func (m *Model) reactCommand(svc GroupService, agree bool) (tea.Cmd, bool) {
+	if msg := m.target(func(msg core.Message) bool {
+		return (!msg.Outgoing || m.pickedIndex() >= 0) && !msg.Deleted && msg.Kind != core.KindSystem
+	}); msg != nil {
+		ref, id, ctx := m.open, msg.ID, m.o.Context
+		m.grp.picked = nil
+		what := "Agree"
+		if !agree {
+			what = "Disagree"
+		}
+		return func() tea.Msg {
+			return groupDoneMsg{what: what, info: what + " sent (silently).", err: svc.React(ctx, ref, id, agree)}
+		}, true
+	}
+	m.setError("No message of someone else to react to in this chat.")
+	return nil, false
+}
+
+const locationUsage = "Usage: /location LAT,LON [label], e.g. /location 47.3769,8.5417 Zurich HB"
+
+// locationCommand shares a position in the open chat.
+func (m *Model) locationCommand(svc GroupService, rest string) (tea.Cmd, bool) {
+	coords, label, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	lat, lon, ok := strings.Cut(coords, ",")
+	if !ok {
+		m.setError(locationUsage)
+		return nil, false
+	}
+	la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
+	lo, err2 := strconv.ParseFloat(strings.TrimSpace(lon), 64)
+	if err1 != nil || err2 != nil {
+		m.setError(locationUsage)
+		return nil, false
+	}
+	if m.open.IsZero() {
+		m.setError("No conversation open: use /open <ID|name> first.")
+		return nil, false
+	}
+	ref, ctx := m.open, m.o.Context
+	loc := crypto.Location{Lat: la, Lon: lo, Label: strings.TrimSpace(label)}
+	return func() tea.Msg {
+		_, err := svc.SendLocation(ctx, ref, loc)
+		return sentMsg{peer: ref, err: err}
+	}, true
+}
+
+// reactionLine shows who agrees and disagrees, if anyone does.
+func (m *Model) reactionLine(msg core.Message) string {
+	if len(msg.Agree) == 0 && len(msg.Disagree) == 0 {
+		return ""
+	}
+	var parts []string
+	if n := len(msg.Agree); n > 0 {
+		parts = append(parts, fmt.Sprintf("👍 %d", n))
+	}
+	if n := len(msg.Disagree); n > 0 {
+		parts = append(parts, fmt.Sprintf("👎 %d", n))
+	}
+	return m.th.Muted.Render(strings.Join(parts, "  "))
+}
+
+// pickKey moves the message selection: ↑ and ↓ in an empty composer of
+// an open chat, Esc to drop it. It reports whether it used the key.
+func (m *Model) pickKey(msg tea.KeyPressMsg) bool {
+	if m.screen != screenChat || m.focus != focusComposer || m.open.IsZero() || m.input.Value() != "" || len(m.msgs) == 0 {
+		return false
+	}
+	cur := m.pickedIndex()
+	switch msg.String() {
+	case "up":
+		switch {
+		case cur < 0:
+			cur = len(m.msgs) - 1
+		case cur > 0:
+			cur--
+		}
+	case "down":
+		if cur < 0 {
+			return false
+		}
+		cur++
+		if cur >= len(m.msgs) {
+			m.grp.picked = nil
+			m.clearStatus()
+			return true
+		}
+	case "esc":
+		if cur < 0 {
+			return false
+		}
+		m.grp.picked = nil
+		m.clearStatus()
+		return true
+	default:
+		return false
+	}
+	id := m.msgs[cur].ID
+	m.grp.picked = &id
+	m.setInfo("Selected: /reply, /agree, /disagree, /edit, /delete, /vote act on it · Esc to drop")
+	return true
+}
+
+// pickedIndex is the index of the selected message in m.msgs; -1 if none.
+func (m *Model) pickedIndex() int {
+	if m.grp.picked == nil {
+		return -1
+	}
+	for i := len(m.msgs) - 1; i >= 0; i-- {
+		if m.msgs[i].ID == *m.grp.picked {
+			return i
+		}
+	}
+	return -1
+}
+
+// target is the message a command acts on: the selected one if it
+// qualifies, else the newest that does.
+func (m *Model) target(ok func(core.Message) bool) *core.Message {
+	if i := m.pickedIndex(); i >= 0 && ok(m.msgs[i]) {
+		return &m.msgs[i]
+	}
+	for i := len(m.msgs) - 1; i >= 0; i-- {
+		if ok(m.msgs[i]) {
+			return &m.msgs[i]
+		}
+	}
+	return nil
+}
