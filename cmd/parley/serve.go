@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +21,9 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/blobs"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/groups"
 	"github.com/parley-chat/parley/server/hosted"
 	"github.com/parley-chat/parley/server/httpapi"
 	"github.com/parley-chat/parley/server/policy"
@@ -173,6 +176,16 @@ func serve(ctx context.Context, c serveConfig) error {
 		rate = -1 // unlimited
 	}
 	rel := relay.New(db, dir, hub, relay.Config{Rate: rate, Burst: int(10 * max(c.Rate, 1)), Retention: c.Retention, Logger: log})
+	// The group registry: membership on the server, messages end to end.
+	grp := groups.New(db, dir, hub, groups.Config{})
+	// Files: their ciphertext beside the database; the keys of the unlock
+	// window (scp, files) only in memory, wiped at shutdown.
+	fileStore, err := blobs.Open(db, blobs.Config{Dir: filepath.Join(c.Data, "blobs"), Retention: c.Retention, Logger: log})
+	if err != nil {
+		return err
+	}
+	keyring := hosted.NewKeyring()
+	defer keyring.Close()
 
 	publicHost := c.PublicHost
 	if publicHost == "" {
@@ -184,7 +197,12 @@ func serve(ctx context.Context, c serveConfig) error {
 	}
 	// One policy bus: admin publishes every committed change, sessions
 	// subscribe to apply it live.
-	adm := admin.New(db, dir, admin.Config{Logger: log, Messages: rel, Policies: policies})
+	adm := admin.New(db, dir, admin.Config{Logger: log, Messages: rel, Policies: policies,
+		GroupsChanged: func(users []crypto.ID) {
+			for _, id := range users {
+				hub.Publish(id, relay.Event{Kind: relay.EventGroups})
+			}
+		}})
 	ssh, err := sshd.New(sshd.Config{
 		DataDir:     c.Data,
 		PublicHost:  publicHost,
@@ -196,7 +214,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	}, sshd.Deps{
 		Directory: dir,
 		Admin:     adm,
-		Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Logger: log},
+		Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Blobs: fileStore, Keyring: keyring, Groups: grp, Logger: log},
 		Policies:  policies,
 	})
 	if err != nil {
@@ -213,7 +231,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); errc <- ssh.Serve(sshLn) }()
 	go func() {
 		defer wg.Done()
@@ -222,6 +240,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		}
 	}()
 	go func() { defer wg.Done(); rel.RunExpiry(runCtx, time.Hour) }()
+	go func() { defer wg.Done(); fileStore.RunExpiry(runCtx, time.Hour) }()
 	go func() { defer wg.Done(); rel.RunStats(runCtx, relay.DefaultStatsInterval) }()
 	if c.DebugListen != "" {
 		stopDebug, err := serveDebug(c.DebugListen, log)

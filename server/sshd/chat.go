@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -30,6 +31,8 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 		return 1
 	}
 	defer c.Close()
+	// The key this session unlocks stays for the unlock window after it ends.
+	defer hosted.EndSession(context.WithoutCancel(ctx), hd, p)
 	tenant := ""
 	if t, err := s.deps.Directory.Tenant(ctx, p.User.TenantID); err == nil {
 		tenant = t.Name

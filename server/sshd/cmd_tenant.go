@@ -63,9 +63,9 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 				return err
 			}
 			seats := e.seats(t.Name)
-			return e.done(toTenantJSON(t, seats), "%s (%s)\n  status:   %s\n  seats:    %d\n  domains:  %s\n  created:  %s\n  branding: %s",
+			return e.done(toTenantJSON(t, seats), "%s (%s)\n  status:   %s\n  seats:    %d\n  domains:  %s\n  created:  %s\n  branding: %s\n  directory group: %s",
 				t.Name, t.ID, tenantStatus(t.Suspended), seats, dash(strings.Join(t.Domains, ", ")), t.CreatedAt.Format("2006-01-02"),
-				branding(t))
+				branding(t), dash(t.DirectoryGroup))
 		},
 	}
 
@@ -124,9 +124,30 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 	brand.Flags().StringVar(&display, "display-name", "", "name shown in the header")
 	brand.Flags().StringVar(&accent, "accent", "", "accent colour, #RRGGBB")
 
+	var dirGroup string
+	edit := &cobra.Command{
+		Use:   "edit NAME --directory-group GROUP",
+		Short: "Put a tenant in a directory group (tenants of one group share their directory); --directory-group= takes it out",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("directory-group") {
+				return fmt.Errorf("nothing to change: give --directory-group GROUP (--directory-group= to leave the group)")
+			}
+			t, err := e.s.deps.Admin.SetDirectoryGroup(e.ctx, args[0], dirGroup)
+			if err != nil {
+				return err
+			}
+			if t.DirectoryGroup == "" {
+				return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s is in no directory group.", t.Name)
+			}
+			return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s is in directory group %s.", t.Name, t.DirectoryGroup)
+		},
+	}
+	edit.Flags().StringVar(&dirGroup, "directory-group", "", "directory group name (a-z, 0-9, '-'); empty (--directory-group=) leaves the group")
+
 	return group("tenant", "Manage tenants", create, list, show,
 		suspend("suspend", "Suspend a tenant: its users cannot connect or activate (nothing is deleted)", true),
-		suspend("resume", "Resume a suspended tenant", false), domainAdd, brand)
+		suspend("resume", "Resume a suspended tenant", false), domainAdd, brand, edit)
 }
 
 // branding shows a tenant's display name and accent colour.

@@ -132,6 +132,10 @@ func (s *Server) commandTree(ctx context.Context, sess ssh.Session, p *auth.Prin
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print JSON for scripts")
 
 	root.AddCommand(e.activateCmd(), e.versionCmd())
+	// A user's own commands: the unlock window for scp and files.
+	root.AddCommand(e.unlockCmd(), e.lockCmd(), e.filesCmd())
+	// A user's own data and the company directory.
+	root.AddCommand(e.userWhoamiCmd(), e.directoryCmd())
 	// The admin commands: hidden from keys without a role, gated once here;
 	// every service call checks permissions again.
 	gate := func(*cobra.Command, []string) error {

@@ -20,6 +20,8 @@ type tenantJSON struct {
 	Suspended   bool      `json:"suspended"`
 	DisplayName string    `json:"display_name,omitempty"`
 	Accent      string    `json:"accent,omitempty"`
+	// DirectoryGroup: tenants of one group share their directory.
+	DirectoryGroup string `json:"directory_group,omitempty"`
 }
 
 func toTenantJSON(t store.Tenant, seats int) tenantJSON {
@@ -28,7 +30,7 @@ func toTenantJSON(t store.Tenant, seats int) tenantJSON {
 		d = []string{}
 	}
 	return tenantJSON{ID: t.ID, Name: t.Name, Seats: seats, Domains: d, CreatedAt: t.CreatedAt, Suspended: t.Suspended,
-		DisplayName: t.DisplayName, Accent: t.Accent}
+		DisplayName: t.DisplayName, Accent: t.Accent, DirectoryGroup: t.DirectoryGroup}
 }
 
 type userJSON struct {

@@ -21,6 +21,12 @@ func (s *Server) route(next ssh.Handler) ssh.Handler {
 			_ = sess.Exit(s.openConsole(sess, p, hasPty))
 			return
 		}
+		// `scp file HOST:@ID` and `scp HOST:inbox/ID .` in the legacy
+		// protocol (scp -O, or OpenSSH before 9) arrive as an scp command.
+		if cmd := sess.Command(); len(cmd) > 0 && cmd[0] == "scp" {
+			_ = sess.Exit(s.scp(sess, p))
+			return
+		}
 		if len(sess.Command()) > 0 {
 			_ = sess.Exit(s.exec(sess, p))
 			return

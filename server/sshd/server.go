@@ -97,6 +97,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			// Handshake and idle timeouts are ours (conn.go), not the
 			// library's racy IdleTimeout/HandshakeTimeout.
 			srv.ConnCallback = s.wrapConn
+			// sftp (which OpenSSH's scp speaks from version 9 on) is a
+			// subsystem: it bypasses the session middleware, so it gets
+			// the same chain here, without the router.
+			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{
+				"sftp": ssh.SubsystemHandler(s.recover(s.logging(s.identify(s.limit(s.sftp))))),
+			}
 			return nil
 		},
 		// Middlewares compose from first to last; the last one listed runs first:
