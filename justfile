@@ -22,18 +22,39 @@ fuzz FUZZTIME="30s":
     go test ./crypto -run '^$' -fuzz '^FuzzUnpad$' -fuzztime {{FUZZTIME}}
     go test ./crypto -run '^$' -fuzz '^FuzzParseReceipt$' -fuzztime {{FUZZTIME}}
     go test ./crypto -run '^$' -fuzz '^FuzzParseID$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseGroup$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseGroupName$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseQuoteText$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseLocation$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParsePollSetup$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParsePollVote$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseFileMessage$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzSafeFileName$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseReaction$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseEdit$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzParseDelete$' -fuzztime {{FUZZTIME}}
+    go test ./crypto -run '^$' -fuzz '^FuzzDecryptBlob$' -fuzztime {{FUZZTIME}}
     go test ./server/directory -run '^$' -fuzz '^FuzzNormalizeCode$' -fuzztime {{FUZZTIME}}
     go test ./server/directory -run '^$' -fuzz '^FuzzNormalizeEmail$' -fuzztime {{FUZZTIME}}
+    go test ./server/directory -run '^$' -fuzz '^FuzzParseQuery$' -fuzztime {{FUZZTIME}}
     go test ./server/sshd -run '^$' -fuzz '^FuzzReadSecret$' -fuzztime {{FUZZTIME}}
     go test ./tui/term -run '^$' -fuzz '^FuzzInput$' -fuzztime {{FUZZTIME}}
     go test ./tui/chat -run '^$' -fuzz '^FuzzClean$' -fuzztime {{FUZZTIME}}
+    go test ./tui/chat -run '^$' -fuzz '^FuzzNotifyText$' -fuzztime {{FUZZTIME}}
+    go test ./tui/chat -run '^$' -fuzz '^FuzzSnippet$' -fuzztime {{FUZZTIME}}
+    go test ./tui/chat -run '^$' -fuzz '^FuzzLocalCommand$' -fuzztime {{FUZZTIME}}
+    go test ./tui/chat -run '^$' -fuzz '^FuzzMarkup$' -fuzztime {{FUZZTIME}}
     go test ./server/admin -run '^$' -fuzz '^FuzzAdminKey$' -fuzztime {{FUZZTIME}}
     go test ./server/csvcell -run '^$' -fuzz '^FuzzGuardRoundTrips$' -fuzztime {{FUZZTIME}}
+    go test ./server/groups -run '^$' -fuzz '^FuzzNormalizeName$' -fuzztime {{FUZZTIME}}
+    go test ./server/relay -run '^$' -fuzz '^FuzzParseBatch$' -fuzztime {{FUZZTIME}}
 
 # The performance figures: relay throughput, store throughput, idle sessions.
 bench:
     go test ./server/relay -run '^$' -bench Deliver100Senders -benchtime 200000x
     go test ./store -run '^$' -bench AppendMailbox100 -benchtime 200000x
+    go test ./server/hosted -run '^$' -bench GroupFanout1250 -benchtime 20x
+    go test ./tui/chat -run '^$' -bench TenThousand -benchtime 200x
     go test ./cmd/parley/e2e -run '^$' -bench IdleSessions -benchtime 1x
 
 # Lint with the pinned golangci-lint (go.mod tool).
