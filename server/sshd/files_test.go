@@ -460,7 +460,7 @@ func TestSCPHandler(t *testing.T) {
 	}
 	b, err := io.ReadAll(e.Reader)
 	_ = closer()
-	if err != nil || string(b) != "the report" || e.Name != "report.pdf" || e.Size != 10 || e.Mode != 0o600 {
+	if err != nil || string(b) != "the report" || e.Name != id.String() || e.Size != 10 || e.Mode != 0o600 {
 		t.Fatalf("file entry %+v: %q, %v", e, b, err)
 	}
 	if _, _, err := h.NewFileEntry(nil, "inbox/0011223344556677"); err == nil {

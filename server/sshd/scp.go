@@ -181,7 +181,32 @@ func (s *Server) serveSCP(sess ssh.Session, p *auth.Principal, open filesOpener)
 	if h.failed {
 		return 1
 	}
+	if info.Op == scp.OpCopyToClient {
+		awaitAcks(sess, scpFetchAcks)
+	}
 	return 0
+}
+
+// scpFetchAcks is how many acknowledgements an scp client sends when it
+// fetches one file: ready, after the times line, after the file line and
+// after the data.
+const scpFetchAcks = 4
+
+// awaitAcks reads the client's acknowledgements, which the scp package
+// does not wait for: ending the session before the client has sent its
+// last one makes OpenSSH's scp report "lost connection" although the file
+// arrived whole. It gives up after a few seconds.
+func awaitAcks(sess ssh.Session, n int) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, n)
+		_, _ = io.ReadFull(sess, buf)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
 }
 
 // scpHandler serves one legacy scp command for one user.

@@ -62,7 +62,7 @@ type (
 )
 
 const (
-	groupUsage = "Usage: /group create NAME ID..., or in a group: /group add|remove|admin|unadmin ID..., /group rename NAME, /group leave"
+	groupUsage = "Usage: /group create NAME ID..., or in a group: /group members, /group add|remove|admin|unadmin ID..., /group rename NAME, /group leave"
 	listUsage  = "Usage: /list create NAME ID..., or in a list: /list delete"
 )
 
@@ -286,6 +286,27 @@ func (m *Model) groupSub(svc GroupService, rest string) (tea.Cmd, bool) {
 		return func() tea.Msg {
 			return groupDoneMsg{what: "Leave", info: "You left " + title + ".", err: svc.LeaveGroup(ctx, key)}
 		}, true
+	case "members":
+		var names []string
+		for _, id := range c.Members {
+			n := id.String()
+			switch {
+			case id == m.o.Service.Me().ID:
+				n = "you"
+			case m.grp.names[id] != "":
+				n = m.grp.names[id] + " (" + id.String() + ")"
+			}
+			if slices.Contains(c.Admins, id) {
+				n += " [admin]"
+			}
+			names = append(names, n)
+		}
+		kind := ""
+		if c.Managed {
+			kind = ", managed by your organisation"
+		}
+		m.setInfo(fmt.Sprintf("%s: %d members%s: %s", title, len(c.Members), kind, strings.Join(names, ", ")))
+		return nil, true
 	}
 	m.setError(groupUsage)
 	return nil, false

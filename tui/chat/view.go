@@ -395,8 +395,15 @@ func (m *Model) layoutMessages(w, need int) []string {
 		if newDay {
 			block = append(block, th.Muted.Render(fit(" ── "+local.Format("Monday, 2 January 2006")+" ──", w)))
 		}
+		if msg.Kind == core.KindSystem {
+			// An event of the conversation (members, name): one muted line.
+			block = append(block, th.Muted.Render(fit(" "+local.Format("15:04")+" · "+cleanLine(msg.Text), w)))
+			out = append(out, block)
+			total += len(block)
+			continue
+		}
 		grouped := !newDay && prev != nil && prev.Outgoing == msg.Outgoing && prev.From == msg.From &&
-			msg.Time.Sub(prev.Time) < 5*time.Minute
+			prev.Kind != core.KindSystem && msg.Time.Sub(prev.Time) < 5*time.Minute
 		if !grouped {
 			name := th.Peer.Render(cleanLine(m.senderName(msg)))
 			if msg.Outgoing {

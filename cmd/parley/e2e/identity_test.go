@@ -119,11 +119,21 @@ func TestBadClients(t *testing.T) {
 	}
 	stdin.Close()
 	c.Close()
-	// Subsystems and port forwarding are refused without harm.
+	// sftp (for files) serves enrolled users only: this key gets an
+	// error and a failed exit, no file tree. Other subsystems and port
+	// forwarding are refused without harm.
 	c = dial()
 	sess, _ = c.NewSession()
-	if err := sess.RequestSubsystem("sftp"); err == nil {
-		t.Fatal("sftp subsystem accepted")
+	serr, _ := sess.StderrPipe()
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		t.Fatalf("sftp subsystem: %v", err)
+	}
+	if b, _ := io.ReadAll(serr); !strings.Contains(string(b), "error:") {
+		t.Fatalf("sftp for a key without a user: stderr %q, want an error", b)
+	}
+	sess, _ = c.NewSession()
+	if err := sess.RequestSubsystem("netconf"); err == nil {
+		t.Fatal("an unknown subsystem was accepted")
 	}
 	if _, err := c.Dial("tcp", "127.0.0.1:22"); err == nil {
 		t.Fatal("port forwarding accepted")
