@@ -119,9 +119,16 @@ func (c *Core) Unlock(ctx context.Context, passphrase []byte) error {
 	if err != nil {
 		return err
 	}
+	return c.UnlockWithKey(sk)
+}
+
+// UnlockWithKey unlocks the core with an already opened secret key (the
+// one the server's unlock window keeps). The core owns sk from now on and
+// wipes it on Close.
+func (c *Core) UnlockWithKey(sk *crypto.SecretKey) error {
 	if !sk.Public().Equal(c.me.PublicKey) {
 		sk.Wipe()
-		return errors.New("the unlocked key does not match your public key")
+		return errors.New("the key does not match your public key")
 	}
 	k, err := crypto.DeriveStoreKey(sk)
 	if err != nil {
@@ -134,6 +141,12 @@ func (c *Core) Unlock(ctx context.Context, passphrase []byte) error {
 		sk.Wipe()
 		k.Wipe()
 		return errors.New("session closed")
+	}
+	if c.sk != nil {
+		c.sk.Wipe()
+	}
+	if c.sk2 != nil {
+		c.sk2.Wipe()
 	}
 	c.sk, c.sk2 = sk, k
 	return nil

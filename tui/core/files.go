@@ -40,36 +40,6 @@ var (
 // MaxFiles bounds the files Files lists: the newest.
 const MaxFiles = 1000
 
-// UnlockWithKey unlocks the core with an already opened secret key (the
-// one the server's unlock window keeps). The core owns sk from now on and
-// wipes it on Close.
-func (c *Core) UnlockWithKey(sk *crypto.SecretKey) error {
-	if !sk.Public().Equal(c.me.PublicKey) {
-		sk.Wipe()
-		return errors.New("the key does not match your public key")
-	}
-	k, err := crypto.DeriveStoreKey(sk)
-	if err != nil {
-		sk.Wipe()
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		sk.Wipe()
-		k.Wipe()
-		return errors.New("session closed")
-	}
-	if c.sk != nil {
-		c.sk.Wipe()
-	}
-	if c.sk2 != nil {
-		c.sk2.Wipe()
-	}
-	c.sk, c.sk2 = sk, k
-	return nil
-}
-
 // SendFile encrypts a file with a fresh key, uploads the ciphertext and
 // sends the file message (type 0x17) to the conversation: one upload, whose
 // key goes to every member. size is the file's length in bytes; negative
