@@ -227,8 +227,22 @@ func TestHideRevealConceal(t *testing.T) {
 	if _, err := a.FindConversation(ctx, "Bob"); err == nil {
 		t.Fatal("FindConversation found a concealed hidden chat")
 	}
+	history := func() int {
+		t.Helper()
+		p, err := a.Messages(ctx, Direct(bob.ct.ID), nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Messages)
+	}
+	if n := history(); n != 0 {
+		t.Fatalf("a concealed hidden chat shows %d messages, want none", n)
+	}
 	if err := a.Reveal(ctx, "1234"); err != nil {
 		t.Fatal(err)
+	}
+	if n := history(); n != 1 {
+		t.Fatalf("the revealed hidden chat shows %d messages, want 1", n)
 	}
 	if got, want := lTitles(t, a), "Cat,Bob(hidden)"; got != want {
 		t.Fatalf("conversations revealed = %s, want %s", got, want)
