@@ -45,6 +45,8 @@ fuzz FUZZTIME="30s":
     go test ./tui/chat -run '^$' -fuzz '^FuzzLocalCommand$' -fuzztime {{FUZZTIME}}
     go test ./tui/chat -run '^$' -fuzz '^FuzzMarkup$' -fuzztime {{FUZZTIME}}
     go test ./tui/core -run '^$' -fuzz '^FuzzIncoming$' -fuzztime {{FUZZTIME}}
+    go test ./tui/core -run '^$' -fuzz '^FuzzParseFingerprint$' -fuzztime {{FUZZTIME}}
+    go test ./tui/core -run '^$' -fuzz '^FuzzValidPIN$' -fuzztime {{FUZZTIME}}
     go test ./server/admin -run '^$' -fuzz '^FuzzAdminKey$' -fuzztime {{FUZZTIME}}
     go test ./server/csvcell -run '^$' -fuzz '^FuzzGuardRoundTrips$' -fuzztime {{FUZZTIME}}
     go test ./server/groups -run '^$' -fuzz '^FuzzNormalizeName$' -fuzztime {{FUZZTIME}}
