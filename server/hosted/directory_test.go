@@ -135,6 +135,17 @@ func TestContactInfo(t *testing.T) {
 		NameSet: true}); got != want {
 		t.Errorf("Contact(gina) = %+v, want %+v (not internal)", got, want)
 	}
+	// In one directory group, the other tenant's users count as internal
+	// (the seeds' license-package group).
+	group := "holding"
+	for _, id := range []string{w.ten.ID, other.ID} {
+		if _, err := w.d.Directory.EditTenant(bg, id, directory.TenantChange{DirectoryGroup: &group}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := r.Contact(bg, gina.ID); err != nil || !got.Internal {
+		t.Errorf("Contact(gina) in one directory group = %+v, %v; want internal", got, err)
+	}
 }
 
 // setTenantPolicy sets a tenant's global policy value.

@@ -115,7 +115,25 @@ func (r *relayClient) Contact(ctx context.Context, id crypto.ID) (core.Contact, 
 		return core.Contact{}, err
 	}
 	return core.Contact{ID: c.ID, Name: c.Name, PublicKey: c.PublicKey, Nickname: c.Nickname, NameSet: c.NameSet,
-		Internal: r.p.User != nil && c.TenantID == r.p.User.TenantID}, nil
+		Internal: r.internal(ctx, c.TenantID)}, nil
+}
+
+// internal reports whether a user of tenant belongs to the caller's
+// organisation: the same tenant, or a tenant of its directory group (the
+// seeds' license-package group, whose contacts count as internal).
+func (r *relayClient) internal(ctx context.Context, tenant string) bool {
+	if r.p.User == nil {
+		return false
+	}
+	if tenant == r.p.User.TenantID {
+		return true
+	}
+	mine, err := r.dir.Tenant(ctx, r.p.User.TenantID)
+	if err != nil || mine.DirectoryGroup == "" {
+		return false
+	}
+	theirs, err := r.dir.Tenant(ctx, tenant)
+	return err == nil && theirs.DirectoryGroup == mine.DirectoryGroup
 }
 
 type subscription struct{ s relay.Feed }

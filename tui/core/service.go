@@ -97,7 +97,8 @@ type Contact struct {
 	ID        crypto.ID
 	Name      string
 	PublicKey crypto.PublicKey
-	// Internal says the user belongs to the same organisation.
+	// Internal says the user belongs to the same organisation: the same
+	// tenant, or a tenant of its directory group.
 	Internal bool
 	// Nickname is the name the user chose for themselves.
 	Nickname string
