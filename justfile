@@ -40,6 +40,7 @@ fuzz FUZZTIME="30s":
     go test ./server/sshd -run '^$' -fuzz '^FuzzReadSecret$' -fuzztime {{FUZZTIME}}
     go test ./server/sshd -run '^$' -fuzz '^FuzzParseUploadTarget$' -fuzztime {{FUZZTIME}}
     go test ./server/sshd -run '^$' -fuzz '^FuzzParseInboxPath$' -fuzztime {{FUZZTIME}}
+    go test ./server/sshd -run '^$' -fuzz '^FuzzClampPtyRequest$' -fuzztime {{FUZZTIME}}
     go test ./tui/term -run '^$' -fuzz '^FuzzInput$' -fuzztime {{FUZZTIME}}
     go test ./tui/chat -run '^$' -fuzz '^FuzzClean$' -fuzztime {{FUZZTIME}}
     go test ./tui/chat -run '^$' -fuzz '^FuzzNotifyText$' -fuzztime {{FUZZTIME}}

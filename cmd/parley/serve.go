@@ -43,13 +43,18 @@ type serveConfig struct {
 	PublicPort     int
 	IdleTimeout    time.Duration
 	MaxSessions    int
-	Rate           float64
-	Retention      time.Duration
-	LogFormat      string
-	LogLevel       string
-	DebugListen    string
-	KDFMemoryMiB   uint32
-	KDFTime        uint32
+	// HandshakeTimeout, MaxStartups and MaxStartupsPerSource bound
+	// connections that have not shown an enrolled key.
+	HandshakeTimeout     time.Duration
+	MaxStartups          int
+	MaxStartupsPerSource int
+	Rate                 float64
+	Retention            time.Duration
+	LogFormat            string
+	LogLevel             string
+	DebugListen          string
+	KDFMemoryMiB         uint32
+	KDFTime              uint32
 }
 
 func serveCmd() *cobra.Command {
@@ -78,6 +83,12 @@ is PARLEY_SSH_LISTEN, and so on.`,
 	f.IntVar(&c.PublicPort, "public-port", 0, "SSH port shown in instructions (default: the port listened on)")
 	f.DurationVar(&c.IdleTimeout, "idle-timeout", time.Hour, "close SSH connections idle this long (0: never)")
 	f.IntVar(&c.MaxSessions, "max-sessions", 10000, "most concurrent SSH sessions")
+	f.DurationVar(&c.HandshakeTimeout, "handshake-timeout", sshd.DefaultHandshakeTimeout,
+		"time to authenticate and start a session, and to start another after one ends")
+	f.IntVar(&c.MaxStartups, "max-startups", 100,
+		"most connections without an enrolled key at once (in the handshake, or with an unknown key); at most half of --max-sessions")
+	f.IntVar(&c.MaxStartupsPerSource, "max-startups-per-source", 10,
+		"most such connections from one IPv4 address or IPv6 /64")
 	f.Float64Var(&c.Rate, "rate", 100, "messages per second one SSH key may send, burst 10x (0: unlimited)")
 	f.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "how long undelivered messages wait")
 	f.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
@@ -204,13 +215,16 @@ func serve(ctx context.Context, c serveConfig) error {
 			}
 		}})
 	ssh, err := sshd.New(sshd.Config{
-		DataDir:     c.Data,
-		PublicHost:  publicHost,
-		PublicPort:  publicPort,
-		IdleTimeout: c.IdleTimeout,
-		MaxSessions: c.MaxSessions,
-		Version:     buildVersion(),
-		Logger:      log,
+		DataDir:              c.Data,
+		PublicHost:           publicHost,
+		PublicPort:           publicPort,
+		IdleTimeout:          c.IdleTimeout,
+		MaxSessions:          c.MaxSessions,
+		HandshakeTimeout:     c.HandshakeTimeout,
+		MaxStartups:          c.MaxStartups,
+		MaxStartupsPerSource: c.MaxStartupsPerSource,
+		Version:              buildVersion(),
+		Logger:               log,
 	}, sshd.Deps{
 		Directory: dir,
 		Admin:     adm,

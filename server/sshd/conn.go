@@ -2,91 +2,228 @@ package sshd
 
 import (
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"charm.land/ssh"
+	gossh "golang.org/x/crypto/ssh"
 )
 
-// handshakeTimeout bounds the SSH handshake and authentication.
-const handshakeTimeout = 30 * time.Second
+// DefaultHandshakeTimeout bounds the SSH handshake, authentication and the
+// first session request, and how long a connection may stay without a
+// session afterwards.
+const DefaultHandshakeTimeout = 30 * time.Second
 
-// timedConn enforces the handshake deadline and the idle timeout on one
-// connection. charm.land/ssh v0.4.2 has both (Server.HandshakeTimeout,
-// Server.IdleTimeout), but its connection writes the handshake deadline
-// after the handshake while the transport's reader goroutine reads it: a
-// data race. This wrapper keeps its state in atomics and only calls
-// SetDeadline, which net.Conn allows from any goroutine.
+// timedConn owns every deadline of one connection. It goes through three
+// stages, and each has one:
+//
+//   - startup: from accept until the first session starts, the handshake
+//     timeout from accept (handshake, authentication, first request);
+//   - in session: while a session runs, the idle timeout, pushed out by
+//     traffic in either direction (none when the idle timeout is 0);
+//   - between sessions: when the last session ended, the handshake timeout
+//     again to start another one.
+//
+// charm.land/ssh v0.4.2 sets deadlines of its own right after the
+// ConnCallback and after the handshake; with its timeouts left at zero
+// those calls would clear ours. The wrapper therefore ignores
+// SetDeadline from outside and sets the deadline of the connection it
+// wraps itself.
 type timedConn struct {
 	net.Conn
 	idle     time.Duration
-	ready    atomic.Bool  // the handshake completed: idle timing applies
-	lastBump atomic.Int64 // when the idle deadline was last pushed (ns)
-	closed   atomic.Bool
-	onClose  func()
-}
+	grace    time.Duration // the handshake timeout
+	accepted time.Time
 
-// Close closes the connection and releases its place once.
-func (c *timedConn) Close() error {
-	err := c.Conn.Close()
-	if !c.closed.Swap(true) && c.onClose != nil {
-		c.onClose()
-	}
-	return err
+	mu       sync.Mutex // guards the fields below and the deadline's stage
+	sessions int        // sessions running on this connection
+	channels int        // session channels open, with or without a session
+	authed   bool       // SSH authentication succeeded
+	promoted bool       // the key is enrolled: the connection left the startup pool
+
+	inSession atomic.Bool  // sessions > 0: idle timing applies
+	lastBump  atomic.Int64 // when the idle deadline was last pushed (ns)
+	closed    atomic.Bool
+	onClose   func(c *timedConn)
 }
 
 type connKey struct{}
 
-// wrapConn is the server's ConnCallback. It refuses connections beyond
-// MaxSessions (a session needs a connection), before any handshake work.
-func (s *Server) wrapConn(ctx ssh.Context, c net.Conn) net.Conn {
-	if s.conns.Add(1) > int64(s.cfg.MaxSessions) {
-		s.conns.Add(-1)
-		s.log.Warn("connection refused: at capacity", "remote", c.RemoteAddr().String())
-		return nil
-	}
-	tc := &timedConn{Conn: c, idle: s.cfg.IdleTimeout, onClose: func() { s.conns.Add(-1) }}
-	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
-	ctx.SetValue(connKey{}, tc)
+// connOf returns the connection wrapper of a session's or channel's context.
+func connOf(ctx ssh.Context) *timedConn {
+	tc, _ := ctx.Value(connKey{}).(*timedConn)
 	return tc
 }
 
-// authenticated switches the connection from the handshake deadline to the
-// idle timeout. It is called for every session; only the first call acts.
+// SetDeadline, SetReadDeadline and SetWriteDeadline are the library's
+// calls; the wrapper owns the deadline, so they do nothing.
+func (c *timedConn) SetDeadline(time.Time) error      { return nil }
+func (c *timedConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *timedConn) SetWriteDeadline(time.Time) error { return nil }
+
+// Close closes the connection and releases its places once.
+func (c *timedConn) Close() error {
+	err := c.Conn.Close()
+	if !c.closed.Swap(true) && c.onClose != nil {
+		c.onClose(c)
+	}
+	return err
+}
+
+// authenticated records that SSH authentication succeeded (the
+// connection no longer earns its source a penalty when it ends).
 func (c *timedConn) authenticated() {
-	if c.ready.Swap(true) {
+	c.mu.Lock()
+	c.authed = true
+	c.mu.Unlock()
+}
+
+// promote records that the key is enrolled (a user's device or an admin
+// key) and reports whether this call did it.
+func (c *timedConn) promote() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.promoted {
+		return false
+	}
+	c.promoted = true
+	return true
+}
+
+// state reports what the connection achieved, for its release.
+func (c *timedConn) state() (authed, promoted bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.authed, c.promoted
+}
+
+// openChannel takes a channel place, up to limit.
+func (c *timedConn) openChannel(limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.channels >= limit {
+		return false
+	}
+	c.channels++
+	return true
+}
+
+func (c *timedConn) closeChannel() {
+	c.mu.Lock()
+	c.channels--
+	c.mu.Unlock()
+}
+
+// sessionStarted switches the connection to idle timing.
+func (c *timedConn) sessionStarted() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sessions++
+	if c.sessions > 1 {
 		return
 	}
+	c.inSession.Store(true)
 	if c.idle <= 0 {
-		_ = c.SetDeadline(time.Time{})
+		_ = c.Conn.SetDeadline(time.Time{})
 		return
 	}
-	c.bump(time.Now(), true)
+	now := time.Now()
+	c.lastBump.Store(now.UnixNano())
+	_ = c.Conn.SetDeadline(now.Add(c.idle))
+}
+
+// sessionEnded gives a connection whose last session ended the handshake
+// timeout to start another.
+func (c *timedConn) sessionEnded() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sessions--
+	if c.sessions > 0 {
+		return
+	}
+	c.inSession.Store(false)
+	_ = c.Conn.SetDeadline(time.Now().Add(c.grace))
 }
 
 // bump pushes the idle deadline out, at most every idle/16 (and once a
 // second at most), so busy connections do not pay a syscall per packet.
-func (c *timedConn) bump(now time.Time, force bool) {
-	last := c.lastBump.Load()
-	step := max(time.Second, c.idle/16)
-	if !force && now.UnixNano()-last < int64(step) {
+func (c *timedConn) bump() {
+	if c.idle <= 0 || !c.inSession.Load() {
 		return
 	}
-	if c.lastBump.CompareAndSwap(last, now.UnixNano()) || force {
-		_ = c.SetDeadline(now.Add(c.idle))
+	now := time.Now().UnixNano()
+	last := c.lastBump.Load()
+	if now-last < int64(max(time.Second, c.idle/16)) || !c.lastBump.CompareAndSwap(last, now) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sessions > 0 { // the last session may have ended meanwhile
+		_ = c.Conn.SetDeadline(time.Unix(0, now).Add(c.idle))
 	}
 }
 
 func (c *timedConn) Read(b []byte) (int, error) {
-	if c.idle > 0 && c.ready.Load() {
-		c.bump(time.Now(), false)
-	}
+	c.bump()
 	return c.Conn.Read(b)
 }
 
 func (c *timedConn) Write(b []byte) (int, error) {
-	if c.idle > 0 && c.ready.Load() {
-		c.bump(time.Now(), false)
-	}
+	c.bump()
 	return c.Conn.Write(b)
+}
+
+// wrapConn is the server's ConnCallback. Before any handshake work it
+// refuses connections beyond MaxSessions, beyond the startup limits, and
+// from sources serving a penalty.
+func (s *Server) wrapConn(ctx ssh.Context, c net.Conn) net.Conn {
+	src := sourceOf(c.RemoteAddr())
+	if s.conns.Add(1) > int64(s.cfg.MaxSessions) {
+		s.conns.Add(-1)
+		s.refused.note(s.log, "at capacity")
+		return nil
+	}
+	if reason := s.startups.admit(src, time.Now()); reason != "" {
+		s.conns.Add(-1)
+		s.refused.note(s.log, reason)
+		return nil
+	}
+	tc := &timedConn{Conn: c, idle: s.cfg.IdleTimeout, grace: s.cfg.HandshakeTimeout, accepted: time.Now()}
+	tc.onClose = func(tc *timedConn) {
+		s.conns.Add(-1)
+		authed, promoted := tc.state()
+		if !promoted {
+			s.startups.release(src, time.Now(), authed, time.Since(tc.accepted) >= tc.grace)
+		}
+	}
+	_ = c.SetDeadline(tc.accepted.Add(tc.grace))
+	ctx.SetValue(connKey{}, tc)
+	return tc
+}
+
+// serverConfig adds the authentication log to the library's SSH
+// configuration: a successful authentication marks the connection.
+func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+	return &gossh.ServerConfig{
+		AuthLogCallback: func(_ gossh.ConnMetadata, _ string, err error) {
+			if err != nil {
+				return
+			}
+			if tc := connOf(ctx); tc != nil {
+				tc.authenticated()
+			}
+		},
+	}
+}
+
+// promoteConn takes a connection whose key turned out to be enrolled out
+// of the startup pool, so that it no longer counts against the limits
+// that keep unknown clients from crowding out known ones.
+func (s *Server) promoteConn(ctx ssh.Context) {
+	tc := connOf(ctx)
+	if tc == nil || !tc.promote() {
+		return
+	}
+	s.startups.release(sourceOf(tc.RemoteAddr()), time.Now(), true, false)
 }

@@ -132,7 +132,7 @@ func sftpPair(t *testing.T, files userFiles) (*sftp.Client, *syncBuffer) {
 	t.Helper()
 	a, b := net.Pipe()
 	stderr := &syncBuffer{}
-	h := &sftpHandler{ctx: t.Context(), files: files, stderr: stderr}
+	h := &sftpHandler{ctx: t.Context(), files: files, stderr: stderr, budget: &sftpBudget{}}
 	srv := sftp.NewRequestServer(a, sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h})
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve() }()

@@ -60,8 +60,9 @@ func (s *Server) logging(next ssh.Handler) ssh.Handler {
 // may offer one key (even someone else's) and then sign with another.
 func (s *Server) identify(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		if tc, ok := sess.Context().Value(connKey{}).(*timedConn); ok {
-			tc.authenticated()
+		if tc := connOf(sess.Context()); tc != nil {
+			tc.sessionStarted()
+			defer tc.sessionEnded()
 		}
 		key := sess.PublicKey()
 		if key == nil {
@@ -80,6 +81,9 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 		p := &auth.Principal{KeyFingerprint: fp, AuthorizedKey: authorizedKey(key), User: user, Roles: roles,
 			Session: hex.EncodeToString(id[:])}
 		sess.Context().SetValue(principalKey{}, p)
+		if user != nil || len(roles) > 0 {
+			s.promoteConn(sess.Context())
+		}
 		next(sess)
 	}
 }

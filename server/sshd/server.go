@@ -39,6 +39,17 @@ type Config struct {
 	MaxSessions int
 	// MaxSessionsPerKey bounds concurrent sessions of one SSH key (default 32).
 	MaxSessionsPerKey int
+	// HandshakeTimeout bounds the handshake, authentication and first
+	// session request, and a connection's time without a session
+	// (default DefaultHandshakeTimeout).
+	HandshakeTimeout time.Duration
+	// MaxStartups bounds connections that have not shown an enrolled key:
+	// in their handshake, or authenticated with a key nobody enrolled
+	// (default 100, at most half of MaxSessions).
+	MaxStartups int
+	// MaxStartupsPerSource bounds those from one IPv4 address or IPv6 /64
+	// (default 10, at most MaxStartups).
+	MaxStartupsPerSource int
 	// Version is reported by `version`.
 	Version string
 	Logger  *slog.Logger
@@ -63,7 +74,9 @@ type Server struct {
 	// theme is built once and shared: sessions only read it.
 	theme *theme.Theme
 
-	conns atomic.Int64 // open connections
+	conns    atomic.Int64 // open connections
+	startups *startupLimits
+	refused  refusals
 
 	mu     sync.Mutex // guards the session counts
 	total  int
@@ -84,7 +97,19 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, perKey: make(map[string]int), theme: theme.Default()}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if cfg.MaxStartups <= 0 {
+		cfg.MaxStartups = 100
+	}
+	cfg.MaxStartups = min(cfg.MaxStartups, max(1, cfg.MaxSessions/2))
+	if cfg.MaxStartupsPerSource <= 0 {
+		cfg.MaxStartupsPerSource = 10
+	}
+	cfg.MaxStartupsPerSource = min(cfg.MaxStartupsPerSource, cfg.MaxStartups)
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, perKey: make(map[string]int), theme: theme.Default(),
+		startups: newStartupLimits(cfg.MaxStartups, cfg.MaxStartupsPerSource)}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(filepath.Join(cfg.DataDir, HostKeyFile)),
 		wish.WithVersion("SSH-2.0-Parley"),
@@ -94,9 +119,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
 		ssh.EmulatePty(),
 		func(srv *ssh.Server) error {
-			// Handshake and idle timeouts are ours (conn.go), not the
-			// library's racy IdleTimeout/HandshakeTimeout.
+			// Deadlines and startup limits are ours (conn.go,
+			// startups.go), not the library's racy timeouts.
 			srv.ConnCallback = s.wrapConn
+			srv.ServerConfigCallback = s.serverConfig
+			// Session channels are counted and their requests screened
+			// (channels.go); no other channel type is served.
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel}
 			// sftp (which OpenSSH's scp speaks from version 9 on) is a
 			// subsystem: it bypasses the session middleware, so it gets
 			// the same chain here, without the router.

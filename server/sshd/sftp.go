@@ -36,8 +36,11 @@ import (
 // Limits of one sftp session.
 const (
 	// maxPendingWrite bounds the bytes of writes that arrived ahead of
-	// their turn (clients keep several writes in flight).
+	// their turn (clients keep several writes in flight), over all the
+	// files a session writes.
 	maxPendingWrite = 16 << 20
+	// maxOpenFiles bounds the files a session has open at once.
+	maxOpenFiles = 4
 	// readWindow is how far back a download can be re-read without
 	// starting it over.
 	readWindow = 4 << 20
@@ -55,7 +58,7 @@ func (s *Server) serveSFTP(sess ssh.Session, p *auth.Principal, open filesOpener
 		return 1
 	}
 	defer files.Close()
-	h := &sftpHandler{ctx: ctx, files: files, stderr: sess.Stderr()}
+	h := &sftpHandler{ctx: ctx, files: files, stderr: sess.Stderr(), budget: &sftpBudget{}}
 	srv := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h})
 	// Serve returns when the client is done; its Close would close the
 	// channel before the exit status goes out, which scp reports as a
@@ -74,7 +77,55 @@ type sftpHandler struct {
 	files  userFiles
 	mu     sync.Mutex // serialises writes to stderr
 	stderr io.Writer
+	budget *sftpBudget
 }
+
+// sftpBudget holds one session's open files and bytes held for writes
+// ahead of their turn, so that neither grows with the files it opens.
+type sftpBudget struct {
+	mu      sync.Mutex
+	files   int
+	pending int
+}
+
+// open takes a file place; the release gives it back, once.
+func (b *sftpBudget) open() (release func(), ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.files >= maxOpenFiles {
+		return nil, false
+	}
+	b.files++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.mu.Lock()
+			b.files--
+			b.mu.Unlock()
+		})
+	}, true
+}
+
+// hold takes n bytes of the pending budget.
+func (b *sftpBudget) hold(n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pending+n > maxPendingWrite {
+		return false
+	}
+	b.pending += n
+	return true
+}
+
+// free gives n bytes back.
+func (b *sftpBudget) free(n int) {
+	b.mu.Lock()
+	b.pending -= n
+	b.mu.Unlock()
+}
+
+// errTooManyFiles refuses a file beyond maxOpenFiles.
+var errTooManyFiles = fmt.Errorf("at most %d files can be open at once in one session", maxOpenFiles)
 
 // report writes a refusal where the user sees it and returns err.
 func (h *sftpHandler) report(err error) error {
@@ -100,8 +151,13 @@ func (h *sftpHandler) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	if err != nil {
 		return nil, h.report(err)
 	}
-	ra := &streamReaderAt{size: e.Size, open: func() io.ReadCloser { return fetchStream(h.ctx, h.files, id) }}
+	release, ok := h.budget.open()
+	if !ok {
+		return nil, h.report(errTooManyFiles)
+	}
+	ra := &streamReaderAt{size: e.Size, open: func() io.ReadCloser { return fetchStream(h.ctx, h.files, id) }, release: release}
 	if err := ra.prime(); err != nil {
+		_ = ra.Close()
 		return nil, h.report(err)
 	}
 	return ra, nil
@@ -121,9 +177,15 @@ func (h *sftpHandler) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	if flags.Read || flags.Append {
 		return nil, h.report(errors.New("files can only be written from the start, once"))
 	}
-	return newUploadWriter(func(rd io.Reader) error {
+	release, ok := h.budget.open()
+	if !ok {
+		return nil, h.report(errTooManyFiles)
+	}
+	w := newUploadWriter(func(rd io.Reader) error {
 		return h.files.Send(h.ctx, t.To, t.Name, rd, -1)
-	}, h.report), nil
+	}, h.report)
+	w.budget, w.release = h.budget, release
+	return w, nil
 }
 
 // Filecmd accepts setting times and modes (scp -p does) and refuses the
@@ -237,6 +299,10 @@ type uploadWriter struct {
 	done   chan struct{} // closed when the upload returned
 	err    error         // the upload's result, once done
 	report func(error) error
+	// budget is the session's, shared by its files (nil: this file's
+	// own maxPendingWrite); release gives the file's place back.
+	budget  *sftpBudget
+	release func()
 
 	mu      sync.Mutex // guards the fields below
 	off     int64      // the next offset the stream takes
@@ -276,6 +342,9 @@ func (w *uploadWriter) WriteAt(b []byte, off int64) (int, error) {
 		if _, dup := w.pending[off]; dup || w.held+len(b) > maxPendingWrite {
 			return 0, w.fail(errors.New("the file must be written once, from start to end"))
 		}
+		if w.budget != nil && !w.budget.hold(len(b)) {
+			return 0, w.fail(fmt.Errorf("more than %d MiB written ahead of order in this session", maxPendingWrite>>20))
+		}
 		w.pending[off] = append([]byte(nil), b...)
 		w.held += len(b)
 		return len(b), nil
@@ -290,6 +359,9 @@ func (w *uploadWriter) WriteAt(b []byte, off int64) (int, error) {
 		}
 		delete(w.pending, w.off)
 		w.held -= len(next)
+		if w.budget != nil {
+			w.budget.free(len(next))
+		}
 		if err := w.write(next); err != nil {
 			return 0, err
 		}
@@ -313,12 +385,30 @@ func (w *uploadWriter) fail(err error) error {
 		_ = w.report(err)
 		w.pw.CloseWithError(err)
 	}
+	w.drop()
 	return w.failed
+}
+
+// drop lets go of the writes held ahead of order; w.mu is held.
+func (w *uploadWriter) drop() {
+	if w.budget != nil {
+		w.budget.free(w.held)
+	}
+	clear(w.pending)
+	w.held = 0
+}
+
+// finish gives the file's place back.
+func (w *uploadWriter) finish() {
+	if w.release != nil {
+		w.release()
+	}
 }
 
 // Close ends the file and waits for the upload: its result is the
 // client's answer.
 func (w *uploadWriter) Close() error {
+	defer w.finish()
 	w.mu.Lock()
 	if !w.closed {
 		w.closed = true
@@ -343,9 +433,11 @@ func (w *uploadWriter) TransferError(err error) {
 	if w.failed == nil {
 		w.failed = err
 	}
+	w.drop()
 	w.pw.CloseWithError(err)
 	w.mu.Unlock()
 	<-w.done
+	w.finish()
 }
 
 // streamReaderAt serves a client's reads at offsets from a stream read
@@ -354,6 +446,8 @@ func (w *uploadWriter) TransferError(err error) {
 type streamReaderAt struct {
 	size int64
 	open func() io.ReadCloser
+	// release gives the file's place back (nil: none taken).
+	release func()
 
 	mu       sync.Mutex // guards the fields below
 	rc       io.ReadCloser
@@ -448,6 +542,9 @@ func (r *streamReaderAt) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.closed = true
+	if r.release != nil {
+		r.release()
+	}
 	if r.rc != nil {
 		return r.rc.Close()
 	}

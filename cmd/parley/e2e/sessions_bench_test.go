@@ -67,7 +67,9 @@ func BenchmarkIdleSessions(b *testing.B) {
 		dir := b.TempDir()
 		adminKey := newKey(b, dir, "admin")
 		srv := &server{t: b, data: filepath.Join(dir, "data"), args: []string{"--bootstrap-admin-key", adminKey.path + ".pub",
-			"--debug-listen", "127.0.0.1:0", "--max-sessions", fmt.Sprint(n + 100), "--idle-timeout", "0", "--rate", "0"}}
+			"--debug-listen", "127.0.0.1:0", "--max-sessions", fmt.Sprint(n + 100), "--idle-timeout", "0", "--rate", "0",
+			// Sessions open 32 at a time from one address; "conn" mode holds connections without a session.
+			"--max-startups", "1000", "--max-startups-per-source", "1000", "--handshake-timeout", "30m"}}
 		srv.binary = binary
 		if v := os.Getenv("PARLEY_BENCH_GODEBUG"); v != "" {
 			srv.env = []string{"GODEBUG=" + v}

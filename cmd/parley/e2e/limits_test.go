@@ -1,0 +1,356 @@
+package e2e
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// The tests in this file play the abuser of the hardening issue's
+// denial-of-service findings against the real binary, each next to a
+// normal client that must keep working.
+
+// dialFrom opens a TCP connection from a loopback address of its own
+// (127.0.0.0/8 is all loopback on Linux), so that the server sees another
+// source than the normal clients on 127.0.0.1.
+func dialFrom(t *testing.T, src, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial from %s: %v", src, err)
+	}
+	return c
+}
+
+// closedWithin reports whether the server closes c within d (reading
+// whatever it sends meanwhile, such as its version line).
+func closedWithin(c net.Conn, d time.Duration) bool {
+	_ = c.SetReadDeadline(time.Now().Add(d))
+	_, err := io.Copy(io.Discard, c)
+	var ne net.Error
+	return !(errors.As(err, &ne) && ne.Timeout())
+}
+
+// greets reports whether the server sends its version line on c.
+func greets(c net.Conn) bool {
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "SSH-2.0-")
+}
+
+func gosshConfig(signer gossh.Signer) *gossh.ClientConfig {
+	return &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second} //nolint:gosec // test server on loopback
+}
+
+// rssKiB is a process's resident memory.
+func rssKiB(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			return n
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// TestHandshakeDeadlineInForce (finding 1): sockets that never speak SSH
+// are closed at the handshake timeout; a source beyond its share of
+// unauthenticated connections is refused before the handshake and, once
+// its connections timed out, penalised; a normal user on another address
+// is not held up; an authenticated connection without a session, or whose
+// session ended, is closed too.
+func TestHandshakeDeadlineInForce(t *testing.T) {
+	need(t, "ssh")
+	dir := t.TempDir()
+	root := newKey(t, dir, "root")
+	srv := startServer(t, filepath.Join(dir, "data"), "--bootstrap-admin-key", root.path+".pub",
+		"--max-sessions", "50", "--handshake-timeout", "2s")
+
+	// 60 raw sockets from one source: 10 get the server's greeting (its
+	// share of unauthenticated connections), the others are closed at once.
+	var held []net.Conn
+	refused := 0
+	for range 60 {
+		c := dialFrom(t, "127.0.0.2", srv.sshAddr)
+		defer c.Close()
+		if greets(c) {
+			held = append(held, c)
+		} else {
+			refused++
+		}
+	}
+	if len(held) != 10 || refused != 50 {
+		t.Fatalf("from one source: %d greeted, %d refused; want 10 and 50", len(held), refused)
+	}
+	// Meanwhile the admin on 127.0.0.1 works as usual.
+	start := time.Now()
+	if out := srv.mustSSH(root, "", "tenant", "list"); !strings.Contains(out, "NAME") {
+		t.Fatalf("tenant list during the flood: %q", out)
+	}
+	t.Logf("an admin command took %s while one source held its share of unauthenticated connections", time.Since(start))
+	// The server closes the silent sockets at the handshake timeout.
+	for i, c := range held {
+		if !closedWithin(c, 10*time.Second) {
+			t.Fatalf("silent socket %d still open after the handshake timeout", i)
+		}
+	}
+	// Ten timed-out connections earned the source a penalty: it is
+	// refused before the handshake, the admin is not.
+	c := dialFrom(t, "127.0.0.2", srv.sshAddr)
+	if !closedWithin(c, 2*time.Second) {
+		t.Fatal("a penalised source got a connection")
+	}
+	c.Close()
+	srv.mustSSH(root, "", "tenant", "list")
+	if !strings.Contains(srv.logText(), "connections refused") {
+		t.Error("refused connections are not logged")
+	}
+
+	// An authenticated connection that opens no session is closed.
+	cl, err := gossh.Dial("tcp", srv.sshAddr, gosshConfig(root.signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, cl, 10*time.Second, "an authenticated connection without a session")
+
+	// One whose session ended gets the same time to start another.
+	cl, err = gossh.Dial("tcp", srv.sshAddr, gosshConfig(root.signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := cl.NewSession()
+	if out, err := s.Output("tenant list"); err != nil || !strings.Contains(string(out), "NAME") {
+		t.Fatalf("tenant list: %v %q", err, out)
+	}
+	waitClosed(t, cl, 10*time.Second, "a connection whose session ended")
+}
+
+// waitClosed waits for the server to close a client connection.
+func waitClosed(t *testing.T, cl *gossh.Client, d time.Duration, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { _ = cl.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		cl.Close()
+		t.Fatalf("%s is still open after %s", what, d)
+	}
+}
+
+// TestStartupsNeverCrowdOutOpenConnections (finding 1): when unknown
+// clients from many sources fill every startup place, new handshakes are
+// refused, but a connection that already showed an enrolled key keeps
+// opening sessions.
+func TestStartupsNeverCrowdOutOpenConnections(t *testing.T) {
+	need(t, "ssh")
+	dir := t.TempDir()
+	root := newKey(t, dir, "root")
+	srv := startServer(t, filepath.Join(dir, "data"), "--bootstrap-admin-key", root.path+".pub",
+		"--max-sessions", "50", "--max-startups", "20", "--max-startups-per-source", "5", "--handshake-timeout", "20s")
+	admin, err := gossh.Dial("tcp", srv.sshAddr, gosshConfig(root.signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	s, _ := admin.NewSession() // shows an enrolled key: the connection leaves the startup pool
+	if out, err := s.Output("tenant list"); err != nil || !strings.Contains(string(out), "NAME") {
+		t.Fatalf("tenant list: %v %q", err, out)
+	}
+	greeted := 0
+	for i := range 25 {
+		c := dialFrom(t, fmt.Sprintf("127.0.1.%d", 1+i/5), srv.sshAddr)
+		defer c.Close()
+		if greets(c) {
+			greeted++
+		}
+	}
+	if greeted != 20 {
+		t.Fatalf("%d of 25 unknown connections greeted, want the 20 startup places", greeted)
+	}
+	for range 3 {
+		s2, err := admin.NewSession()
+		if err != nil {
+			t.Fatalf("the admin's open connection could not open a session: %v", err)
+		}
+		if out, err := s2.Output("tenant list"); err != nil || !strings.Contains(string(out), "NAME") {
+			t.Fatalf("tenant list on the open connection: %v %q", err, out)
+		}
+	}
+}
+
+// TestChannelsAndRequestsBounded (finding 3): channels per connection are
+// capped, a channel that asks for nothing is closed, and env and other
+// requests are capped in count and size.
+func TestChannelsAndRequestsBounded(t *testing.T) {
+	need(t, "ssh")
+	dir := t.TempDir()
+	root := newKey(t, dir, "root")
+	stranger := newKey(t, dir, "stranger") // not enrolled: any key may try
+	srv := startServer(t, filepath.Join(dir, "data"), "--bootstrap-admin-key", root.path+".pub", "--handshake-timeout", "3s")
+	pid := srv.cmd.Process.Pid
+	before := rssKiB(t, pid)
+
+	cl, err := gossh.Dial("tcp", srv.sshAddr, gosshConfig(stranger.signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var chans []gossh.Channel
+	for i := range 10 {
+		ch, reqs, err := cl.OpenChannel("session", nil)
+		if err != nil {
+			t.Fatalf("channel %d: %v", i, err)
+		}
+		go gossh.DiscardRequests(reqs)
+		chans = append(chans, ch)
+	}
+	_, _, err = cl.OpenChannel("session", nil)
+	var oc *gossh.OpenChannelError
+	if !errors.As(err, &oc) || oc.Reason != gossh.ResourceShortage {
+		t.Fatalf("an 11th channel on one connection: %v, want a resource shortage", err)
+	}
+	// Channels that never ask for a shell, a command or a subsystem are
+	// closed by the server.
+	for i, ch := range chans {
+		done := make(chan struct{})
+		go func() { _, _ = io.Copy(io.Discard, ch); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("idle channel %d still open", i)
+		}
+	}
+
+	// env: accepted names only, 16 at most, short values.
+	cl2, err := gossh.Dial("tcp", srv.sshAddr, gosshConfig(root.signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl2.Close()
+	ch, reqs, err := cl2.OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gossh.DiscardRequests(reqs)
+	setenv := func(k, v string) bool {
+		ok, err := ch.SendRequest("env", true, gossh.Marshal(struct{ Key, Value string }{k, v}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if setenv("LD_PRELOAD", "/tmp/x.so") || setenv("TZ", strings.Repeat("x", 30<<10)) {
+		t.Fatal("an env name the server does not take, or a 30 KiB value, was accepted")
+	}
+	accepted := 0
+	for i := range 40 {
+		if setenv(fmt.Sprintf("LC_X%d", i), "de_DE.UTF-8") {
+			accepted++
+		}
+	}
+	if accepted != 16 {
+		t.Fatalf("%d env requests accepted, want 16", accepted)
+	}
+	// Requests beyond the cap are refused, the command too.
+	for range 30 {
+		_, _ = ch.SendRequest("no-such-request", true, nil)
+	}
+	ok, err := ch.SendRequest("exec", true, gossh.Marshal(struct{ Value string }{"tenant list"}))
+	if err != nil || ok {
+		t.Fatalf("exec after 72 requests: %v %v, want refused", ok, err)
+	}
+	ch.Close()
+
+	// A normal session on the same connection still works.
+	s, _ := cl2.NewSession()
+	if err := s.Setenv("TZ", "Europe/Berlin"); err != nil {
+		t.Fatalf("TZ refused: %v", err)
+	}
+	if out, err := s.Output("tenant list"); err != nil || !strings.Contains(string(out), "NAME") {
+		t.Fatalf("tenant list: %v %q", err, out)
+	}
+	if grown := rssKiB(t, pid) - before; grown > 100<<10 {
+		t.Errorf("server RSS grew by %d MiB", grown>>10)
+	}
+}
+
+// TestPTYSizeClamped (finding 2): a terminal of 80×40,000,000 at the
+// passphrase prompt, and 16,000×16,000 in an open chat, are drawn at the
+// clamped size: the server's memory stays flat and the session works.
+func TestPTYSizeClamped(t *testing.T) {
+	need(t, "ssh")
+	dir := t.TempDir()
+	root := newKey(t, dir, "root")
+	ada := newKey(t, dir, "ada")
+	srv := startServer(t, filepath.Join(dir, "data"), "--bootstrap-admin-key", root.path+".pub")
+	srv.mustSSH(root, "", "tenant", "create", "acme", "--seats", "2")
+	var u struct {
+		ActivationCode string `json:"activation_code"`
+	}
+	mustJSON(t, srv.mustSSH(root, "", "user", "create", "--tenant", "acme", "--name", "Ada", "--json"), &u)
+	srv.mustSSH(ada, "the passphrase\n", "activate", u.ActivationCode)
+	pid := srv.cmd.Process.Pid
+	before := rssKiB(t, pid)
+
+	cl, err := gossh.Dial("tcp", srv.sshAddr, gosshConfig(ada.signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	s, _ := cl.NewSession()
+	if err := s.RequestPty("xterm-256color", 40_000_000, 80, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := s.StdinPipe()
+	out, _ := s.StdoutPipe()
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	if err := waitOutput(r, "Passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SendRequest("window-change", false, gossh.Marshal(struct{ W, H, PW, PH uint32 }{80, 40_000_000, 0, 0})); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(in, "the passphrase\r")
+	if err := waitOutput(r, "Welcome to Parley"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SendRequest("window-change", false, gossh.Marshal(struct{ W, H, PW, PH uint32 }{16000, 16000, 0, 0})); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+	time.Sleep(2 * time.Second) // let it draw
+	if grown := rssKiB(t, pid) - before; grown > 200<<10 {
+		t.Errorf("server RSS grew by %d MiB with huge terminals", grown>>10)
+	}
+	_, _ = io.WriteString(in, "/quit\r")
+	done := make(chan error, 1)
+	go func() { done <- s.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the chat did not end after /quit")
+	}
+	srv.mustSSH(root, "", "tenant", "list")
+}
