@@ -20,10 +20,16 @@ const (
 // out after wrong codes.
 var ErrTooManyCodes = errors.New("too many wrong codes: wait five minutes, then try again")
 
+// ErrCodeInProgress refuses a code while another code of the same key is
+// being checked: checking and counting a code are one step, so concurrent
+// guesses cannot slip past the count.
+var ErrCodeInProgress = errors.New("another code of this key is being checked: try again in a moment")
+
 // codeLimiter counts wrong second-factor codes per SSH key.
 type codeLimiter struct {
-	mu    sync.Mutex
-	fails map[string]codeFails // by key fingerprint
+	mu       sync.Mutex
+	fails    map[string]codeFails // by key fingerprint
+	checking map[string]bool      // a code of the key is being checked
 }
 
 type codeFails struct {
@@ -32,20 +38,37 @@ type codeFails struct {
 	until time.Time // locked out until then
 }
 
-// allow reports whether a code of this key may be checked now.
+// allow reports whether a code of this key may be checked now and, if
+// so, holds the key's check until record or release.
 func (l *codeLimiter) allow(fp string, now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if f, ok := l.fails[fp]; ok && now.Before(f.until) {
 		return ErrTooManyCodes
 	}
+	if l.checking[fp] {
+		return ErrCodeInProgress
+	}
+	if l.checking == nil {
+		l.checking = make(map[string]bool)
+	}
+	l.checking[fp] = true
 	return nil
 }
 
-// record notes the outcome of a checked code.
+// release ends a check that neither passed nor failed on the code (the
+// store failed, say).
+func (l *codeLimiter) release(fp string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.checking, fp)
+}
+
+// record notes the outcome of a checked code and ends the check.
 func (l *codeLimiter) record(fp string, now time.Time, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	delete(l.checking, fp)
 	if ok {
 		delete(l.fails, fp)
 		return

@@ -400,5 +400,7 @@ func (s *Service) noteCode(fp string, now time.Time, err error) {
 		s.codes.record(fp, now, true)
 	case errors.Is(err, ErrBadCode):
 		s.codes.record(fp, now, false)
+	default:
+		s.codes.release(fp)
 	}
 }

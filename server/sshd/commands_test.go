@@ -32,3 +32,16 @@ func TestSSHCommand(t *testing.T) {
 		t.Errorf("port 22: %q, want %q", got, want)
 	}
 }
+
+// TestCommandNamesLogged: every top-level exec command is one the log
+// names; others are logged as unknown.
+func TestCommandNamesLogged(t *testing.T) {
+	e := &cmdEnv{s: &Server{}}
+	cmds := append(e.adminCommands(), e.activateCmd(), e.versionCmd(), e.unlockCmd(), e.lockCmd(), e.filesCmd(),
+		e.userWhoamiCmd(), e.directoryCmd())
+	for _, c := range cmds {
+		if !commandNames[c.Name()] {
+			t.Errorf("command %q is logged as unknown", c.Name())
+		}
+	}
+}

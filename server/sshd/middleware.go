@@ -35,15 +35,41 @@ func (s *Server) recover(next ssh.Handler) ssh.Handler {
 	}
 }
 
+// commandNames are the exec commands whose name is logged; anything else
+// (a mistyped command, an activation code typed without `activate`) is
+// logged as "exec (unknown)", since it may be secret.
+var commandNames = map[string]bool{ //nolint:gochecknoglobals // a constant set
+	"activate": true, "version": true, "unlock": true, "lock": true, "files": true, "whoami": true,
+	"directory": true, "tenant": true, "license": true, "user": true, "device": true, "admin": true,
+	"apikey": true, "audit": true, "export": true, "group": true, "stats": true, "policy": true,
+	"quiet-hours": true, "help": true, "console": true, "scp": true,
+}
+
+// sessionKind names a session for the log: shell, exec with the command's
+// name (never its arguments), or subsystem.
+func sessionKind(sess ssh.Session) string {
+	if sub := sess.Subsystem(); sub != "" {
+		if sub == "sftp" {
+			return "subsystem sftp"
+		}
+		return "subsystem (unknown)"
+	}
+	cmd := sess.Command()
+	switch {
+	case len(cmd) == 0:
+		return "shell"
+	case commandNames[cmd[0]]:
+		return "exec " + cmd[0]
+	}
+	return "exec (unknown)"
+}
+
 func (s *Server) logging(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		start := time.Now()
 		next(sess)
 		p := principal(sess)
-		kind := "shell"
-		if len(sess.Command()) > 0 {
-			kind = "exec " + sess.Command()[0] // the command name only: arguments may be secret
-		}
+		kind := sessionKind(sess)
 		attrs := []any{"kind", kind, "remote", sess.RemoteAddr().String(), "duration", time.Since(start).Round(time.Millisecond).String()}
 		if p != nil {
 			attrs = append(attrs, "key", p.KeyFingerprint, "session", p.Session)
