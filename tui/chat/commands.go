@@ -30,7 +30,8 @@ func commands() []commandInfo {
 		{usage: "/group create N ID…", desc: "new group; add, remove, leave", feature: core.FeatureCreateGroup},
 		{usage: "/list create N ID…", desc: "create a distribution list"},
 		{usage: "/reply <text>", desc: "answer the newest message"},
-		{usage: "/edit <text>, /delete", desc: "change your last message"},
+		{usage: "/edit <text>, /delete", desc: "change the selected (↑) message"},
+		{usage: "/retry", desc: "send a failed message again"},
 		{usage: "/alarm <text>", desc: "alarm: rings in quiet hours"},
 		{usage: `/poll "Q" "A" "B"…`, desc: "a poll (/vote N, /close)"},
 		{usage: "/agree, /disagree", desc: "react to the last message"},
@@ -70,7 +71,8 @@ func (m *Model) submit(raw string) (tea.Cmd, bool) {
 	}
 	m.showHelp = false
 	m.scroll = 0
-	return m.sendCmd(m.open, text), true
+	cmd := m.sendCmd(m.open, text)
+	return cmd, cmd != nil // a full outbox keeps the text in the composer
 }
 
 func (m *Model) command(line string) (tea.Cmd, bool) {
@@ -81,7 +83,7 @@ func (m *Model) command(line string) (tea.Cmd, bool) {
 		m.showHelp = true
 		return nil, true
 	case "/quit", "/exit":
-		return tea.Quit, true
+		return m.quit(), true
 	case "/open":
 		if rest == "" {
 			m.setError("Usage: /open <ID|name>")

@@ -35,6 +35,8 @@ type GroupService interface {
 	ClosePoll(ctx context.Context, ref core.ConvRef, poll crypto.MessageID) error
 	React(ctx context.Context, ref core.ConvRef, id crypto.MessageID, agree bool) error
 	SendLocation(ctx context.Context, ref core.ConvRef, loc crypto.Location) (core.Message, error)
+	DeleteHere(ctx context.Context, ref core.ConvRef, id crypto.MessageID, out bool) error
+	Retry(ctx context.Context, ref core.ConvRef, id crypto.MessageID) (core.Message, error)
 }
 
 var _ GroupService = (*core.Core)(nil)
@@ -46,8 +48,28 @@ type groupState struct {
 	looking bool
 	// picked is the message the user selected with ↑/↓ in an empty
 	// composer: /reply, /agree, /edit, /delete and /vote act on it
-	// instead of the newest one. Nil: none.
-	picked *crypto.MessageID
+	// instead of the newest one, or refuse. Nil: none.
+	picked *pick
+	// confirm is a question waiting for y or n (a deletion).
+	confirm *confirmation
+}
+
+// pick names a selected message: by ID, direction and sender, since an ID
+// alone may name both a message of the user's and one of someone else's.
+type pick struct {
+	id   crypto.MessageID
+	out  bool
+	from crypto.ID
+}
+
+func (p *pick) is(msg core.Message) bool {
+	return p != nil && msg.ID == p.id && msg.Outgoing == p.out && msg.From == p.from
+}
+
+// confirmation is a yes/no question in the status line; yes runs do.
+type confirmation struct {
+	question string
+	do       tea.Cmd
 }
 
 type (
@@ -76,7 +98,7 @@ func (m *Model) groupCommand(name, rest string) (cmd tea.Cmd, ok, handled bool) 
 	svc := m.groupSvc()
 	switch name {
 	case "/group", "/g", "/list", "/reply", "/alarm", "/edit", "/delete", "/poll", "/vote", "/close",
-		"/agree", "/disagree", "/location":
+		"/agree", "/disagree", "/location", "/retry":
 	default:
 		return nil, false, false
 	}
@@ -107,6 +129,8 @@ func (m *Model) groupCommand(name, rest string) (cmd tea.Cmd, ok, handled bool) 
 		cmd, ok = m.reactCommand(svc, name == "/agree")
 	case "/location":
 		cmd, ok = m.locationCommand(svc, rest)
+	case "/retry":
+		cmd, ok = m.retryCommand(svc)
 	}
 	return cmd, ok, true
 }
@@ -136,16 +160,17 @@ func (m *Model) pollCommand(svc GroupService, rest string) (tea.Cmd, bool) {
 		m.setError("No conversation open: use /open <ID|name> first.")
 		return nil, false
 	}
-	ref, ctx := m.open, m.o.Context
-	return func() tea.Msg {
+	ref := m.open
+	cmd := m.enqueue(ref, "📊 "+words[0], func(ctx context.Context) error {
 		_, err := svc.CreatePoll(ctx, ref, words[0], words[1:], multi)
-		return groupDoneMsg{what: "Poll", info: "Poll sent.", err: err}
-	}, true
+		return err
+	})
+	return cmd, cmd != nil
 }
 
 // latestPoll is the selected or newest poll of the open conversation.
 func (m *Model) latestPoll(open bool) *core.Message {
-	return m.target(func(msg core.Message) bool {
+	return m.target("No poll in this chat.", "The selected message is not a poll.", func(msg core.Message) bool {
 		return msg.Poll != nil && !msg.Deleted && (!open || !msg.Poll.Closed)
 	})
 }
@@ -155,7 +180,6 @@ func (m *Model) latestPoll(open bool) *core.Message {
 func (m *Model) voteCommand(svc GroupService, rest string) (tea.Cmd, bool) {
 	pm := m.latestPoll(false)
 	if pm == nil {
-		m.setError("No poll in this chat.")
 		return nil, false
 	}
 	var choices []int
@@ -385,11 +409,11 @@ func (m *Model) members(words []string) ([]crypto.ID, error) {
 
 // replyCommand answers the newest incoming message of the open chat.
 func (m *Model) replyCommand(svc GroupService, text string) (tea.Cmd, bool) {
-	t := m.target(func(msg core.Message) bool {
-		return (!msg.Outgoing || m.pickedIndex() >= 0) && !msg.Deleted && msg.Kind != core.KindSystem
-	})
+	t := m.target("Nothing to reply to in this chat.", "The selected message was deleted: there is nothing to reply to.",
+		func(msg core.Message) bool {
+			return (!msg.Outgoing || m.grp.picked != nil) && !msg.Deleted && msg.Kind != core.KindSystem
+		})
 	if t == nil {
-		m.setError("Nothing to reply to in this chat.")
 		return nil, false
 	}
 	id := t.ID
@@ -411,41 +435,141 @@ func (m *Model) sendWith(svc GroupService, text string, o core.SendOptions, usag
 		m.setError(fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(text), crypto.MaxTextLen))
 		return nil, false
 	}
-	ref, ctx := m.open, m.o.Context
-	m.scroll = 0
-	return func() tea.Msg {
+	ref := m.open
+	cmd := m.enqueue(ref, text, func(ctx context.Context) error {
 		_, err := svc.SendWith(ctx, ref, text, o)
-		return sentMsg{peer: ref, err: err}
-	}, true
+		return err
+	})
+	return cmd, cmd != nil
 }
 
-// changeLast edits (or deletes) the user's newest message of the open chat.
+// changeLast edits (or deletes) the selected message of the open chat, or
+// with none selected the user's newest. Only the user's own messages can
+// be edited; deleting asks first, and says for whom it deletes: the
+// user's own sent message for everyone, anything else only here.
 func (m *Model) changeLast(svc GroupService, text string, del bool) (tea.Cmd, bool) {
 	text = strings.TrimSpace(text)
 	if !del && text == "" {
-		m.setError("Usage: /edit NEW TEXT (changes your newest message)")
+		m.setError("Usage: /edit NEW TEXT (changes the selected message, or your newest)")
 		return nil, false
 	}
-	if msg := m.target(func(msg core.Message) bool {
-		return msg.Outgoing && !msg.Deleted && msg.State != core.StateFailed && msg.Conv.Kind != core.ConvList
-	}); msg != nil {
-		ref, id, ctx := m.open, msg.ID, m.o.Context
-		m.grp.picked = nil
+	verb := "edit"
+	if del {
+		verb = "delete"
+	}
+	ok := func(msg core.Message) bool {
+		return msg.Outgoing && !msg.Deleted && msg.Kind != core.KindSystem && (del || msg.State != core.StateFailed)
+	}
+	if m.grp.picked != nil {
+		i := m.pickedIndex()
+		if del && i >= 0 && !m.msgs[i].Outgoing && !m.msgs[i].Deleted && m.msgs[i].Kind != core.KindSystem {
+			return m.deleteOther(svc)
+		}
+		if i < 0 || !ok(m.msgs[i]) {
+			m.setError(m.whyNot(verb))
+			return nil, false
+		}
+	}
+	msg := m.target("You have no message to "+verb+" in this chat.", "", ok)
+	if msg == nil {
+		return nil, false
+	}
+	ref, id, ctx := m.open, msg.ID, m.o.Context
+	m.grp.picked = nil
+	if !del {
+		if msg.Conv.Kind == core.ConvList {
+			m.setError(core.ErrListChange.Error())
+			return nil, false
+		}
 		return func() tea.Msg {
-			if del {
-				return groupDoneMsg{what: "Delete", info: "Message deleted for everyone.", err: svc.Delete(ctx, ref, id)}
-			}
-			return groupDoneMsg{what: "Edit", info: "Message edited.", err: svc.Edit(ctx, ref, id, text)}
+			return groupDoneMsg{what: "Edit", info: "Message edited for everyone.", err: svc.Edit(ctx, ref, id, text)}
 		}, true
 	}
-	m.setError("You have no message to change in this chat.")
-	return nil, false
+	if msg.State == core.StateFailed || msg.Conv.Kind == core.ConvList {
+		return m.ask("Delete this message here only (it was never sent to anyone from here)? y/N", func() tea.Msg {
+			return groupDoneMsg{what: "Delete", info: "Message deleted here.", err: svc.DeleteHere(ctx, ref, id, true)}
+		}), true
+	}
+	return m.ask("Delete your message for everyone? y/N", func() tea.Msg {
+		return groupDoneMsg{what: "Delete", info: "Message deleted for everyone.", err: svc.Delete(ctx, ref, id)}
+	}), true
+}
+
+// retryCommand sends the selected failed message, or the newest one, again:
+// through the outbox, in its turn, keeping the message's place.
+func (m *Model) retryCommand(svc GroupService) (tea.Cmd, bool) {
+	msg := m.target("No message failed in this chat: there is nothing to retry.",
+		"The selected message is not one of yours that failed: there is nothing to retry.",
+		func(msg core.Message) bool { return msg.Outgoing && msg.State == core.StateFailed && !msg.Deleted })
+	if msg == nil {
+		return nil, false
+	}
+	ref, id := m.open, msg.ID
+	m.grp.picked = nil
+	cmd := m.enqueueStored(ref, func(ctx context.Context) error {
+		_, err := svc.Retry(ctx, ref, id)
+		return err
+	})
+	return cmd, cmd != nil
+}
+
+// whyNot says why the selected message cannot be edited or deleted.
+func (m *Model) whyNot(verb string) string {
+	i := m.pickedIndex()
+	switch {
+	case i < 0:
+		return "The selected message is no longer in view: select it again (↑)."
+	case m.msgs[i].Kind == core.KindSystem:
+		return "That is an event of the conversation, not a message: there is nothing to " + verb + "."
+	case m.msgs[i].Deleted:
+		return "That message was deleted."
+	case !m.msgs[i].Outgoing:
+		return "You can only " + verb + " your own messages."
+	}
+	return "That message was not sent: delete it, or send it again with /retry."
+}
+
+// deleteOther asks to delete someone else's selected message from the
+// user's own history only.
+func (m *Model) deleteOther(svc GroupService) (tea.Cmd, bool) {
+	i := m.pickedIndex()
+	if i < 0 || m.msgs[i].Outgoing || m.msgs[i].Deleted || m.msgs[i].Kind == core.KindSystem {
+		return nil, false
+	}
+	ref, id, ctx := m.open, m.msgs[i].ID, m.o.Context
+	m.grp.picked = nil
+	return m.ask("Delete "+cleanLine(m.senderName(m.msgs[i]))+"'s message here only (they and others keep it)? y/N", func() tea.Msg {
+		return groupDoneMsg{what: "Delete", info: "Message deleted here; the others keep it.", err: svc.DeleteHere(ctx, ref, id, false)}
+	}), true
+}
+
+// ask puts a yes/no question in the status line; y runs do, any other
+// key drops it.
+func (m *Model) ask(question string, do tea.Cmd) tea.Cmd {
+	m.grp.confirm = &confirmation{question: question, do: do}
+	m.setInfo(question)
+	return nil
+}
+
+// answer takes the key that answers a pending question.
+func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
+	c := m.grp.confirm
+	m.grp.confirm = nil
+	if msg.String() == "y" || msg.String() == "Y" {
+		m.clearStatus()
+		return c.do
+	}
+	m.setInfo("Nothing deleted.")
+	return nil
 }
 
 // updateGroups handles the answers of group commands and name lookups.
 func (m *Model) updateGroups(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
+		if m.grp.confirm != nil {
+			return m.answer(msg), true
+		}
 		return nil, m.pickKey(msg)
 	case groupDoneMsg:
 		if msg.err != nil {
@@ -520,9 +644,10 @@ func (m *Model) senderName(msg core.Message) string {
 // reactCommand agrees or disagrees with the newest message of someone
 // else in the open chat; the same again takes it back.
 func (m *Model) reactCommand(svc GroupService, agree bool) (tea.Cmd, bool) {
-	if msg := m.target(func(msg core.Message) bool {
-		return (!msg.Outgoing || m.pickedIndex() >= 0) && !msg.Deleted && msg.Kind != core.KindSystem
-	}); msg != nil {
+	if msg := m.target("No message of someone else to react to in this chat.", "The selected message was deleted: there is nothing to react to.",
+		func(msg core.Message) bool {
+			return (!msg.Outgoing || m.grp.picked != nil) && !msg.Deleted && msg.Kind != core.KindSystem
+		}); msg != nil {
 		ref, id, ctx := m.open, msg.ID, m.o.Context
 		m.grp.picked = nil
 		what := "Agree"
@@ -533,7 +658,6 @@ func (m *Model) reactCommand(svc GroupService, agree bool) (tea.Cmd, bool) {
 			return groupDoneMsg{what: what, info: what + " sent (silently).", err: svc.React(ctx, ref, id, agree)}
 		}, true
 	}
-	m.setError("No message of someone else to react to in this chat.")
 	return nil, false
 }
 
@@ -557,12 +681,13 @@ func (m *Model) locationCommand(svc GroupService, rest string) (tea.Cmd, bool) {
 		m.setError("No conversation open: use /open <ID|name> first.")
 		return nil, false
 	}
-	ref, ctx := m.open, m.o.Context
+	ref := m.open
 	loc := crypto.Location{Lat: la, Lon: lo, Label: strings.TrimSpace(label)}
-	return func() tea.Msg {
+	cmd := m.enqueue(ref, fmt.Sprintf("📍 %.5f, %.5f %s", loc.Lat, loc.Lon, loc.Label), func(ctx context.Context) error {
 		_, err := svc.SendLocation(ctx, ref, loc)
-		return sentMsg{peer: ref, err: err}
-	}, true
+		return err
+	})
+	return cmd, cmd != nil
 }
 
 // reactionLine shows who agrees and disagrees, if anyone does.
@@ -615,8 +740,8 @@ func (m *Model) pickKey(msg tea.KeyPressMsg) bool {
 	default:
 		return false
 	}
-	id := m.msgs[cur].ID
-	m.grp.picked = &id
+	p := m.msgs[cur]
+	m.grp.picked = &pick{id: p.ID, out: p.Outgoing, from: p.From}
 	m.setInfo("Selected: /reply, /agree, /disagree, /edit, /delete, /vote act on it · Esc to drop")
 	return true
 }
@@ -627,7 +752,7 @@ func (m *Model) pickedIndex() int {
 		return -1
 	}
 	for i := len(m.msgs) - 1; i >= 0; i-- {
-		if m.msgs[i].ID == *m.grp.picked {
+		if m.grp.picked.is(m.msgs[i]) {
 			return i
 		}
 	}
@@ -635,15 +760,28 @@ func (m *Model) pickedIndex() int {
 }
 
 // target is the message a command acts on: the selected one if it
-// qualifies, else the newest that does.
-func (m *Model) target(ok func(core.Message) bool) *core.Message {
-	if i := m.pickedIndex(); i >= 0 && ok(m.msgs[i]) {
-		return &m.msgs[i]
+// qualifies, or with none selected the newest that does. A selected
+// message that does not qualify is refused with the reason refused, never
+// replaced by another; with none selected and none qualifying, the reason
+// is none. Nil means the reason is in the status line.
+func (m *Model) target(none, refused string, ok func(core.Message) bool) *core.Message {
+	if m.grp.picked != nil {
+		i := m.pickedIndex()
+		switch {
+		case i < 0:
+			m.setError("The selected message is no longer in view: select it again (↑).")
+		case !ok(m.msgs[i]):
+			m.setError(refused)
+		default:
+			return &m.msgs[i]
+		}
+		return nil
 	}
 	for i := len(m.msgs) - 1; i >= 0; i-- {
 		if ok(m.msgs[i]) {
 			return &m.msgs[i]
 		}
 	}
+	m.setError(none)
 	return nil
 }

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,12 @@ func (f *fakeGroups) Edit(_ context.Context, ref core.ConvRef, id crypto.Message
 }
 func (f *fakeGroups) Delete(_ context.Context, ref core.ConvRef, id crypto.MessageID) error {
 	return f.rec("Delete %s %s", ref, id)
+}
+func (f *fakeGroups) DeleteHere(_ context.Context, ref core.ConvRef, id crypto.MessageID, out bool) error {
+	return f.rec("DeleteHere %s %s %v", ref, id, out)
+}
+func (f *fakeGroups) Retry(_ context.Context, ref core.ConvRef, id crypto.MessageID) (core.Message, error) {
+	return core.Message{}, f.rec("Retry %s %s", ref, id)
 }
 func (f *fakeGroups) CreateGroup(_ context.Context, name string, ids []crypto.ID) (core.Conversation, error) {
 	return core.Conversation{Ref: core.GroupConv("00000000000000aa"), Name: name, Members: ids}, f.rec("CreateGroup %q %v", name, ids)
@@ -180,4 +187,89 @@ func testMessageCommands(t *testing.T) {
 	d.m.input.Reset()
 	d.enter("/vote 1")
 	d.wantScreen("No poll in this chat.")
+}
+
+// TestChangeActsOnTheSelectedMessage: with someone else's message
+// selected, /edit refuses and changes nothing; /delete asks y/N and
+// deletes only here; the user's own message is deleted for everyone only
+// after y. A message's ID alone never picks a message of the other
+// direction.
+func TestChangeActsOnTheSelectedMessage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d, g := groupsDriver(t)
+		newest, mine := crypto.MessageID{3}, crypto.MessageID{2}
+		calls := func() []string {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return slices.Clone(g.calls)
+		}
+		before := len(calls())
+		d.press(tea.KeyUp) // Bob's newest
+		d.enter("/edit changed")
+		d.wantScreen("You can only edit your own messages.")
+		if got := calls()[before:]; len(got) != 0 {
+			t.Fatalf("/edit with someone else's message selected called %q", got)
+		}
+		d.m.input.Reset() // the refused command stayed in the composer
+
+		d.enter("/delete")
+		d.wantScreen("Delete Bob's message here only (they and others keep it)? y/N")
+		d.typeText("n")
+		d.wantScreen("Nothing deleted.")
+		if got := calls()[before:]; len(got) != 0 {
+			t.Fatalf("/delete answered n called %q", got)
+		}
+		d.press(tea.KeyUp)
+		d.enter("/delete")
+		d.typeText("y")
+		if got, want := g.last(t), fmt.Sprintf("DeleteHere %s %s false", bob, newest); got != want {
+			t.Fatalf("call %q, want %q", got, want)
+		}
+
+		d.enter("/delete") // nothing selected: the user's newest own message
+		d.wantScreen("Delete your message for everyone? y/N")
+		d.typeText("y")
+		if got, want := g.last(t), fmt.Sprintf("Delete %s %s", bob, mine); got != want {
+			t.Fatalf("call %q, want %q", got, want)
+		}
+	})
+}
+
+// TestPickMatchesDirection: an incoming message with the same ID as one
+// of the user's is still the one selected.
+func TestPickMatchesDirection(t *testing.T) {
+	mine := out(at(15, 10, 1), "mine", core.StateRead)
+	theirs := in(at(15, 10, 2), "theirs")
+	mine.ID, theirs.ID = crypto.MessageID{9}, crypto.MessageID{9}
+	theirs.From = bob
+	p := &pick{id: theirs.ID, out: false, from: bob}
+	if !p.is(theirs) || p.is(mine) {
+		t.Fatal("a pick of an incoming message matches the user's own message with its ID")
+	}
+}
+
+// TestRetryCommand: /retry sends the newest failed message again through
+// the outbox; with a sent message selected it refuses.
+func TestRetryCommand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		failed := out(at(15, 10, 0), "lost", core.StateFailed)
+		failed.ID, failed.Error = crypto.MessageID{7}, "relay unreachable"
+		sent := out(at(15, 10, 1), "fine", core.StateSent)
+		sent.ID = crypto.MessageID{8}
+		svc.addConv(core.Conversation{Ref: core.Direct(bob), Name: "Bob", LastAt: at(15, 10, 1)}, failed, sent)
+		g := &fakeGroups{fakeService: svc}
+		d := chatDriver(t, svc, func(o *Options) { o.Service = g })
+		d.enter("/open Bob")
+		d.wantScreen("✗ not sent: relay unreachable · /retry")
+		d.press(tea.KeyUp) // "fine"
+		d.enter("/retry")
+		d.wantScreen("The selected message is not one of yours that failed")
+		d.m.input.Reset()
+		d.press(tea.KeyEscape)
+		d.enter("/retry")
+		if got, want := g.last(t), fmt.Sprintf("Retry %s %s", bob, failed.ID); got != want {
+			t.Fatalf("call %q, want %q", got, want)
+		}
+	})
 }

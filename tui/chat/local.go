@@ -107,9 +107,12 @@ type localState struct {
 
 	// ask is the masked prompt in the composer; old and next hold the PINs
 	// typed so far, remove says the PIN is being removed.
-	ask        askKind
-	old, next  string
-	remove     bool
+	ask       askKind
+	old, next string
+	remove    bool
+	// checking says what was typed into the prompt is being checked: the
+	// prompt stays, and takes no typing until the answer.
+	checking   bool
 	saved      composerLook
 	keys       paneKeys
 	keysLoaded bool
@@ -158,7 +161,12 @@ type (
 		err         error
 	}
 	revealedMsg struct{ err error }
-	hiddenMsg   struct {
+	// pinSetMsg answers a PIN change typed into the masked prompt.
+	pinSetMsg struct {
+		info string
+		err  error
+	}
+	hiddenMsg struct {
 		ref    core.ConvRef
 		name   string
 		hidden bool
@@ -272,10 +280,20 @@ func (m *Model) updateLocal(msg tea.Msg) (tea.Cmd, bool) {
 		return m.prefsRead(msg), true
 	case pinStateMsg:
 		return m.pinState(msg), true
+	case pinSetMsg:
+		return m.pinSet(msg), true
 	case revealedMsg:
+		m.loc.checking = false
 		if msg.err != nil {
-			m.setError("Hidden chats not shown: " + pinErr(msg.err))
+			if m.loc.ask == askReveal {
+				m.askAgain(askReveal, "PIN: ", "Hidden chats not shown: "+pinErr(msg.err))
+			} else {
+				m.setError("Hidden chats not shown: " + pinErr(msg.err))
+			}
 			return nil, true
+		}
+		if m.loc.ask == askReveal {
+			m.endAsk()
 		}
 		m.loc.revealed = true
 		m.setInfo("Hidden chats are shown. /conceal hides them again.")
@@ -748,7 +766,7 @@ func (m *Model) startAsk(kind askKind, prompt string) {
 
 // endAsk puts the composer back and forgets the PINs typed.
 func (m *Model) endAsk() {
-	m.loc.ask, m.loc.old, m.loc.next, m.loc.remove = askNone, "", "", false
+	m.loc.ask, m.loc.old, m.loc.next, m.loc.remove, m.loc.checking = askNone, "", "", false, false
 	m.input.Reset()
 	m.input.Prompt = m.loc.saved.prompt
 	m.input.Placeholder = m.loc.saved.placeholder
@@ -756,7 +774,19 @@ func (m *Model) endAsk() {
 	m.input.EchoMode = textinput.EchoNormal
 }
 
-// askKey handles a key while the masked prompt is open.
+// askAgain keeps the masked prompt open after a refusal: it asks for kind
+// again, with the reason (and the tries left, when the core counts them).
+// Nothing typed so far is kept.
+func (m *Model) askAgain(kind askKind, prompt, reason string) {
+	m.loc.ask, m.loc.checking = kind, false
+	m.input.Reset()
+	m.input.Prompt = prompt
+	m.setError(reason + " Esc cancels.")
+}
+
+// askKey handles a key while the masked prompt is open. Nothing typed
+// into it ever reaches the composer or a conversation: the prompt stays
+// open, through refusals, until the answer is accepted or Esc.
 func (m *Model) askKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
 	case "esc":
@@ -764,7 +794,13 @@ func (m *Model) askKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setInfo("Cancelled.")
 		return nil
 	case "enter":
+		if m.loc.checking {
+			return nil
+		}
 	default:
+		if m.loc.checking {
+			return nil // typed while the last answer is checked: dropped
+		}
 		var cmd tea.Cmd
 		m.input, cmd = m.input.Update(msg)
 		return cmd
@@ -774,41 +810,75 @@ func (m *Model) askKey(msg tea.KeyPressMsg) tea.Cmd {
 	svc := m.localSvc()
 	switch m.loc.ask {
 	case askReveal:
-		m.endAsk()
 		if pin == "" {
+			m.endAsk()
 			m.setInfo("Cancelled.")
 			return nil
 		}
-		m.clearStatus()
+		m.loc.checking = true
+		m.setInfo("Checking the PIN…")
 		return m.revealCmd(svc, pin)
 	case askPINOld:
+		if pin == "" {
+			m.askAgain(askPINOld, "Current PIN: ", "Type your current PIN.")
+			return nil
+		}
 		m.loc.old = pin
 		if m.loc.remove {
-			old := pin
-			m.endAsk()
-			return m.setPINCmd(svc, old, "")
+			m.loc.checking = true
+			m.setInfo("Checking the PIN…")
+			return m.setPINCmd(svc, pin, "")
 		}
 		m.loc.ask, m.input.Prompt = askPINNew, "New PIN: "
 		return nil
 	case askPINNew:
 		if !validPIN(pin) {
-			m.endAsk()
-			m.setError("PIN not changed: " + core.ErrBadPIN.Error() + ".")
+			m.askAgain(askPINNew, "New PIN: ", "Not a PIN: "+core.ErrBadPIN.Error()+".")
 			return nil
 		}
 		m.loc.next = pin
 		m.loc.ask, m.input.Prompt = askPINRepeat, "Repeat new PIN: "
 		return nil
 	case askPINRepeat:
-		old, next := m.loc.old, m.loc.next
-		m.endAsk()
-		if pin != next {
-			m.setError("PIN not changed: the two new PINs differ.")
+		if pin != m.loc.next {
+			m.loc.next = ""
+			m.askAgain(askPINNew, "New PIN: ", "The two new PINs differ: type the new PIN again.")
 			return nil
 		}
-		return m.setPINCmd(svc, old, next)
+		m.loc.checking = true
+		m.setInfo("Saving the PIN…")
+		return m.setPINCmd(svc, m.loc.old, pin)
 	}
 	m.endAsk()
+	return nil
+}
+
+// pinSet takes the answer to a PIN change: a wrong current PIN asks for it
+// again, a refused new one asks for a new one; anything else ends the prompt.
+func (m *Model) pinSet(msg pinSetMsg) tea.Cmd {
+	m.loc.checking = false
+	if m.loc.ask == askNone { // cancelled while it was checked
+		if msg.err != nil {
+			m.setError("PIN not changed: " + pinErr(msg.err))
+		} else {
+			m.setInfo(msg.info)
+		}
+		return nil
+	}
+	switch {
+	case msg.err == nil:
+		m.endAsk()
+		m.setInfo(msg.info)
+	case errors.Is(msg.err, core.ErrWrongPIN), errors.Is(msg.err, core.ErrPINThrottled):
+		m.loc.old, m.loc.next = "", ""
+		m.askAgain(askPINOld, "Current PIN: ", "PIN not changed: "+pinErr(msg.err)+".")
+	case errors.Is(msg.err, core.ErrBadPIN):
+		m.loc.next = ""
+		m.askAgain(askPINNew, "New PIN: ", "PIN not changed: "+pinErr(msg.err)+".")
+	default:
+		m.endAsk()
+		m.setError("PIN not changed: " + pinErr(msg.err))
+	}
 	return nil
 }
 
@@ -835,7 +905,7 @@ func (m *Model) setPINCmd(svc LocalService, old, pin string) tea.Cmd {
 		info = "PIN changed."
 	}
 	return func() tea.Msg {
-		return localDoneMsg{what: "PIN not changed", info: info, err: svc.SetPIN(ctx, old, pin)}
+		return pinSetMsg{info: info, err: svc.SetPIN(ctx, old, pin)}
 	}
 }
 

@@ -445,16 +445,19 @@ func TestPINSetFlow(t *testing.T) {
 	})
 }
 
+// TestPINRefusals: a refused PIN keeps the masked prompt open, asking
+// again with the reason, until Esc; nothing typed is sent or kept.
 func TestPINRefusals(t *testing.T) {
 	tests := []struct {
 		name   string
 		lines  []string
 		status string
+		ask    askKind // the prompt still open afterwards
 	}{
-		{"too short", []string{"/pin", "12"}, "PIN not changed: " + core.ErrBadPIN.Error()},
-		{"not digits", []string{"/pin", "12ab"}, "PIN not changed: " + core.ErrBadPIN.Error()},
-		{"repeat differs", []string{"/pin", "1234", "1243"}, "PIN not changed: the two new PINs differ."},
-		{"bad argument", []string{"/pin 1234"}, "Usage: /pin"},
+		{"too short", []string{"/pin", "12"}, "Not a PIN: " + core.ErrBadPIN.Error(), askPINNew},
+		{"not digits", []string{"/pin", "12ab"}, "Not a PIN: " + core.ErrBadPIN.Error(), askPINNew},
+		{"repeat differs", []string{"/pin", "1234", "1243"}, "The two new PINs differ: type the new PIN again. Esc cancels.", askPINNew},
+		{"bad argument", []string{"/pin 1234"}, "Usage: /pin", askNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -469,8 +472,14 @@ func TestPINRefusals(t *testing.T) {
 				if got := callsWith(f.takeCalls(), "SetPIN"); len(got) != 0 {
 					t.Errorf("SetPIN called: %q", got)
 				}
-				if d.m.loc.ask != askNone {
-					t.Errorf("still asking (%d)", d.m.loc.ask)
+				if d.m.loc.ask != tt.ask {
+					t.Errorf("asking %d, want %d", d.m.loc.ask, tt.ask)
+				}
+				if tt.ask != askNone && (d.m.input.Value() != "" || d.m.loc.next != "") {
+					t.Errorf("a refused PIN is kept: composer %q, next %q", d.m.input.Value(), d.m.loc.next)
+				}
+				if got := callsWith(f.takeCalls(), "Send"); len(got) != 0 {
+					t.Errorf("sent: %q", got)
 				}
 			})
 		})
@@ -499,6 +508,11 @@ func TestPINRefusals(t *testing.T) {
 			d.run("1111")
 			d.run("1111")
 			d.wantStatus("PIN not changed: " + core.ErrWrongPIN.Error())
+			if d.m.loc.ask != askPINOld || d.m.loc.old != "" {
+				t.Errorf("after a wrong current PIN: asking %d, old %q; want the current PIN asked again", d.m.loc.ask, d.m.loc.old)
+			}
+			d.press(tea.KeyEscape)
+			d.wantStatus("Cancelled.")
 		})
 	})
 }
@@ -510,17 +524,19 @@ func TestRevealAndConceal(t *testing.T) {
 		d.run("/hidden")
 		d.wantScreen("PIN:")
 		d.run("1111")
-		d.wantStatus("Hidden chats not shown: wrong PIN (4 tries left)")
+		d.wantStatus("Hidden chats not shown: wrong PIN (4 tries left) Esc cancels.")
 		if d.m.loc.revealed {
 			t.Error("revealed after a wrong PIN")
 		}
-		d.run("/hidden")
-		d.run("2468")
+		if d.m.loc.ask != askReveal {
+			t.Fatalf("the PIN prompt closed after a refusal (asking %d)", d.m.loc.ask)
+		}
+		d.run("2468") // into the prompt, which stayed: never into the chat
 		d.wantStatus("Hidden chats are shown.")
 		if !d.m.loc.revealed {
 			t.Error("not revealed after the right PIN")
 		}
-		if got, want := callsWith(f.takeCalls(), "Reveal", "Conversations"), []string{`Reveal "1111"`, `Reveal "2468"`, "Conversations"}; !slices.Equal(got, want) {
+		if got, want := callsWith(f.takeCalls(), "Reveal", "Conversations", "Send"), []string{`Reveal "1111"`, `Reveal "2468"`, "Conversations"}; !slices.Equal(got, want) {
 			t.Errorf("calls = %q, want %q", got, want)
 		}
 

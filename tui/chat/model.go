@@ -110,6 +110,13 @@ type Model struct {
 	syncPending bool
 	reloading   bool
 	reloadAgain bool
+	// outbox is what the user wrote and is not yet handed to the core, in
+	// the order written: one send runs at a time (sending), so messages
+	// leave, are stored and are shown in that order. quitting says the
+	// user asked to leave once it is empty.
+	outbox   []outJob
+	sending  bool
+	quitting bool
 
 	status     string
 	statusKind statusKind
@@ -247,12 +254,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.w, m.h = msg.Width, msg.Height
 		m.layout()
 		return m, nil
-	case tea.KeyPressMsg:
-		if key.Matches(msg, m.keys.Quit) {
-			return m, tea.Quit
-		}
 	case quitMsg:
 		return m, tea.Quit
+	}
+	if msg, ok := msg.(tea.KeyPressMsg); ok && key.Matches(msg, m.keys.Quit) {
+		return m, m.quit()
 	}
 	switch m.screen {
 	case screenLocked:
@@ -452,10 +458,17 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case sentMsg:
-		if msg.err != nil {
-			m.setError("Not sent: " + msg.err.Error())
+		m.sending = false
+		if len(m.outbox) > 0 {
+			m.outbox = m.outbox[1:]
 		}
-		return m, m.reloadCmd()
+		if msg.err != nil {
+			m.setError("Not sent: " + msg.err.Error() + " (/retry sends it again)")
+		}
+		if m.quitting && len(m.outbox) == 0 {
+			return m, tea.Quit
+		}
+		return m, tea.Batch(m.reloadCmd(), m.nextSend())
 	case openedMsg:
 		if msg.err != nil {
 			m.setError(msg.err.Error())
@@ -696,11 +709,92 @@ func (m *Model) markReadCmd(peer core.ConvRef) tea.Cmd {
 }
 
 func (m *Model) sendCmd(peer core.ConvRef, text string) tea.Cmd {
-	svc, ctx := m.o.Service, m.o.Context
-	return func() tea.Msg {
+	svc := m.o.Service
+	return m.enqueue(peer, text, func(ctx context.Context) error {
 		_, err := svc.Send(ctx, peer, text)
-		return sentMsg{peer: peer, err: err}
+		return err
+	})
+}
+
+// maxOutbox bounds what waits in the outbox: beyond it, the composer keeps
+// what the user typed and says to wait.
+const maxOutbox = 1000
+
+// outJob is one entry of the outbox: a send to a conversation, and what
+// the conversation shows for it while it waits.
+type outJob struct {
+	ref    core.ConvRef
+	text   string
+	stored bool // a retry: the conversation shows the message already
+	run    func(context.Context) error
+}
+
+// enqueue adds a send to the outbox and starts it if none is running.
+// It returns nil, with the reason in the status line, when the outbox is
+// full; the caller keeps the text in the composer then.
+func (m *Model) enqueue(ref core.ConvRef, text string, run func(context.Context) error) tea.Cmd {
+	return m.push(outJob{ref: ref, text: text, run: run})
+}
+
+// enqueueStored adds the retry of a stored message to the outbox.
+func (m *Model) enqueueStored(ref core.ConvRef, run func(context.Context) error) tea.Cmd {
+	return m.push(outJob{ref: ref, stored: true, run: run})
+}
+
+func (m *Model) push(j outJob) tea.Cmd {
+	if len(m.outbox) >= maxOutbox {
+		m.setError(fmt.Sprintf("%d messages are still waiting to be sent: wait a moment, then press Enter again.", len(m.outbox)))
+		return nil
 	}
+	m.outbox = append(m.outbox, j)
+	m.scroll = 0
+	if m.sending {
+		return noop // queued behind the running send
+	}
+	return m.nextSend()
+}
+
+// noop is a command that does nothing: enqueue's answer for "queued".
+func noop() tea.Msg { return nil }
+
+// nextSend starts the outbox's first send, unless one is running.
+func (m *Model) nextSend() tea.Cmd {
+	if m.sending || len(m.outbox) == 0 {
+		return nil
+	}
+	m.sending = true
+	j, ctx := m.outbox[0], m.o.Context
+	return func() tea.Msg { return sentMsg{peer: j.ref, err: j.run(ctx)} }
+}
+
+// waiting are the outbox's entries for the open conversation that have
+// not started, shown as pending messages after the stored ones.
+func (m *Model) waiting() []core.Message {
+	var out []core.Message
+	at := time.Now()
+	if n := len(m.msgs); n > 0 {
+		at = m.msgs[n-1].Time // shown with the messages before them
+	}
+	for i, j := range m.outbox {
+		if i == 0 && m.sending || j.ref != m.open || j.stored {
+			continue
+		}
+		out = append(out, core.Message{Conv: j.ref, Outgoing: true, From: m.o.Service.Me().ID,
+			Kind: core.KindText, Text: j.text, State: core.StatePending, Time: at})
+	}
+	return out
+}
+
+// quit leaves, once the outbox is empty: the first request waits for it
+// and says so, a second one leaves at once.
+func (m *Model) quit() tea.Cmd {
+	if len(m.outbox) == 0 || m.quitting || m.screen != screenChat {
+		return tea.Quit
+	}
+	m.quitting = true
+	m.setInfo(fmt.Sprintf("Sending %d more %s, then leaving (Ctrl+C again leaves now).",
+		len(m.outbox), plural(len(m.outbox), "message", "messages")))
+	return nil
 }
 
 // openCmd opens a conversation: for a user, after looking them up.

@@ -1047,7 +1047,7 @@ func TestSendFails(t *testing.T) {
 		d.enter("/open Bob")
 		svc.sendErr = errors.New("relay refused it")
 		d.enter("hello")
-		if got, want := d.statusText(), "Not sent: relay refused it"; got != want {
+		if got, want := d.statusText(), "Not sent: relay refused it (/retry sends it again)"; got != want {
 			t.Errorf("status = %q, want %q", got, want)
 		}
 	})
@@ -2409,5 +2409,67 @@ func TestStartLoadsListWhenSyncFails(t *testing.T) {
 		if got, want := d.statusText(), "Sync failed: relay unreachable"; got != want {
 			t.Errorf("status = %q, want %q", got, want)
 		}
+	})
+}
+
+// TestOutboxSendsInOrder: lines entered while a send runs wait in the
+// outbox, shown as sending after the stored messages, and are handed to
+// the core one at a time in the order written; leaving waits for them.
+func TestOutboxSendsInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		d.enter("/open Bob")
+		d.svc.takeCalls()
+		// Enter without running what it starts: the sends pile up.
+		var started []tea.Cmd
+		for _, line := range []string{"one", "two", "three"} {
+			d.typeText(line)
+			if cmd := d.update(tea.KeyPressMsg{Code: tea.KeyEnter}); cmd != nil {
+				started = append(started, cmd)
+			}
+		}
+		if n := len(d.m.outbox); n != 3 {
+			t.Fatalf("outbox holds %d, want 3", n)
+		}
+		screen := d.plain()
+		if i, j := strings.Index(screen, "two"), strings.Index(screen, "three"); i < 0 || j < i {
+			t.Fatalf("the waiting messages are not shown in order:\n%s", screen)
+		}
+		d.press('c', tea.ModCtrl)
+		if d.quit {
+			t.Fatal("ctrl+c left with messages unsent")
+		}
+		d.wantScreen("Sending 3 more messages, then leaving")
+		// Run the first send; each answer starts the next.
+		for _, cmd := range started {
+			d.settle(cmd)
+		}
+		if got, want := callsWith(d.svc.takeCalls(), "Send"), []string{
+			`Send BOB00001 "one"`, `Send BOB00001 "two"`, `Send BOB00001 "three"`}; !slices.Equal(got, want) {
+			t.Fatalf("sends = %q, want %q", got, want)
+		}
+		if !d.quit {
+			t.Error("did not leave once the outbox was empty")
+		}
+	})
+}
+
+// TestOutboxBounded: beyond maxOutbox waiting messages, Enter keeps the
+// text in the composer and says to wait.
+func TestOutboxBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("/open Bob")
+		for range maxOutbox {
+			d.m.outbox = append(d.m.outbox, outJob{ref: d.m.open, text: "x", run: func(context.Context) error { return nil }})
+		}
+		d.m.sending = true
+		d.typeText("one too many")
+		d.update(tea.KeyPressMsg{Code: tea.KeyEnter})
+		if d.m.input.Value() != "one too many" || len(d.m.outbox) != maxOutbox {
+			t.Fatalf("composer %q, outbox %d", d.m.input.Value(), len(d.m.outbox))
+		}
+		d.wantScreen("still waiting to be sent")
 	})
 }

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -383,13 +384,17 @@ func (m *Model) layoutMessages(w, need int) []string {
 	var out [][]string // blocks, newest first
 	total := 0
 	me := m.o.Service.Me()
-	for i := len(m.msgs) - 1; i >= 0 && total < need; i-- {
-		msg := m.msgs[i]
+	msgs := m.msgs
+	if q := m.waiting(); len(q) > 0 {
+		msgs = append(slices.Clip(msgs), q...)
+	}
+	for i := len(msgs) - 1; i >= 0 && total < need; i-- {
+		msg := msgs[i]
 		var block []string
 		local := msg.Time.In(m.o.Location)
 		var prev *core.Message
 		if i > 0 {
-			prev = &m.msgs[i-1]
+			prev = &msgs[i-1]
 		}
 		newDay := prev == nil || !sameDay(prev.Time.In(m.o.Location), local)
 		if newDay {
@@ -425,10 +430,10 @@ func (m *Model) layoutMessages(w, need int) []string {
 		}
 		for j, l := range body {
 			line := strings.Repeat(" ", indent) + th.Text.Render(l)
-			if j == 0 && m.grp.picked != nil && *m.grp.picked == msg.ID {
+			if j == 0 && m.grp.picked.is(msg) {
 				line = "  " + th.Own.Render("▶") + strings.Repeat(" ", indent-3) + th.Text.Render(l)
 			}
-			if j == len(body)-1 && msg.Outgoing {
+			if j == len(body)-1 && msg.Outgoing && !msg.DeletedHere {
 				mark := m.stateMark(msg)
 				if ansi.StringWidth(l)+1+ansi.StringWidth(mark) <= textW {
 					line += " " + mark
@@ -473,7 +478,7 @@ func (m *Model) stateMark(msg core.Message) string {
 		}
 		return th.StateRead.Render("✓✓ read")
 	case core.StateFailed:
-		return th.Error.Render("✗ not sent: " + cleanLine(msg.Error))
+		return th.Error.Render("✗ not sent: " + cleanLine(msg.Error) + " · /retry")
 	}
 	return ""
 }
@@ -516,6 +521,8 @@ func padRight(s string, w int) string {
 func messageText(msg core.Message) string {
 	var s string
 	switch {
+	case msg.DeletedHere:
+		return "(message deleted here)"
 	case msg.Deleted:
 		return "(message deleted)"
 	case msg.File != nil:

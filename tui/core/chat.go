@@ -182,6 +182,8 @@ var ErrNoMessage = errors.New("no such message in this conversation")
 // sealed once per member; a list sends separate 1:1 messages, each also
 // kept in its 1:1 conversation.
 func (c *Core) sendContent(ctx context.Context, ref ConvRef, typ crypto.MessageType, body []byte, m Message) (Message, error) {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
 	switch ref.Kind {
 	case ConvDirect:
 		return c.sendDirect(ctx, ref.Peer, typ, body, m)
@@ -191,6 +193,19 @@ func (c *Core) sendContent(ctx context.Context, ref ConvRef, typ crypto.MessageT
 		return c.sendGroup(ctx, ref, typ, body, m)
 	}
 	return Message{}, fmt.Errorf("conversation %q: %w", ref.String(), crypto.ErrMalformed)
+}
+
+// sendTime stamps a new outgoing message: now, at the envelope's
+// millisecond precision, and always at least a millisecond after the
+// previous send of this device, so that the sender's order survives a
+// clock that stands still or steps back. The caller holds sendMu.
+func (c *Core) sendTime() time.Time {
+	t := c.now().UTC().Truncate(time.Millisecond)
+	if !t.After(c.lastSend) {
+		t = c.lastSend.Add(time.Millisecond)
+	}
+	c.lastSend = t
+	return t
 }
 
 // flags are the envelope flags of an outgoing message.
@@ -221,7 +236,7 @@ func (c *Core) sendDirect(ctx context.Context, peer crypto.ID, typ crypto.Messag
 	if err != nil {
 		return Message{}, err
 	}
-	now := c.now().UTC()
+	now := c.sendTime()
 	env, err := crypto.SealEnvelope(c.rand, crypto.Header{Flags: m.flags(), Sender: c.me.ID, Recipient: peer, MessageID: mid, Time: now},
 		shared, typ, body)
 	if err != nil {
@@ -247,6 +262,11 @@ func (c *Core) storeOutgoing(ctx context.Context, k *crypto.StoreKey, m *Message
 		}
 		conv.LastAt = later(conv.LastAt, m.Time)
 		conv.Preview = "You: " + previewOf(m)
+		if m.State == StatePending {
+			if err := tx.Space(spaceOutbox).Put(msgKey(c.convTag(k, m.Conv), m), []byte{1}); err != nil {
+				return err
+			}
+		}
 		return c.putMessage(tx, k, m, &conv)
 	})
 	if err != nil {
@@ -265,6 +285,9 @@ func (c *Core) settle(ctx context.Context, k *crypto.StoreKey, m Message, sendEr
 	err := c.store.Update(ctx, func(tx Tx) error {
 		key, cur, err := c.getMessageByRef(tx, k, m.Conv, true, m.ID)
 		if err != nil || cur == nil {
+			return err
+		}
+		if err := tx.Space(spaceOutbox).Delete(key); err != nil {
 			return err
 		}
 		if cur.State >= next && next != StateFailed {
@@ -317,7 +340,7 @@ func (c *Core) sendList(ctx context.Context, ref ConvRef, typ crypto.MessageType
 	if err != nil {
 		return Message{}, err
 	}
-	now := c.now().UTC()
+	now := c.sendTime()
 	m.Conv, m.From, m.ID, m.Outgoing, m.Time, m.SentAt = ref, c.me.ID, mid, true, now, now
 	m.State = StateSent
 	if sent == 0 {
@@ -372,7 +395,7 @@ func (c *Core) sendGroup(ctx context.Context, ref ConvRef, typ crypto.MessageTyp
 	if err != nil {
 		return Message{}, err
 	}
-	now := c.now().UTC()
+	now := c.sendTime()
 	var envs [][]byte
 	var to []crypto.ID
 	m.Recipients = map[crypto.ID]State{}

@@ -37,6 +37,37 @@ func (c *Core) Delete(ctx context.Context, ref ConvRef, id crypto.MessageID) err
 	})
 }
 
+// DeleteHere deletes a message from the user's own history only: someone
+// else's (out false), or one of the user's that never reached anyone. The
+// others keep their copies; nothing is sent.
+func (c *Core) DeleteHere(ctx context.Context, ref ConvRef, id crypto.MessageID, out bool) error {
+	k, err := c.storeKey()
+	if err != nil {
+		return err
+	}
+	return c.store.Update(ctx, func(tx Tx) error {
+		key, m, err := c.getMessageByRef(tx, k, ref, out, id)
+		switch {
+		case err != nil:
+			return err
+		case m == nil:
+			return ErrNoMessage
+		case out && m.State != StateFailed && ref.Kind != ConvList:
+			return ErrSentDelete
+		}
+		m.erase()
+		m.DeletedHere = true
+		if err := tx.Space(spaceOutbox).Delete(key); err != nil {
+			return err
+		}
+		return c.rewriteMessage(tx, k, key, m)
+	})
+}
+
+// ErrSentDelete says a sent message of the user's is deleted for everyone
+// (Delete), not only here.
+var ErrSentDelete = errors.New("a sent message of yours is deleted for everyone: use Delete")
+
 // erase drops a deleted message's content, keeping its place.
 func (m *Message) erase() {
 	m.Deleted = true
@@ -87,8 +118,13 @@ func (c *Core) changeOwn(ctx context.Context, ref ConvRef, id crypto.MessageID, 
 }
 
 // sendControl sends a message that changes others' history rather than
-// adding to it (edit, delete): silent, and not kept as a message of its own.
+// adding to it (edit, delete, vote, reaction): silent, and not kept as a
+// message of its own.
 func (c *Core) sendControl(ctx context.Context, ref ConvRef, typ crypto.MessageType, body []byte) error {
+	// In the outbox's order: a change never overtakes the message it
+	// changes (whose send holds sendMu until the relay has it).
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
 	switch ref.Kind {
 	case ConvGroup:
 		return c.sendGroupControl(ctx, ref.Group, typ, body)
@@ -109,7 +145,7 @@ func (c *Core) sendControl(ctx context.Context, ref ConvRef, typ crypto.MessageT
 		return err
 	}
 	env, err := crypto.SealEnvelope(c.rand, crypto.Header{Flags: crypto.FlagSilent, Sender: c.me.ID, Recipient: ref.Peer,
-		MessageID: mid, Time: c.now().UTC()}, shared, typ, body)
+		MessageID: mid, Time: c.sendTime()}, shared, typ, body)
 	if err != nil {
 		return err
 	}
@@ -173,7 +209,7 @@ func (c *Core) sendGroupControl(ctx context.Context, key string, typ crypto.Mess
 	if err != nil {
 		return err
 	}
-	now := c.now().UTC()
+	now := c.sendTime()
 	var envs [][]byte
 	for _, id := range g.Members {
 		if id == c.me.ID {

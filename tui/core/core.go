@@ -78,8 +78,18 @@ type Core struct {
 	// settingsDirty says the Account announced a change the next Sync reports.
 	settingsDirty bool
 	unwatch       func() // stops the Account's notifications
+	// outboxChecked says this session has looked for sends an earlier one
+	// left unfinished (see resendStale).
+	outboxChecked bool
 
 	syncMu sync.Mutex // serialises Sync
+
+	// sendMu makes this device's sends one ordered outbox: one message is
+	// stamped, stored and handed to the relay before the next, so what is
+	// written in order leaves in order. lastSend is the previous send's
+	// time; each send is stamped later (see sendTime).
+	sendMu   sync.Mutex
+	lastSend time.Time
 }
 
 type cachedContact struct {

@@ -166,6 +166,8 @@ type Message struct {
 	// sender deleted the message for everyone.
 	Edited  time.Time `json:"edited,omitzero"`
 	Deleted bool      `json:"deleted,omitempty"`
+	// DeletedHere says the user deleted it from this history only.
+	DeletedHere bool `json:"deleted_here,omitempty"`
 	// Alarm marks an alarm: it notifies even in quiet hours.
 	Alarm    bool        `json:"alarm,omitempty"`
 	Agree    []crypto.ID `json:"agree,omitempty"`

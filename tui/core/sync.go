@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/parley-chat/parley/crypto"
 )
@@ -91,7 +92,14 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 	}
 	c.mu.Lock()
 	c.catchUp = false
+	resend := !c.outboxChecked
+	c.outboxChecked = true
 	c.mu.Unlock()
+	if resend {
+		if err := c.resendStale(ctx, &ch); err != nil {
+			c.log.Warn("outbox not checked", "err", err)
+		}
+	}
 	return ch, nil
 }
 
@@ -318,12 +326,25 @@ func (c *Core) storeIncoming(tx Tx, k *crypto.StoreKey, o opened, m Message, ch 
 	} else if seen != nil {
 		return nil // replay, or already processed by another session
 	}
+	to := receiptTo{peer: o.from.ID}
+	if o.group != nil {
+		to.group = o.group.Key
+	}
 	if _, dup, err := c.getMessageByRef(tx, k, m.Conv, false, m.ID); err != nil {
 		return err
 	} else if dup != nil {
+		// Sent again after an interrupted send: keep one copy, and
+		// confirm it again, since the first confirmation may be what was lost.
+		if err := tx.Space(spaceNonce).Put(nk, []byte{1}); err != nil {
+			return err
+		}
+		receipts[to] = append(receipts[to], m.ID)
 		return nil
 	}
 	m.Time = o.d.Received.UTC()
+	if err := c.placeBySender(tx, k, &m); err != nil {
+		return err
+	}
 	conv, err := c.getConv(tx, k, m.Conv)
 	if err != nil {
 		return err
@@ -351,11 +372,54 @@ func (c *Core) storeIncoming(tx Tx, k *crypto.StoreKey, o opened, m Message, ch 
 	if o.env.Flags&crypto.FlagSilent == 0 && (!conv.Hidden || c.Revealed()) {
 		ch.Incoming = append(ch.Incoming, m)
 	}
-	to := receiptTo{peer: o.from.ID}
-	if o.group != nil {
-		to.group = o.group.Key
-	}
 	receipts[to] = append(receipts[to], m.ID)
+	return nil
+}
+
+// senderScan bounds how far back placeBySender looks for the sender's
+// earlier messages.
+const senderScan = 256
+
+// placeBySender keeps one sender's messages in the order they were sent
+// (by the sender's stamp), whatever order they arrive in: a message that
+// arrives after a later one of the same sender is placed just before the
+// earliest such one. Messages of different senders stay in arrival order.
+func (c *Core) placeBySender(tx Tx, k *crypto.StoreKey, m *Message) error {
+	ct := c.convTag(k, m.Conv)
+	var upper, lower time.Time // place m between them
+	found, n := false, 0
+	var ierr error
+	err := tx.Space(spaceMsg).Scan(ct[:], nil, true, func(key, v []byte) bool {
+		var o Message
+		if ierr = open(k, spaceMsg, key, v, &o); ierr != nil {
+			return false
+		}
+		sender := o.From == m.From && !o.Outgoing
+		switch {
+		case sender && o.SentAt.After(m.SentAt):
+			upper, found, lower = o.Time, true, time.Time{} // sent after m: m goes before it
+		case found && lower.IsZero():
+			lower = o.Time // what comes just before the earliest such message
+		}
+		if sender && !o.SentAt.After(m.SentAt) {
+			return false // the sender's previous message: m goes after it
+		}
+		n++
+		return n < senderScan
+	})
+	if err != nil {
+		return err
+	}
+	if ierr != nil {
+		return ierr
+	}
+	if !found {
+		return nil
+	}
+	if lower.IsZero() || !lower.Before(upper) {
+		lower = upper.Add(-time.Millisecond)
+	}
+	m.Time = lower.Add(upper.Sub(lower) / 2)
 	return nil
 }
 
