@@ -28,6 +28,7 @@ var (
 	ErrRevoked         = errors.New("this Parley ID was revoked")
 	ErrRevokedID       = errors.New("was revoked: it cannot be used any more")
 	ErrDeviceNotFound  = errors.New("no such device of this user")
+	ErrDeviceRemoved   = errors.New("this device (SSH key) was removed from your Parley ID")
 	// ErrOrganisationOnly refuses a message to a recipient in a closed
 	// user group (th_block_unknown) from outside its tenant.
 	ErrOrganisationOnly = errors.New("this recipient accepts messages from its organisation only")

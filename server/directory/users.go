@@ -508,6 +508,61 @@ func (s *Service) CanConnect(ctx context.Context, u store.User) error {
 	})
 }
 
+// Standing names an open session for Recheck: the key it authenticated
+// with and the user that key belonged to then.
+type Standing struct {
+	Fingerprint string
+	User        crypto.ID
+}
+
+// Recheck tells, for each open session, whether it may go on: the key is
+// still a device of the same user and CanConnect still holds. All of them
+// are checked in one read transaction; errs[i] is nil for a session that
+// may go on, the reason otherwise.
+func (s *Service) Recheck(ctx context.Context, ss []Standing) ([]error, error) {
+	errs := make([]error, len(ss))
+	now := s.now()
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		tenants := map[string]error{}
+		for i, st := range ss {
+			d, err := tx.Device(st.Fingerprint)
+			switch {
+			case errors.Is(err, store.ErrNotFound) || err == nil && d.UserID != st.User:
+				errs[i] = ErrDeviceRemoved
+				continue
+			case err != nil:
+				return err
+			}
+			u, err := tx.User(st.User)
+			if err != nil {
+				return err
+			}
+			switch u.Status {
+			case store.UserActive:
+			case store.UserDetached:
+				continue
+			case store.UserRevoked:
+				errs[i] = fmt.Errorf("your Parley ID %s %w", u.ID, ErrRevokedID)
+				continue
+			default:
+				errs[i] = ErrNotActive
+				continue
+			}
+			terr, ok := tenants[u.TenantID]
+			if !ok {
+				terr = tenantUsable(tx, u.TenantID, now)
+				tenants[u.TenantID] = terr
+			}
+			errs[i] = terr
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recheck sessions: %w", err)
+	}
+	return errs, nil
+}
+
 // tenantUsable refuses a suspended tenant or one without a valid license.
 func tenantUsable(tx store.Tx, tenantID string, now time.Time) error {
 	t, err := tx.Tenant(tenantID)

@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,7 +20,11 @@ import (
 
 // chat runs the chat UI on an interactive session and returns the exit status.
 func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
-	ctx := auth.With(sess.Context(), p)
+	// The session ends, with the reason, when the user, the device or the
+	// tenant may no longer use it (watch.go).
+	ctx, end := context.WithCancelCause(auth.With(sess.Context(), p))
+	defer end(nil)
+	defer s.watchSession(p, end)()
 	pty, windows, _ := sess.Pty()
 	hd := s.deps.Hosted
 	if hd.Policies == nil {
@@ -58,6 +63,12 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 		Profile: colorprofile.Env(env),
 		Close: func(err error) {
 			once.Do(func() {
+				if cause := context.Cause(ctx); err == nil && ctx.Err() != nil && !errors.Is(cause, context.Canceled) {
+					s.log.Info("chat session ended: access changed", "session", p.Session)
+					fmt.Fprintf(sess.Stderr(), "Session ended: %s\n", capitalizeFirst(cause.Error()))
+					_ = sess.Exit(1)
+					return
+				}
 				if err != nil {
 					s.log.Warn("chat session ended with an error", "err", err, "session", p.Session)
 					fmt.Fprintf(sess.Stderr(), "Session ended: %v\n", err)

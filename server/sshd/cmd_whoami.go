@@ -30,6 +30,9 @@ holds them encrypted.`,
 				}
 				return errNotChatUser
 			}
+			if err := e.s.deps.Directory.CanConnect(e.ctx, *e.p.User); err != nil {
+				return err // a revoked ID, a suspended tenant: nothing is shown
+			}
 			w, err := e.s.deps.Directory.Whoami(e.ctx, e.p.User.ID)
 			if err != nil {
 				return err

@@ -71,6 +71,8 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 	srv  *ssh.Server
+	// watch holds the open user sessions checked again while they run.
+	watch sessionWatch
 	// theme is built once and shared: sessions only read it.
 	theme *theme.Theme
 

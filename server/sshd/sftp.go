@@ -51,7 +51,17 @@ const (
 
 // serveSFTP runs the sftp subsystem for one user.
 func (s *Server) serveSFTP(sess ssh.Session, p *auth.Principal, open filesOpener) int {
-	ctx := auth.With(sess.Context(), p)
+	ctx, end := context.WithCancelCause(auth.With(sess.Context(), p))
+	defer end(nil)
+	defer s.watchSession(p, end)()
+	// An ended watch closes the session, which ends Serve.
+	stop := context.AfterFunc(ctx, func() {
+		if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
+			fmt.Fprintf(sess.Stderr(), "Session ended: %s\n", capitalizeFirst(cause.Error()))
+			_ = sess.Exit(1)
+		}
+	})
+	defer stop()
 	files, err := open(ctx)
 	if err != nil {
 		fmt.Fprintf(sess.Stderr(), "error: %s\n", oneLine(capitalizeFirst(err.Error())))

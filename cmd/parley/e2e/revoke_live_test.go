@@ -1,0 +1,69 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAccessChangesReachOpenSessions: revoking a user, removing a device
+// and suspending a tenant end the open chat sessions they concern within
+// about a second, with the reason and exit status 1, the terminal left
+// normal; a revoked user's whoami is refused; sessions they do not
+// concern go on.
+func TestAccessChangesReachOpenSessions(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "10")
+	f.run("tenant", "create", "beta", "--seats", "10")
+	ann, bob, cat, dan := f.key("ann"), f.key("bob"), f.key("cat"), f.key("dan")
+	a := f.activeUser("acme", []key{ann}, "--name", "Ann Archer")
+	b := f.activeUser("acme", []key{bob}, "--name", "Bob Baker")
+	f.activeUser("beta", []key{cat}, "--name", "Cat Cooper")
+	f.activeUser("acme", []key{dan}, "--name", "Dan Dunn")
+	x := f.x
+	for _, s := range []struct {
+		name string
+		k    key
+	}{{"ann", ann}, {"bob", bob}, {"cat", cat}, {"dan", dan}} {
+		f.chat(s.name, s.k)
+	}
+	// How long a change takes to end a session, polled every 50 ms.
+	ended := func(name, reason string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		x.waitDead(name)
+		took := time.Since(start)
+		scr := x.run("capture-pane", "-p", "-S", "-", "-t", name) // with what scrolled away
+		if !strings.Contains(scr, "Session ended: "+reason) {
+			t.Fatalf("%s ended without the reason %q:\n%s", name, reason, scr)
+		}
+		if !strings.Contains(scr, "Pane is dead (status 1") {
+			t.Errorf("%s did not exit with status 1:\n%s", name, scr)
+		}
+		t.Logf("%s: session ended %v after the change", name, took.Round(10*time.Millisecond))
+		return took
+	}
+	var worst time.Duration
+	f.run("user", "revoke", a.ID, "--tenant", "acme")
+	worst = max(worst, ended("ann", "Your Parley ID "+a.ID+" was revoked"))
+	if r := f.srv.ssh(ann, "", "whoami"); r.code == 0 || strings.Contains(r.stdout, "Ann Archer") {
+		t.Fatalf("a revoked user still gets whoami: %+v", r)
+	}
+
+	f.run("device", "remove", "--tenant", "acme", "--user", b.ID, bob.fingerprint())
+	worst = max(worst, ended("bob", "This device (SSH key) was removed from your Parley ID"))
+
+	f.run("tenant", "suspend", "beta")
+	worst = max(worst, ended("cat", "This tenant is suspended"))
+
+	// Dan's tenant is not suspended and Dan was not touched.
+	x.line("dan", "/help")
+	x.waitFor("dan", "Commands")
+	if x.dead("dan") {
+		t.Fatal("a session the changes did not concern ended")
+	}
+	// A second is the promise; a loaded CI machine gets slack.
+	if worst > 5*time.Second {
+		t.Fatalf("a change took %v to end a session", worst)
+	}
+}

@@ -1,0 +1,98 @@
+package sshd
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/directory"
+)
+
+// Open sessions of users are checked again while they run: a revoked or
+// removed user, a removed device, a suspended tenant or an expired license
+// ends them within recheckEvery, whatever the session is doing. One
+// goroutine checks all of them in one read transaction per round; it runs
+// only while such sessions are open.
+
+// recheckEvery is how often open user sessions are checked again.
+const recheckEvery = 500 * time.Millisecond
+
+// watched is one open session under watch.
+type watched struct {
+	st  directory.Standing
+	end context.CancelCauseFunc
+}
+
+// sessionWatch is the set of open user sessions and its checker.
+type sessionWatch struct {
+	mu      sync.Mutex
+	set     map[*watched]struct{}
+	running bool
+}
+
+// watchSession puts the session of p under watch: end is called, with the
+// reason, once p may no longer use it. The returned func ends the watch.
+func (s *Server) watchSession(p *auth.Principal, end context.CancelCauseFunc) (unwatch func()) {
+	if p == nil || p.User == nil {
+		return func() {}
+	}
+	w := &watched{st: directory.Standing{Fingerprint: p.KeyFingerprint, User: p.User.ID}, end: end}
+	sw := &s.watch
+	sw.mu.Lock()
+	if sw.set == nil {
+		sw.set = map[*watched]struct{}{}
+	}
+	sw.set[w] = struct{}{}
+	if !sw.running {
+		sw.running = true
+		go s.recheckLoop()
+	}
+	sw.mu.Unlock()
+	return func() {
+		sw.mu.Lock()
+		delete(sw.set, w)
+		sw.mu.Unlock()
+	}
+}
+
+// recheckLoop checks the watched sessions every recheckEvery until none
+// is left.
+func (s *Server) recheckLoop() {
+	t := time.NewTicker(recheckEvery)
+	defer t.Stop()
+	for range t.C {
+		sw := &s.watch
+		sw.mu.Lock()
+		if len(sw.set) == 0 {
+			sw.running = false
+			sw.mu.Unlock()
+			return
+		}
+		ws := make([]*watched, 0, len(sw.set))
+		for w := range sw.set {
+			ws = append(ws, w)
+		}
+		sw.mu.Unlock()
+		s.recheck(ws)
+	}
+}
+
+func (s *Server) recheck(ws []*watched) {
+	ss := make([]directory.Standing, len(ws))
+	for i, w := range ws {
+		ss[i] = w.st
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	errs, err := s.deps.Directory.Recheck(ctx, ss)
+	if err != nil {
+		s.log.Warn("open sessions not checked", "err", err)
+		return
+	}
+	for i, err := range errs {
+		if err != nil {
+			ws[i].end(err)
+		}
+	}
+}
