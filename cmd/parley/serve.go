@@ -77,7 +77,7 @@ is PARLEY_SSH_LISTEN, and so on.`,
 	f := cmd.Flags()
 	f.StringVar(&c.Data, "data", "./data", "data directory (database, host key)")
 	f.StringVar(&c.SSHListen, "ssh-listen", ":2222", "SSH listen address")
-	f.StringVar(&c.HTTPListen, "http-listen", ":8080", "HTTP listen address (/healthz and the admin API under /api/v1/)")
+	f.StringVar(&c.HTTPListen, "http-listen", "127.0.0.1:8080", "HTTP listen address (/healthz and the admin API under /api/v1/); plain HTTP, loopback by default: put a TLS proxy in front")
 	f.StringVar(&c.BootstrapAdmin, "bootstrap-admin-key", "", "OpenSSH public key file whose keys become instance admins")
 	f.StringVar(&c.PublicHost, "public-host", "", "host name shown in instructions (default: this machine's name)")
 	f.IntVar(&c.PublicPort, "public-port", 0, "SSH port shown in instructions (default: the port listened on)")
@@ -159,6 +159,10 @@ func serve(ctx context.Context, c serveConfig) error {
 		return fmt.Errorf("--http-listen: %w", err)
 	}
 	defer func() { _ = httpLn.Close() }()
+	if a, ok := httpLn.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+		log.Warn("the HTTP listener (plain HTTP, with the admin API) is reachable beyond this machine: put a TLS proxy in front",
+			"addr", httpLn.Addr().String())
+	}
 
 	db, err := store.Open(c.Data, store.Options{Logger: log})
 	if err != nil {
