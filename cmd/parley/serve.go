@@ -50,11 +50,16 @@ type serveConfig struct {
 	MaxStartupsPerSource int
 	Rate                 float64
 	Retention            time.Duration
-	LogFormat            string
-	LogLevel             string
-	DebugListen          string
-	KDFMemoryMiB         uint32
-	KDFTime              uint32
+	// The operator's ceilings over tenant policy (0: none).
+	MaxAttachmentMiB  int64
+	MaxQuotaMiB       int64
+	MaxFileStorageGiB int64
+	MaxRetentionDays  int
+	LogFormat         string
+	LogLevel          string
+	DebugListen       string
+	KDFMemoryMiB      uint32
+	KDFTime           uint32
 }
 
 func serveCmd() *cobra.Command {
@@ -91,6 +96,14 @@ is PARLEY_SSH_LISTEN, and so on.`,
 		"most such connections from one IPv4 address or IPv6 /64")
 	f.Float64Var(&c.Rate, "rate", 100, "messages per second one SSH key may send, burst 10x (0: unlimited)")
 	f.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "how long undelivered messages wait")
+	f.Int64Var(&c.MaxAttachmentMiB, "max-attachment-mib", 1024,
+		"ceiling on parley_max_attachment_mib: the largest file any tenant may allow (0: none)")
+	f.Int64Var(&c.MaxQuotaMiB, "max-quota-mib", 10240,
+		"ceiling on parley_storage_quota_mib: the most file storage any tenant may give a user (0: none)")
+	f.Int64Var(&c.MaxFileStorageGiB, "max-file-storage-gib", 0,
+		"the most file storage all users together may take; uploads beyond it are refused (0: none)")
+	f.IntVar(&c.MaxRetentionDays, "max-retention-days", 0,
+		"ceiling on parley_retention_days: the longest any tenant may keep messages and files waiting (0: none)")
 	f.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&c.DebugListen, "debug-listen", "", "serve Go's pprof here (keep it on loopback; empty: off)")
@@ -138,6 +151,15 @@ func serve(ctx context.Context, c serveConfig) error {
 	}
 	if c.KDFMemoryMiB > 1024 {
 		return fmt.Errorf("--kdf-memory %d: at most 1024 MiB", c.KDFMemoryMiB)
+	}
+	for _, l := range []struct {
+		flag   string
+		v, max int64
+	}{{"--max-attachment-mib", c.MaxAttachmentMiB, 1 << 30}, {"--max-quota-mib", c.MaxQuotaMiB, 1 << 30},
+		{"--max-file-storage-gib", c.MaxFileStorageGiB, 1 << 30}, {"--max-retention-days", int64(c.MaxRetentionDays), 36500}} {
+		if l.v < 0 || l.v > l.max {
+			return fmt.Errorf("%s %d: want 0 (no ceiling) to %d", l.flag, l.v, l.max)
+		}
 	}
 	kdf := crypto.KDFParams{Time: c.KDFTime, MemoryKiB: c.KDFMemoryMiB << 10, Threads: 2}
 	if err := kdf.Validate(); err != nil {
@@ -190,12 +212,15 @@ func serve(ctx context.Context, c serveConfig) error {
 	if rate <= 0 {
 		rate = -1 // unlimited
 	}
-	rel := relay.New(db, dir, hub, relay.Config{Rate: rate, Burst: int(10 * max(c.Rate, 1)), Retention: c.Retention, Logger: log})
+	rel := relay.New(db, dir, hub, relay.Config{Rate: rate, Burst: int(10 * max(c.Rate, 1)), Retention: c.Retention,
+		MaxRetention: time.Duration(c.MaxRetentionDays) * 24 * time.Hour, Logger: log})
 	// The group registry: membership on the server, messages end to end.
 	grp := groups.New(db, dir, hub, groups.Config{})
 	// Files: their ciphertext beside the database; the keys of the unlock
 	// window (scp, files) only in memory, wiped at shutdown.
-	fileStore, err := blobs.Open(db, blobs.Config{Dir: filepath.Join(c.Data, "blobs"), Retention: c.Retention, Logger: log})
+	fileStore, err := blobs.Open(db, blobs.Config{Dir: filepath.Join(c.Data, "blobs"), Retention: c.Retention,
+		MaxFile: c.MaxAttachmentMiB << 20, MaxQuota: c.MaxQuotaMiB << 20, MaxTotal: c.MaxFileStorageGiB << 30,
+		MaxRetention: time.Duration(c.MaxRetentionDays) * 24 * time.Hour, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		"log level":      {func(c *serveConfig) { c.LogLevel = "loud" }, "--log-level"},
 		"kdf memory":     {func(c *serveConfig) { c.KDFMemoryMiB = 5000000 }, "--kdf-memory"},
 		"kdf time":       {func(c *serveConfig) { c.KDFTime = 0 }, "--kdf"},
+		"quota ceiling":  {func(c *serveConfig) { c.MaxQuotaMiB = -1 }, "--max-quota-mib"},
 	} {
 		cfg := base
 		c.mod(&cfg)

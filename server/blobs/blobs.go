@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/parley-chat/parley/crypto"
@@ -64,6 +65,12 @@ type Config struct {
 	// Retention is how long a blob lives when its tenant set no
 	// parley_retention_days (default 30 days).
 	Retention time.Duration
+	// The operator's ceilings, which no tenant policy exceeds (0: none):
+	// MaxFile bounds parley_max_attachment_mib, MaxQuota
+	// parley_storage_quota_mib (bytes), MaxTotal what all users' blobs may
+	// take together, MaxRetention parley_retention_days.
+	MaxFile, MaxQuota, MaxTotal int64
+	MaxRetention                time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Rand draws blob IDs (default crypto/rand).
@@ -77,6 +84,13 @@ type Store struct {
 	cfg Config
 	tmp string
 	log *slog.Logger
+
+	// Uploads being staged hold a reservation of what they may still
+	// write, so that uploads side by side cannot together stage more than
+	// the quota (or the server's ceiling) has room for.
+	mu            sync.Mutex
+	reserved      map[crypto.ID]int64
+	reservedTotal int64
 }
 
 // Open prepares the directory and removes uploads a crash interrupted.
@@ -114,6 +128,9 @@ type Limits struct {
 	Quota int64
 	// Used is what the user's blobs take now.
 	Used int64
+	// TotalLeft is the room left under the server's ceiling (Config.MaxTotal);
+	// negative when there is no ceiling.
+	TotalLeft int64
 }
 
 // Limits reads the limits of the user in ctx.
@@ -125,13 +142,13 @@ func (s *Store) Limits(ctx context.Context) (Limits, error) {
 	var l Limits
 	err = s.db.View(ctx, func(tx store.Tx) error {
 		var err error
-		l, err = limitsTx(tx, p)
+		l, err = s.limitsTx(tx, p)
 		return err
 	})
 	return l, err
 }
 
-func limitsTx(tx store.Tx, p *auth.Principal) (Limits, error) {
+func (s *Store) limitsTx(tx store.Tx, p *auth.Principal) (Limits, error) {
 	v, err := policy.EffectiveTx(tx, p.User.TenantID, p.User.ID)
 	if err != nil {
 		return Limits{}, fmt.Errorf("read your policies: %w", err)
@@ -140,7 +157,80 @@ func limitsTx(tx store.Tx, p *auth.Principal) (Limits, error) {
 	if err != nil {
 		return Limits{}, err
 	}
-	return Limits{MaxFile: v.Int(policy.MaxAttachmentMiB) << 20, Quota: v.Int(policy.StorageQuotaMiB) << 20, Used: used}, nil
+	l := Limits{MaxFile: v.Int(policy.MaxAttachmentMiB) << 20, Quota: v.Int(policy.StorageQuotaMiB) << 20, Used: used, TotalLeft: -1}
+	if s.cfg.MaxFile > 0 {
+		l.MaxFile = min(l.MaxFile, s.cfg.MaxFile)
+	}
+	if s.cfg.MaxQuota > 0 {
+		l.Quota = min(l.Quota, s.cfg.MaxQuota)
+	}
+	if s.cfg.MaxTotal > 0 {
+		all, err := totalUsage(tx)
+		if err != nil {
+			return Limits{}, err
+		}
+		l.TotalLeft = max(s.cfg.MaxTotal-all, 0)
+	}
+	return l, nil
+}
+
+// totalUsage is what all users' blobs take.
+func totalUsage(tx store.Tx) (int64, error) {
+	var total int64
+	err := metaSpace(tx).Scan([]byte{prefixUsage}, nil, false, func(_, v []byte) bool {
+		if len(v) == 8 {
+			total += int64(min(binary.BigEndian.Uint64(v), 1<<62)) //nolint:gosec // clamped
+		}
+		return true
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read storage use: %w", err)
+	}
+	return total, nil
+}
+
+// ErrServerFull refuses an upload the server's storage ceiling has no room for.
+var ErrServerFull = errors.New("the server's file storage is full: ask your admin")
+
+// room is the most ciphertext an upload may still stage under l.
+func (l Limits) room() int64 {
+	r := min(l.maxCipher(), max(l.Quota-l.Used, 0))
+	if l.TotalLeft >= 0 {
+		r = min(r, l.TotalLeft)
+	}
+	return r
+}
+
+// reserve counts what an upload of size bytes (negative: unknown) may
+// stage against the user's quota and the server's ceiling until release;
+// l comes back with the other uploads' reservations counted as used.
+func (s *Store) reserve(uid crypto.ID, l Limits, size int64) (Limits, func(), error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l.Used += s.reserved[uid]
+	if l.TotalLeft >= 0 {
+		l.TotalLeft = max(l.TotalLeft-s.reservedTotal, 0)
+	}
+	if err := l.check(max(size, 0)); err != nil {
+		return l, nil, err
+	}
+	amount := l.room()
+	if size >= 0 {
+		amount = size
+	}
+	if s.reserved == nil {
+		s.reserved = map[crypto.ID]int64{}
+	}
+	s.reserved[uid] += amount
+	s.reservedTotal += amount
+	return l, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.reserved[uid] -= amount; s.reserved[uid] <= 0 {
+			delete(s.reserved, uid)
+		}
+		s.reservedTotal -= amount
+	}, nil
 }
 
 // maxCipher is the largest ciphertext of a file within the limit.
@@ -153,6 +243,9 @@ func (l Limits) check(size int64) error {
 	}
 	if l.Used+size > l.Quota {
 		return overQuota(l.Used, size, l.Quota)
+	}
+	if l.TotalLeft >= 0 && size > l.TotalLeft {
+		return ErrServerFull
 	}
 	return nil
 }
@@ -182,9 +275,11 @@ func (s *Store) Put(ctx context.Context, r io.Reader, size int64, recipients []c
 	if err != nil {
 		return Meta{}, err
 	}
-	if err := l.check(max(size, 0)); err != nil {
+	l, release, err := s.reserve(p.User.ID, l, size)
+	if err != nil {
 		return Meta{}, err
 	}
+	defer release()
 	var raw [IDLen]byte
 	if _, err := io.ReadFull(s.cfg.Rand, raw[:]); err != nil {
 		return Meta{}, fmt.Errorf("blob ID: %w", err)
@@ -200,7 +295,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, size int64, recipients []c
 	err = s.db.Update(ctx, func(tx store.Tx) error {
 		// The quota again, in the transaction that records the blob:
 		// uploads of one user running side by side cannot both slip in.
-		l, err := limitsTx(tx, p)
+		l, err := s.limitsTx(tx, p)
 		if err != nil {
 			return err
 		}
@@ -233,7 +328,7 @@ func (s *Store) write(ctx context.Context, r io.Reader, size int64, l Limits, fi
 		}
 	}()
 	// Read one byte past what may arrive, to tell "too much" from "exactly".
-	bound := min(l.maxCipher(), max(l.Quota-l.Used, 0))
+	bound := l.room()
 	if size >= 0 {
 		bound = min(bound, size)
 	}
@@ -251,6 +346,8 @@ func (s *Store) write(ctx context.Context, r io.Reader, size int64, l Limits, fi
 			n = -1 // the upload stopped where the quota ended: its size is unknown
 		}
 		return n, overQuota(l.Used, n, l.Quota)
+	case l.TotalLeft >= 0 && n > l.TotalLeft:
+		return n, ErrServerFull
 	}
 	if err := f.Sync(); err != nil {
 		return n, fmt.Errorf("store file: %w", err)

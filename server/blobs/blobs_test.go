@@ -529,3 +529,97 @@ func TestDelete(t *testing.T) {
 		t.Fatalf("expire after delete = %d, %v", n, err)
 	}
 }
+
+// blockingReader yields n bytes, then waits for release before EOF: an
+// upload in the middle of staging.
+type blockingReader struct {
+	n       int
+	release chan struct{}
+	staged  chan struct{}
+}
+
+func (r *blockingReader) Read(b []byte) (int, error) {
+	if r.n > 0 {
+		k := min(len(b), r.n)
+		r.n -= k
+		return k, nil
+	}
+	if r.staged != nil {
+		close(r.staged)
+		r.staged = nil
+	}
+	<-r.release
+	return 0, io.EOF
+}
+
+// TestStagingReservesQuota: an upload of unknown size that is still being
+// staged holds the room it may fill; a second upload of the same user
+// meanwhile gets only what is left, before it stages anything.
+func TestStagingReservesQuota(t *testing.T) {
+	f := newFixture(t)
+	f.set(t, "t-acme", crypto.ID{}, policy.StorageQuotaMiB, "1")
+	first := &blockingReader{n: 100 << 10, release: make(chan struct{}), staged: make(chan struct{})}
+	staged := first.staged
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.bs.Put(as(t, f.ada), first, -1, []crypto.ID{f.bob.User.ID})
+		done <- err
+	}()
+	<-staged
+	// The first upload may still fill the whole MiB: nothing else fits.
+	_, err := f.bs.Put(as(t, f.ada), bytes.NewReader(make([]byte, 10<<10)), 10<<10, []crypto.ID{f.bob.User.ID})
+	if !errors.Is(err, blobs.ErrQuota) {
+		t.Fatalf("second upload while the first stages: %v, want ErrQuota", err)
+	}
+	// Another user's quota is not touched.
+	f.put(t, f.bob, make([]byte, 10<<10), f.ada)
+	close(first.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Its reservation is gone with it: the rest of the quota is free.
+	f.put(t, f.ada, make([]byte, 500<<10), f.bob)
+}
+
+// TestOperatorCeilings: the operator's ceilings bound what tenant policy
+// allows: file size, quota, the server's total and retention.
+func TestOperatorCeilings(t *testing.T) {
+	f := newFixture(t)
+	f.set(t, "t-acme", crypto.ID{}, policy.StorageQuotaMiB, "1048576") // 1 TiB
+	f.set(t, "t-acme", crypto.ID{}, policy.MaxAttachmentMiB, "10240")
+	f.set(t, "t-acme", crypto.ID{}, policy.RetentionDays, "3650")
+	bs, err := blobs.Open(f.db, blobs.Config{Dir: f.dir, Now: f.clock,
+		MaxFile: 1 << 20, MaxQuota: 3 << 20, MaxTotal: 4 << 20, MaxRetention: 7 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(p *auth.Principal, n int) error {
+		_, err := bs.Put(as(t, p), bytes.NewReader(make([]byte, n)), int64(n), []crypto.ID{f.bob.User.ID})
+		return err
+	}
+	if err := put(f.ada, 2<<20); !errors.Is(err, blobs.ErrTooLarge) {
+		t.Fatalf("2 MiB under a 1 MiB ceiling: %v", err)
+	}
+	if l, err := bs.Limits(as(t, f.ada)); err != nil || l.Quota != 3<<20 || l.MaxFile != 1<<20 {
+		t.Fatalf("limits = %+v, %v", l, err)
+	}
+	for range 3 {
+		if err := put(f.ada, 900<<10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := put(f.ada, 900<<10); !errors.Is(err, blobs.ErrQuota) {
+		t.Fatalf("past the quota ceiling: %v", err)
+	}
+	if err := put(f.eve, 900<<10); err != nil { // 3.6 MiB in all
+		t.Fatal(err)
+	}
+	if err := put(f.gus, 900<<10); !errors.Is(err, blobs.ErrServerFull) {
+		t.Fatalf("past the server's total: %v", err)
+	}
+	// Retention: 3,650 days asked, 7 kept.
+	f.advance(8 * 24 * time.Hour)
+	if n, err := bs.Expire(t.Context()); err != nil || n != 4 {
+		t.Fatalf("expire after 8 days = %d, %v; want all 4", n, err)
+	}
+}

@@ -115,10 +115,14 @@ func (s *Store) retention(tx store.Tx, tenantID string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	if v[policy.RetentionDays].Source == policy.SourceDefault {
-		return s.cfg.Retention, nil
+	keep := s.cfg.Retention
+	if v[policy.RetentionDays].Source != policy.SourceDefault {
+		keep = time.Duration(v.Int(policy.RetentionDays)) * 24 * time.Hour
 	}
-	return time.Duration(v.Int(policy.RetentionDays)) * 24 * time.Hour, nil
+	if s.cfg.MaxRetention > 0 {
+		keep = min(keep, s.cfg.MaxRetention) // the operator's ceiling
+	}
+	return keep, nil
 }
 
 // RunExpiry expires blobs now and then every interval until ctx ends.

@@ -69,6 +69,9 @@ func (s *Service) retentions(ctx context.Context) (time.Duration, []retention, e
 				}
 				keep = time.Duration(days) * 24 * time.Hour
 			}
+			if s.cfg.MaxRetention > 0 {
+				keep = min(keep, s.cfg.MaxRetention) // the operator's ceiling
+			}
 			users, err := tx.UsersOfTenant(t.ID)
 			if err != nil {
 				return err

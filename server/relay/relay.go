@@ -30,6 +30,9 @@ type Config struct {
 	Burst int
 	// Retention is how long an undelivered envelope waits (default 30 days).
 	Retention time.Duration
+	// MaxRetention is the longest a tenant's parley_retention_days may keep
+	// envelopes on this server (0: no ceiling beyond the policy's own).
+	MaxRetention time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger (default slog.Default()).
