@@ -12,6 +12,15 @@ test:
 e2e:
     go test -race -count=1 ./cmd/parley/e2e/
 
+# Kill the server with SIGKILL while clients send, ROUNDS times (CI runs 5),
+# and check that every acknowledged message arrives exactly once.
+soak ROUNDS="50":
+    PARLEY_SOAK_ROUNDS={{ROUNDS}} go test -race -count=1 -timeout 60m -run '^TestDurabilitySoak$' -v ./cmd/parley/e2e/
+
+# Check the dependencies for known vulnerabilities (as CI does).
+vulncheck:
+    go -C tools tool govulncheck -C .. ./...
+
 # Rewrite the golden screens of the chat UI after an intended change.
 golden:
     go test ./tui/chat/ -run TestGolden -update
