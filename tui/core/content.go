@@ -60,7 +60,10 @@ func (c *Core) DeleteHere(ctx context.Context, ref ConvRef, id crypto.MessageID,
 		if err := tx.Space(spaceOutbox).Delete(key); err != nil {
 			return err
 		}
-		return c.rewriteMessage(tx, k, key, m)
+		if err := c.rewriteMessage(tx, k, key, m); err != nil {
+			return err
+		}
+		return c.afterChange(tx, k, m)
 	})
 }
 
@@ -113,7 +116,10 @@ func (c *Core) changeOwn(ctx context.Context, ref ConvRef, id crypto.MessageID, 
 			return err
 		}
 		change(m)
-		return c.rewriteMessage(tx, k, key, m)
+		if err := c.rewriteMessage(tx, k, key, m); err != nil {
+			return err
+		}
+		return c.afterChange(tx, k, m)
 	})
 }
 
@@ -184,7 +190,10 @@ func (c *Core) applyChange(tx Tx, k *crypto.StoreKey, o opened, ref ConvRef, ch 
 		m.erase()
 	}
 	ch.Reload = true
-	return c.rewriteMessage(tx, k, key, m)
+	if err := c.rewriteMessage(tx, k, key, m); err != nil {
+		return err
+	}
+	return c.afterChange(tx, k, m)
 }
 
 // sendGroupControl sends a silent group message of the 1:1 type typ to
@@ -260,4 +269,65 @@ func (c *Core) SendLocation(ctx context.Context, ref ConvRef, loc crypto.Locatio
 	}
 	l := loc
 	return c.sendContent(ctx, ref, crypto.TypeLocation, body, Message{Kind: KindLocation, Text: loc.Label, Location: &l})
+}
+
+// maxRequote bounds how far back a change of a message looks for replies
+// quoting it.
+const maxRequote = 5000
+
+// afterChange keeps the old text of an edited or deleted message from
+// surviving elsewhere in the conversation: replies quoting it show its
+// current text or "(message deleted)", and when it is the newest message
+// the conversation's preview follows it. The caller has rewritten m.
+func (c *Core) afterChange(tx Tx, k *crypto.StoreKey, m *Message) error {
+	quote := preview(m.Text)
+	if m.Deleted {
+		quote = "(message deleted)"
+	}
+	ct := c.convTag(k, m.Conv)
+	type hit struct {
+		key []byte
+		m   Message
+	}
+	var hits []hit
+	newest, n := true, 0
+	var ierr error
+	err := tx.Space(spaceMsg).Scan(ct[:], nil, true, func(key, v []byte) bool {
+		var o Message
+		if ierr = open(k, spaceMsg, key, v, &o); ierr != nil {
+			return false
+		}
+		if newest && o.ID == m.ID && o.Outgoing == m.Outgoing {
+			conv, err := c.getConv(tx, k, m.Conv)
+			if ierr = err; err != nil {
+				return false
+			}
+			conv.Preview = previewOf(m)
+			if m.Outgoing {
+				conv.Preview = "You: " + conv.Preview
+			}
+			if ierr = c.putConv(tx, k, &conv); ierr != nil {
+				return false
+			}
+		}
+		newest = false
+		if o.ReplyTo != nil && *o.ReplyTo == m.ID && o.Quote != quote {
+			o.Quote = quote
+			hits = append(hits, hit{key: append([]byte(nil), key...), m: o})
+		}
+		n++
+		return n < maxRequote
+	})
+	if err != nil {
+		return err
+	}
+	if ierr != nil {
+		return ierr
+	}
+	for _, h := range hits {
+		if err := c.rewriteMessage(tx, k, h.key, &h.m); err != nil {
+			return err
+		}
+	}
+	return nil
 }

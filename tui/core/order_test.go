@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -258,4 +259,75 @@ func texts(ms []Message) []string {
 		out = append(out, m.Text)
 	}
 	return out
+}
+
+// TestChangedMessageLeavesNoOldText: after an edit and then a deletion,
+// a reply's quote shows the current text, then "(message deleted)", on
+// both sides, and the conversation's preview no longer holds the old text.
+func TestChangedMessageLeavesNoOldText(t *testing.T) {
+	ctx := context.Background()
+	n := newLNet(t)
+	ann := n.user("ANNAAAAA", "Ann", nil)
+	rec := n.user("RECCCCCC", "Rec", nil)
+	cAnn, cRec := n.core(ann, newLStore(), nil), n.core(rec, newLStore(), nil)
+	to, back := Direct(rec.ct.ID), Direct(ann.ct.ID)
+	orig, err := cAnn.Send(ctx, to, "the old secret text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lSync(t, cRec)
+	if _, err := cRec.SendWith(ctx, back, "got it", SendOptions{ReplyTo: &orig.ID}); err != nil {
+		t.Fatal(err)
+	}
+	lSync(t, cAnn)
+	quotes := func(c *Core, ref ConvRef) (string, string) {
+		t.Helper()
+		page, err := c.Messages(ctx, ref, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Messages {
+			if m.ReplyTo != nil {
+				return m.Quote, page.Messages[len(page.Messages)-1].Text
+			}
+		}
+		t.Fatal("no reply")
+		return "", ""
+	}
+	if q, _ := quotes(cAnn, to); q != "the old secret text" {
+		t.Fatalf("quote before the edit: %q", q)
+	}
+	if err := cAnn.Edit(ctx, to, orig.ID, "the new text"); err != nil {
+		t.Fatal(err)
+	}
+	lSync(t, cRec)
+	for _, c := range []struct {
+		core *Core
+		ref  ConvRef
+	}{{cAnn, to}, {cRec, back}} {
+		if q, _ := quotes(c.core, c.ref); q != "the new text" {
+			t.Fatalf("%s: quote after the edit: %q", c.core.me.Name, q)
+		}
+	}
+	if err := cAnn.Delete(ctx, to, orig.ID); err != nil {
+		t.Fatal(err)
+	}
+	lSync(t, cRec)
+	for _, c := range []struct {
+		core *Core
+		ref  ConvRef
+	}{{cAnn, to}, {cRec, back}} {
+		if q, _ := quotes(c.core, c.ref); q != "(message deleted)" {
+			t.Fatalf("%s: quote after the deletion: %q", c.core.me.Name, q)
+		}
+		convs, err := c.core.Conversations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cv := range convs {
+			if strings.Contains(cv.Preview, "old secret") {
+				t.Fatalf("%s: the preview keeps the old text: %q", c.core.me.Name, cv.Preview)
+			}
+		}
+	}
 }
