@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/parley-chat/parley/store"
+	"github.com/parley-chat/parley/tui/core"
 )
 
 // soakRounds is how many SIGKILLs TestDurabilitySoak deals: 5 in the
@@ -61,15 +62,23 @@ func checkDB(t *testing.T, data string) {
 // TestDurabilitySoak: senders upload files to a user as fast as scp goes
 // while the server is killed with SIGKILL at random moments, then
 // restarted. After every kill bbolt's check passes; at the end every file
-// whose upload scp reported done (the server acknowledged it) is in the
+// whose upload scp reported done (the server acknowledged it) is in its
 // recipient's history exactly once, and no file is there twice.
 func TestDurabilitySoak(t *testing.T) {
 	rounds := soakRounds(t)
 	f := newAdminFx(t)
 	f.run("tenant", "create", "acme", "--seats", "10")
-	ann, bob := f.key("ann"), f.key("bob")
+	ann := f.key("ann")
 	f.activeUser("acme", []key{ann}, "--name", "Ann Archer")
-	b := f.activeUser("acme", []key{bob}, "--name", "Bob Baker")
+	// One recipient per sender: a history lists at most core.MaxFiles files.
+	const workers = 3
+	var to []key
+	var toID []string
+	for w := range workers {
+		k := f.key(fmt.Sprint("rcpt", w))
+		u := f.activeUser("acme", []key{k}, "--name", fmt.Sprint("Recipient ", w))
+		to, toID = append(to, k), append(toID, u.ID)
+	}
 	src := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7)) //nolint:gosec // test timing, not secrets
 	var (
@@ -77,7 +86,6 @@ func TestDurabilitySoak(t *testing.T) {
 		acked = map[string]bool{}
 		tried int
 	)
-	const workers = 3
 	for round := range rounds {
 		f.srv.mustSSH(ann, "the passphrase\n", "unlock")
 		stop := make(chan struct{})
@@ -96,7 +104,7 @@ func TestDurabilitySoak(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					r := f.srv.scp(ann, path, "HOST:@"+b.ID)
+					r := f.srv.scp(ann, path, "HOST:@"+toID[w])
 					mu.Lock()
 					tried++
 					if r.code == 0 {
@@ -113,10 +121,16 @@ func TestDurabilitySoak(t *testing.T) {
 		checkDB(t, f.srv.data)
 		f.srv.start()
 	}
-	f.srv.mustSSH(bob, "the passphrase\n", "unlock")
 	seen := map[string]int{}
-	for _, x := range f.files(bob) {
-		seen[x.Name]++
+	for _, k := range to {
+		f.srv.mustSSH(k, "the passphrase\n", "unlock")
+		files := f.files(k)
+		if len(files) >= core.MaxFiles {
+			t.Fatalf("a recipient has %d files, as many as a history lists: the check would miss some", len(files))
+		}
+		for _, x := range files {
+			seen[x.Name]++
+		}
 	}
 	for name, n := range seen {
 		if n > 1 {
