@@ -100,29 +100,39 @@ func (s *Service) announceGroup(gs ...store.Group) {
 	}
 }
 
-// IsAdmin reports whether the principal may run any admin command.
-func (s *Service) IsAdmin(ctx context.Context) bool { return auth.From(ctx).IsAdmin() }
+// IsAdmin reports whether the principal may run any admin command: an API
+// key, or an SSH key that holds a role now (read from the store, not from
+// the session's start).
+func (s *Service) IsAdmin(ctx context.Context) bool {
+	p := auth.From(ctx)
+	if p == nil || p.APIKey != nil {
+		return p.IsAdmin()
+	}
+	now, err := s.current(ctx, p)
+	return err == nil && now.IsAdmin()
+}
 
 // authorize checks that the principal in ctx may take perm in the tenant
-// (tenantID "" for instance-wide actions) and returns it.
+// (tenantID "" for instance-wide actions) and returns it as it stands at
+// this call: an SSH key with the roles the store holds now, an API key
+// with the scopes its creator still backs. Rules that look at the caller
+// after authorize (ranks, labels in the audit log) must use the returned
+// principal, never the one in ctx, whose roles are those the session
+// started with.
 func (s *Service) authorize(ctx context.Context, tenantID string, perm Perm) (*auth.Principal, error) {
 	p := auth.From(ctx)
 	if p == nil {
 		return nil, ErrForbidden
 	}
-	if k := p.APIKey; k != nil {
-		if tenantID == "" || k.TenantID != tenantID || !slices.Contains(k.Scopes, string(perm)) {
-			return nil, ErrForbidden
-		}
-		return p, nil
+	if p.APIKey != nil {
+		return s.authorizeKey(ctx, p, tenantID, perm)
 	}
 	// Decide on the roles the store holds now, not on those the session
 	// started with: a removed or demoted admin loses its power at once.
-	roles, err := s.currentRoles(ctx, p)
+	now, err := s.current(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	now := &auth.Principal{Roles: roles}
 	allowed := now.IsInstanceAdmin() || (tenantID != "" && RoleAllows(now.Role(tenantID), perm))
 	if !allowed {
 		return nil, ErrForbidden
@@ -130,7 +140,29 @@ func (s *Service) authorize(ctx context.Context, tenantID string, perm Perm) (*a
 	if err := s.checkSecondFactor(ctx, p); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return now, nil
+}
+
+// current returns an SSH principal as it stands now: the same key, user
+// and session, with the roles the store holds for the key at this call.
+// The second-factor mark stays on p, the session's principal.
+func (s *Service) current(ctx context.Context, p *auth.Principal) (*auth.Principal, error) {
+	roles, err := s.currentRoles(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return &auth.Principal{KeyFingerprint: p.KeyFingerprint, AuthorizedKey: p.AuthorizedKey, User: p.User, Roles: roles,
+		Session: p.Session}, nil
+}
+
+// isInstanceAdmin reports whether the caller administers the instance now.
+func (s *Service) isInstanceAdmin(ctx context.Context) bool {
+	p := auth.From(ctx)
+	if p == nil || p.APIKey != nil {
+		return false
+	}
+	now, err := s.current(ctx, p)
+	return err == nil && now.IsInstanceAdmin()
 }
 
 // currentRoles reads the roles the caller's key holds now.
@@ -182,6 +214,13 @@ func (s *Service) TenantID(ctx context.Context, name string) (string, error) {
 	p := auth.From(ctx)
 	if p == nil {
 		return "", ErrForbidden
+	}
+	if p.APIKey == nil {
+		now, err := s.current(ctx, p)
+		if err != nil {
+			return "", err
+		}
+		p = now
 	}
 	if name == "" {
 		var own []string

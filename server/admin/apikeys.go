@@ -295,14 +295,154 @@ func (s *Service) touchAPIKey(ctx context.Context, kid string, now time.Time) er
 	})
 }
 
-// APIKeyTenant returns the tenant of the calling API key. A key may always
-// learn which tenant it belongs to, whatever its scopes.
+// APIKeyTenant returns the tenant of the calling API key. A key may
+// learn which tenant it belongs to whatever its scopes, as long as its
+// creator still holds a role there.
 func (s *Service) APIKeyTenant(ctx context.Context) (store.Tenant, error) {
 	p := s.principal(ctx)
 	if p == nil || p.APIKey == nil {
 		return store.Tenant{}, ErrForbidden
 	}
+	g, err := s.grantOf(ctx, p.APIKey.ID)
+	switch {
+	case err != nil:
+		return store.Tenant{}, err
+	case g.revoked:
+		return store.Tenant{}, fmt.Errorf("%w: the API key was revoked", ErrForbidden)
+	case !g.backed():
+		return store.Tenant{}, fmt.Errorf("%w: the admin who created this API key no longer holds a role in its tenant, "+
+			"so the key can do nothing: create a new key", ErrForbidden)
+	}
 	return s.dir.Tenant(ctx, p.APIKey.TenantID)
+}
+
+// An API key acts on its creator's authority: its effective scopes are
+// its own scopes intersected with what its creator may do in the key's
+// tenant now. Both are read again at every call, so a creator who is
+// demoted takes scopes from its keys, and one who is removed (or keeps no
+// role in the tenant) leaves them refusing everything.
+
+// Why an API call was refused for its creator, as the audit log says it.
+const (
+	refusedCreatorGone = "creator_gone"       // the creator holds no role in the tenant any more
+	refusedCreatorLost = "creator_lost_scope" // the creator no longer holds this scope
+)
+
+// keyGrant is an API key as it stands at a call: re-read from the store,
+// with what its creator may still do.
+type keyGrant struct {
+	key store.APIKey
+	// creator is the creator's key with the roles it holds now.
+	creator *auth.Principal
+	// revoked: the key was revoked since it authenticated.
+	revoked bool
+}
+
+// backed reports whether the creator still holds any role in the key's
+// tenant (or administers the instance).
+func (g keyGrant) backed() bool {
+	return g.creator.IsInstanceAdmin() || g.creator.Role(g.key.TenantID) != ""
+}
+
+// holds reports whether the creator may still do perm in the key's tenant.
+func (g keyGrant) holds(perm Perm) bool {
+	return g.creator.IsInstanceAdmin() || RoleAllows(g.creator.Role(g.key.TenantID), perm)
+}
+
+// effective is the key's scopes the creator still backs, in their order.
+func (g keyGrant) effective() []string {
+	var out []string
+	for _, sc := range g.key.Scopes {
+		if g.holds(Perm(sc)) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// grantOf reads an API key and its creator's current roles.
+func (s *Service) grantOf(ctx context.Context, kid string) (keyGrant, error) {
+	var g keyGrant
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		k, err := tx.APIKey(kid)
+		if errors.Is(err, store.ErrNotFound) {
+			g.revoked = true
+			return nil
+		} else if err != nil {
+			return err
+		}
+		g.key, g.revoked = publicAPIKey(k), !k.RevokedAt.IsZero()
+		var roles []store.Admin
+		if k.CreatedBy != "" && !strings.HasPrefix(k.CreatedBy, "apikey:") {
+			if roles, err = tx.AdminRoles(k.CreatedBy); err != nil {
+				return err
+			}
+		}
+		g.creator = &auth.Principal{KeyFingerprint: k.CreatedBy, Roles: roles}
+		return nil
+	})
+	if err != nil {
+		return keyGrant{}, fmt.Errorf("read API key: %w", err)
+	}
+	return g, nil
+}
+
+// authorizeKey decides for an API key: perm must be among its scopes, in
+// its own tenant, and its creator must still hold perm there. A refusal
+// for the creator's sake is written to the audit log, with the reason.
+// The principal returned carries the effective scopes.
+func (s *Service) authorizeKey(ctx context.Context, p *auth.Principal, tenantID string, perm Perm) (*auth.Principal, error) {
+	g, err := s.grantOf(ctx, p.APIKey.ID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case g.revoked:
+		return nil, fmt.Errorf("%w: the API key was revoked", ErrForbidden)
+	case tenantID == "" || g.key.TenantID != tenantID || !slices.Contains(g.key.Scopes, string(perm)):
+		return nil, ErrForbidden
+	case !g.backed():
+		s.recordRefusal(ctx, p, g, perm, refusedCreatorGone)
+		return nil, fmt.Errorf("%w: the admin who created this API key no longer holds a role in its tenant, so the key "+
+			"can do nothing: create a new key", ErrForbidden)
+	case !g.holds(perm):
+		s.recordRefusal(ctx, p, g, perm, refusedCreatorLost)
+		return nil, fmt.Errorf("%w: the admin who created this API key no longer holds scope %s", ErrForbidden, perm)
+	}
+	k := g.key
+	k.Scopes = g.effective()
+	return &auth.Principal{APIKey: &k, Session: p.Session}, nil
+}
+
+// recordRefusal writes an audit entry for an API call refused because the
+// key's creator no longer backs it. It does not fail the call's answer:
+// the call is refused either way.
+func (s *Service) recordRefusal(ctx context.Context, p *auth.Principal, g keyGrant, perm Perm, reason string) {
+	refusal := map[string]any{"result": "refused", "scope": string(perm), "reason": reason, "creator": g.key.CreatedBy,
+		"effective_scopes": g.effective()}
+	err := s.db.Update(ctx, func(tx store.Tx) error {
+		return s.record(tx, p, g.key.TenantID, "apikey.refuse", g.key.ID, nil, refusal)
+	})
+	if err != nil {
+		s.log.Warn("record refused API call", "apikey", g.key.ID, "err", err)
+	}
+}
+
+// EffectiveScopes returns the scopes the calling API key may use now: its
+// own, less those its creator no longer holds.
+func (s *Service) EffectiveScopes(ctx context.Context) ([]string, error) {
+	p := s.principal(ctx)
+	if p == nil || p.APIKey == nil {
+		return nil, ErrForbidden
+	}
+	g, err := s.grantOf(ctx, p.APIKey.ID)
+	if err != nil {
+		return nil, err
+	}
+	if g.revoked || !g.backed() {
+		return nil, nil
+	}
+	return g.effective(), nil
 }
 
 // parseAPIKey checks a key's shape and returns its ID.

@@ -34,13 +34,18 @@ func allScopes() []string {
 	return out
 }
 
-// storedKeys returns every API key of a tenant as stored.
+// storedKeys returns the API keys of a tenant as stored, less the fixtures.
 func (e *env) storedKeys(t testing.TB, tenant store.Tenant) []store.APIKey {
 	t.Helper()
 	var ks []store.APIKey
 	err := e.db.View(t.Context(), func(tx store.Tx) error {
 		var err error
-		ks, err = tx.APIKeysOfTenant(tenant.ID)
+		all, err := tx.APIKeysOfTenant(tenant.ID)
+		for _, k := range all {
+			if k.Label != "fixture" { // not those the env's apiKey stored
+				ks = append(ks, k)
+			}
+		}
 		return err
 	})
 	if err != nil {

@@ -12,5 +12,12 @@
 // it has no role in fails with ErrForbidden whether or not that tenant
 // exists, so one tenant's admins learn nothing of another's.
 //
+// Roles are read at every call: authorize reads the caller's roles from
+// the store, never from the principal its session started with, and an
+// API key may use only those of its scopes that its creator still holds
+// in the tenant (apikeys.go). Bulk reads are pages (audit.MaxLimit
+// entries, MaxUserPage users); the whole log or user list leaves only
+// through a four-eyes export.
+//
 // The package knows nothing about SSH, HTTP or the terminal.
 package admin

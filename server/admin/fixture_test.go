@@ -2,7 +2,10 @@ package admin_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,12 +109,25 @@ func (e *env) admin(t testing.TB, tenant store.Tenant, role store.Role, fingerpr
 }
 
 // apiKey returns a context whose principal is an API key of the tenant
-// with these scopes (a fixture: the key is not stored).
+// with these scopes, created by the instance admin (a fixture: the key is
+// stored directly, without a secret).
 func (e *env) apiKey(t testing.TB, tenant store.Tenant, scopes ...admin.Perm) context.Context {
 	t.Helper()
-	k := &store.APIKey{ID: "k-" + tenant.Name, TenantID: tenant.ID, Label: "fixture"}
+	return e.apiKeyBy(t, tenant, "SHA256:root", scopes...)
+}
+
+// apiKeyBy is apiKey with the key's creator, an admin key's fingerprint.
+func (e *env) apiKeyBy(t testing.TB, tenant store.Tenant, creator string, scopes ...admin.Perm) context.Context {
+	t.Helper()
+	k := &store.APIKey{TenantID: tenant.ID, Label: "fixture", CreatedAt: e.clock.Now(), CreatedBy: creator}
 	for _, s := range scopes {
 		k.Scopes = append(k.Scopes, string(s))
+	}
+	// One stored key per tenant, creator and scopes.
+	sum := sha256.Sum256([]byte(tenant.ID + "\x00" + creator + "\x00" + strings.Join(k.Scopes, ",")))
+	k.ID, k.Hash = fmt.Sprintf("k%x", sum[:4]), sum[:]
+	if err := e.db.Update(t.Context(), func(tx store.Tx) error { return tx.PutAPIKey(*k) }); err != nil {
+		t.Fatal(err)
 	}
 	return auth.With(t.Context(), &auth.Principal{APIKey: k, Session: "test"})
 }

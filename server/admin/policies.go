@@ -32,7 +32,7 @@ func (s *Service) SetPolicy(ctx context.Context, tenant string, user *crypto.ID,
 	err = s.db.Update(ctx, func(tx store.Tx) error {
 		var before policy.Value
 		var err error
-		before, after, err = policy.SetTx(tx, id, uid, key, value)
+		before, after, err = policy.SetTx(tenantNamesFor(tx, p), id, uid, key, value)
 		if err != nil {
 			return err
 		}
@@ -177,7 +177,7 @@ func (s *Service) ImportPoliciesCSV(ctx context.Context, tenant string, r io.Rea
 		changed = changed[:0]
 		problems := &policy.CSVError{}
 		for _, row := range rows {
-			before, after, err := policy.SetTx(tx, id, row.User, row.Key, row.Value)
+			before, after, err := policy.SetTx(tenantNamesFor(tx, p), id, row.User, row.Key, row.Value)
 			if errors.Is(err, policy.ErrInvalid) || errors.Is(err, policy.ErrUnknownUser) {
 				problems.Add(row.Line, err)
 				continue
@@ -272,3 +272,30 @@ type markedError struct{ mark, err error }
 
 func (e markedError) Error() string   { return e.err.Error() }
 func (e markedError) Unwrap() []error { return []error{e.mark, e.err} }
+
+// tenantNamesFor returns the transaction a policy change reads tenant
+// names through. Only instance admins may learn which tenants exist: for
+// everyone else a name no tenant has reads like the name of a tenant
+// they cannot see, so that setting parley_cross_tenant to it succeeds
+// alike and does not tell whether such a tenant exists. Listing a name
+// that belongs to no tenant does nothing: cross-tenant messaging needs
+// both tenants to list each other, and a tenant made later under that
+// name has to list this one back before anything opens.
+func tenantNamesFor(tx store.Tx, p *auth.Principal) store.Tx {
+	if p.IsInstanceAdmin() {
+		return tx
+	}
+	return unseenTenants{tx}
+}
+
+// unseenTenants answers a name no tenant has with a tenant that matches
+// none: its ID is no tenant's.
+type unseenTenants struct{ store.Tx }
+
+func (t unseenTenants) TenantByName(name string) (store.Tenant, error) {
+	tn, err := t.Tx.TenantByName(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Tenant{ID: "\x00unseen:" + name, Name: name}, nil
+	}
+	return tn, err
+}

@@ -179,7 +179,6 @@ func TestPolicyRefusals(t *testing.T) {
 		{"wrong type", nil, policy.BlockUnknown, "maybe", admin.ErrInvalid, "th_block_unknown takes a bool: true or false"},
 		{"int out of range", nil, policy.RetentionDays, "0", admin.ErrInvalid, "takes an int from 1 to 3650"},
 		{"tenant-wide key per user", &ada, policy.CrossTenant, "globex", admin.ErrInvalid, "applies to the whole tenant"},
-		{"unknown tenant", nil, policy.CrossTenant, "umbrella", admin.ErrInvalid, `no tenant is named "umbrella"`},
 		{"itself", nil, policy.CrossTenant, "acme", admin.ErrInvalid, "cannot list itself"},
 		{"another tenant's user", &gus, policy.BlockUnknown, "true", directory.ErrUserNotFound, "no such user"},
 	} {

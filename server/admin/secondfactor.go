@@ -61,7 +61,15 @@ type TOTPState struct {
 // authentication belongs to keys, not to API keys or chat users.
 func (s *Service) selfAdmin(ctx context.Context) (*auth.Principal, error) {
 	p := auth.From(ctx)
-	if p == nil || p.APIKey != nil || p.KeyFingerprint == "" || len(p.Roles) == 0 {
+	if p == nil || p.APIKey != nil || p.KeyFingerprint == "" {
+		return nil, ErrForbidden
+	}
+	// The key must hold a role now, not only when its session started.
+	now, err := s.current(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(now.Roles) == 0 {
 		return nil, ErrForbidden
 	}
 	return p, nil
@@ -110,8 +118,12 @@ func keyURL(account, secret string) string {
 // totpAccount names the key in authenticator apps: "tenant/label", or the
 // key's fingerprint when it has no label.
 func (s *Service) totpAccount(ctx context.Context, p *auth.Principal) string {
+	var roles []store.Admin
+	if now, err := s.current(ctx, p); err == nil {
+		roles = now.Roles
+	}
 	label, tenantID, tenants, instance := "", "", 0, false
-	for _, r := range p.Roles {
+	for _, r := range roles {
 		if label == "" {
 			label = r.Label
 		}
@@ -308,6 +320,11 @@ func (s *Service) ProveSecondFactor(ctx context.Context, code string) error {
 // tenant it holds a role in (the instance's log for instance admins), so
 // each tenant's auditors see what its admins' keys did.
 func (s *Service) recordKey(tx store.Tx, p *auth.Principal, action string, before, after any) error {
+	roles, err := tx.AdminRoles(p.KeyFingerprint)
+	if err != nil {
+		return err
+	}
+	p = &auth.Principal{KeyFingerprint: p.KeyFingerprint, AuthorizedKey: p.AuthorizedKey, User: p.User, Roles: roles, Session: p.Session}
 	seen := map[string]bool{}
 	for _, r := range p.Roles {
 		if seen[r.TenantID] {

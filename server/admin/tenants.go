@@ -116,14 +116,22 @@ func (s *Service) Brand(ctx context.Context, name string, displayName, accent *s
 		s.recorder(p, id, "tenant.brand", name))
 }
 
-// MyTenants lists the tenants the principal holds a role in, with the role.
+// MyTenants lists the tenants the principal holds a role in now, with the role.
 func (s *Service) MyTenants(ctx context.Context) ([]TenantRole, error) {
 	p := s.principal(ctx)
 	if p == nil {
 		return nil, ErrForbidden
 	}
+	var roles []store.Admin
+	if p.APIKey == nil {
+		now, err := s.current(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		roles = now.Roles
+	}
 	var out []TenantRole
-	for _, r := range p.Roles {
+	for _, r := range roles {
 		if r.TenantID == "" {
 			continue
 		}

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -43,24 +44,95 @@ func (s *Service) CreateUser(ctx context.Context, tenant string, spec directory.
 	return NewUser{User: u, Tenant: t, Code: code}, nil
 }
 
-// Users lists a tenant's users matching the filter.
+// MaxUserPage is the most users one call of Users or UsersPage returns.
+// The whole list, e-mail addresses included, leaves the server only
+// through an approved export (ExportUsersCSV).
+const MaxUserPage = 100
+
+// UserPage names a page of users: those listed after the user After (the
+// zero ID: from the first), at most Limit of them (0, or more than
+// MaxUserPage: MaxUserPage).
+type UserPage struct {
+	After crypto.ID
+	Limit int
+}
+
+// Users lists the first page of a tenant's users matching the filter, by
+// name: at most MaxUserPage. UsersPage reads the
+// pages after it.
 func (s *Service) Users(ctx context.Context, tenant string, f directory.UserFilter) ([]directory.UserInfo, error) {
+	us, _, err := s.UsersPage(ctx, tenant, f, UserPage{})
+	return us, err
+}
+
+// UsersPage lists one page of a tenant's users matching the filter, by
+// name (then ID), and returns the ID to give as After for the next page
+// (the zero ID when this page is the last).
+func (s *Service) UsersPage(ctx context.Context, tenant string, f directory.UserFilter, page UserPage) ([]directory.UserInfo, crypto.ID, error) {
+	id, err := s.principalTenant(ctx, tenant, PermUsersRead)
+	if err != nil {
+		return nil, crypto.ID{}, err
+	}
+	if err := f.Check(); err != nil {
+		return nil, crypto.ID{}, err
+	}
+	limit := page.Limit
+	if limit <= 0 || limit > MaxUserPage {
+		limit = MaxUserPage
+	}
+	all, err := s.dir.Users(ctx, id)
+	if err != nil {
+		return nil, crypto.ID{}, err
+	}
+	// The directory lists users by name, then ID; a page starts after the
+	// user After names, wherever that user is in the list now.
+	if !page.After.IsZero() {
+		i := slices.IndexFunc(all, func(u directory.UserInfo) bool { return u.ID == page.After })
+		if i < 0 {
+			return nil, crypto.ID{}, fmt.Errorf("%w: the page cursor %s names no user of the tenant: list from the start",
+				ErrInvalid, page.After)
+		}
+		all = all[i+1:]
+	}
+	out := make([]directory.UserInfo, 0, min(len(all), limit))
+	for _, u := range all {
+		if !f.Matches(u.User) {
+			continue
+		}
+		if len(out) == limit {
+			return out, out[len(out)-1].ID, nil
+		}
+		out = append(out, u)
+	}
+	return out, crypto.ID{}, nil
+}
+
+// UsersByID returns the tenant's users among ids (others, and IDs of no
+// user, are left out): for showing names next to IDs the caller already
+// holds, such as a group's members.
+func (s *Service) UsersByID(ctx context.Context, tenant string, ids []crypto.ID) (map[crypto.ID]store.User, error) {
 	id, err := s.principalTenant(ctx, tenant, PermUsersRead)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Check(); err != nil {
-		return nil, err
-	}
-	all, err := s.dir.Users(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]directory.UserInfo, 0, len(all))
-	for _, u := range all {
-		if f.Matches(u.User) {
-			out = append(out, u)
+	out := make(map[crypto.ID]store.User, len(ids))
+	err = s.db.View(ctx, func(tx store.Tx) error {
+		for _, uid := range ids {
+			u, err := tx.User(uid)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue
+			case err != nil:
+				return err
+			case u.TenantID == id:
+				u.SealedKey, u.ActivationHash = nil, nil
+				out[uid] = u
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
 	}
 	return out, nil
 }

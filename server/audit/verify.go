@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley/store"
 )
@@ -24,6 +23,9 @@ type Report struct {
 	// Head is the hash of the last entry: kept outside the server, it is
 	// an anchor a later Verify can check the log against.
 	Head []byte
+	// Kind says what is wrong without naming any entry, e.g. "was
+	// changed"; VerifyTenant builds its Problem from it.
+	Kind string
 }
 
 // Anchor is an entry's hash recorded outside the server. A log rewritten
@@ -73,6 +75,7 @@ func Verify(tx store.Tx, anchors ...Anchor) (Report, error) {
 	var want uint64 = 1
 	fail := func(seq uint64, format string, args ...any) bool {
 		r.BadSeq, r.Problem = seq, fmt.Sprintf(format, args...)
+		r.Kind = kindOf(r.Problem)
 		return false
 	}
 	err = tx.Audit(0, func(e store.AuditEntry, key, raw []byte) bool {
@@ -117,17 +120,46 @@ func Verify(tx store.Tx, anchors ...Anchor) (Report, error) {
 	switch {
 	case r.Entries != headSeq:
 		r.BadSeq, r.Problem = min(r.Entries, headSeq)+1, fmt.Sprintf("the log ends at %d but its head says %d", r.Entries, headSeq)
+		r.Kind = kindEnds
 	case !bytes.Equal(prev, headHash):
-		r.BadSeq, r.Problem = r.Entries, "the last entry is not the recorded head"
+		r.BadSeq, r.Problem, r.Kind = r.Entries, "the last entry is not the recorded head", kindHead
 	default:
 		r.OK, r.Head = true, prev
 	}
 	for _, a := range anchors {
 		if r.OK && a.Seq > r.Entries {
 			r.OK, r.BadSeq, r.Problem = false, r.Entries+1, fmt.Sprintf("the log ends at %d, before the anchored entry %d: entries were removed", r.Entries, a.Seq)
+			r.Kind = kindRemoved
 		}
 	}
 	return r, nil
+}
+
+// Kinds of problem, in words that name no entry.
+const (
+	kindEnds     = "the log ends before its recorded head: entries were removed"
+	kindHead     = "the last entry is not the recorded head"
+	kindRemoved  = "the log ends before an anchored entry: entries were removed"
+	kindRewrite  = "does not match the anchor kept outside the server: the log was rewritten"
+	kindChanged  = "was changed"
+	kindLink     = "does not link to the one before: entries were inserted or removed"
+	kindMissing  = "follows a gap: entries were removed"
+	kindInserted = "follows a record that was inserted"
+)
+
+// kindOf classifies a problem Verify found.
+func kindOf(problem string) string {
+	switch {
+	case strings.Contains(problem, "anchor"):
+		return kindRewrite
+	case strings.Contains(problem, "missing"):
+		return kindMissing
+	case strings.Contains(problem, "extra record"), strings.Contains(problem, "malformed key"):
+		return kindInserted
+	case strings.Contains(problem, "link"):
+		return kindLink
+	}
+	return kindChanged
 }
 
 // canonical reports whether raw, a stored record, ends with the entry's
@@ -137,65 +169,4 @@ func Verify(tx store.Tx, anchors ...Anchor) (Report, error) {
 func canonical(e store.AuditEntry, raw []byte) bool {
 	b, err := json.Marshal(e)
 	return err == nil && bytes.HasSuffix(raw, b)
-}
-
-// Filter selects entries for List. Zero fields select everything.
-type Filter struct {
-	TenantID string // required by callers outside instance administration
-	// Actor is an SSH key fingerprint or "apikey:<id>" (exactly), or part
-	// of the admin's label (any case).
-	Actor  string
-	Target string // substring of the target
-	Action string // prefix of the action, e.g. "user."
-	Since  time.Time
-	Until  time.Time // exclusive
-	// Limit keeps the newest entries: 0 means DefaultLimit, NoLimit all.
-	Limit int
-}
-
-// List limits.
-const (
-	DefaultLimit = 100
-	NoLimit      = -1
-)
-
-// Match reports whether e passes the filter.
-func (f Filter) Match(e store.AuditEntry) bool {
-	switch {
-	case f.TenantID != "" && e.TenantID != f.TenantID:
-		return false
-	case f.Actor != "" && e.Actor != f.Actor && !strings.Contains(strings.ToLower(e.Label), strings.ToLower(f.Actor)):
-		return false
-	case f.Target != "" && !strings.Contains(e.Target, f.Target):
-		return false
-	case f.Action != "" && !strings.HasPrefix(e.Action, f.Action):
-		return false
-	case !f.Since.IsZero() && e.Time.Before(f.Since):
-		return false
-	case !f.Until.IsZero() && !e.Time.Before(f.Until):
-		return false
-	}
-	return true
-}
-
-// List returns the newest entries matching f, oldest first.
-func List(tx store.Tx, f Filter) ([]store.AuditEntry, error) {
-	limit := f.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 0:
-		limit = 0
-	}
-	var out []store.AuditEntry
-	err := tx.Audit(1, func(e store.AuditEntry, _, _ []byte) bool {
-		if f.Match(e) {
-			out = append(out, e)
-			if limit > 0 && len(out) > limit {
-				out = out[1:]
-			}
-		}
-		return true
-	})
-	return out, err
 }

@@ -9,13 +9,19 @@ import (
 	"github.com/parley-chat/parley/server/audit"
 )
 
-// MaxAuditLimit is the most audit entries one request returns. The whole
-// log leaves the server through an approved export, not through listing.
-const MaxAuditLimit = 1000
+// MaxAuditLimit is the most audit entries one request returns (the admin
+// service's page). The whole log leaves the server through an approved
+// export, not through listing.
+const MaxAuditLimit = audit.MaxLimit
 
-// GET /api/v1/audit?actor=A&target=T&action=PREFIX&since=TIME&until=TIME&limit=N
+// GET /api/v1/audit?actor=A&target=T&action=PREFIX&since=TIME&until=TIME&limit=N&before=SEQ&after=SEQ
+//
+// One page, oldest first: the newest limit entries, or with before=SEQ
+// the newest below that number (the next page back), or with after=SEQ
+// the oldest above it (the next page forward). Numbers are the tenant's
+// own sequence.
 func (a *api) listAudit(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "actor", "target", "action", "since", "until", "limit")
+	q, err := query(r, "actor", "target", "action", "since", "until", "limit", "before", "after")
 	if err != nil {
 		return err
 	}
@@ -32,6 +38,18 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) error {
 			return invalid(fmt.Sprintf("limit=%q: give a number from 1 to %d", clip(v), MaxAuditLimit))
 		}
 		f.Limit = n
+	}
+	for name, dst := range map[string]*uint64{"before": &f.Before, "after": &f.After} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n < 1 {
+				return invalid(fmt.Sprintf("%s=%q: give an entry's sequence number", name, clip(v)))
+			}
+			*dst = n
+		}
+	}
+	if f.Before != 0 && f.After != 0 {
+		return invalid("give before or after, not both")
 	}
 	es, err := a.admin.Audit(r.Context(), keyTenant, f)
 	if err != nil {

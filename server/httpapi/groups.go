@@ -8,7 +8,6 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
-	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -30,11 +29,9 @@ func (a *api) groupDetail(ctx context.Context, g store.Group) groupDetailJSON {
 	if len(g.Members) == 0 {
 		return out
 	}
-	users := map[crypto.ID]store.User{}
-	if us, err := a.admin.Users(ctx, keyTenant, directory.UserFilter{}); err == nil {
-		for _, u := range us {
-			users[u.ID] = u.User
-		}
+	users, err := a.admin.UsersByID(ctx, keyTenant, g.Members)
+	if err != nil {
+		users = nil // without users:read the names stay empty
 	}
 	for _, id := range g.Members {
 		u := users[id]

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
@@ -65,14 +66,31 @@ func (a *api) userJSON(ctx context.Context, u store.User) userJSON {
 	return toUserJSON(u, a.tenantName(ctx), devices)
 }
 
-// GET /api/v1/users?tag=T&name=PATTERN&status=S
+// GET /api/v1/users?tag=T&name=PATTERN&status=S&limit=N&after=ID
+//
+// One page of users by name, at most admin.MaxUserPage;
+// when there are more, a Link header names the next page (rel="next",
+// after=the page's last ID).
 func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "tag", "name", "status")
+	q, err := query(r, "tag", "name", "status", "limit", "after")
 	if err != nil {
 		return err
 	}
 	f := directory.UserFilter{Tag: q.Get("tag"), Name: q.Get("name"), Status: store.UserStatus(q.Get("status"))}
-	us, err := a.admin.Users(r.Context(), keyTenant, f)
+	var page admin.UserPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > admin.MaxUserPage {
+			return invalid(fmt.Sprintf("limit=%q: give a number from 1 to %d", clip(v), admin.MaxUserPage))
+		}
+		page.Limit = n
+	}
+	if v := q.Get("after"); v != "" {
+		if page.After, err = crypto.ParseID(v); err != nil {
+			return invalid(fmt.Sprintf("after=%q: give a Parley ID, the last of the page before", clip(v)))
+		}
+	}
+	us, next, err := a.admin.UsersPage(r.Context(), keyTenant, f, page)
 	if err != nil {
 		return err
 	}
@@ -80,6 +98,11 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 	out := make([]userJSON, 0, len(us))
 	for _, u := range us {
 		out = append(out, toUserJSON(u.User, tenant, len(u.Devices)))
+	}
+	if !next.IsZero() {
+		nq := r.URL.Query()
+		nq.Set("after", next.String())
+		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, nq.Encode()))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -26,10 +26,13 @@ func (e *cmdEnv) auditCmd() *cobra.Command {
 	var since, until string
 	list := &cobra.Command{
 		Use: "list [--tenant NAME] [--actor FINGERPRINT|apikey:ID|LABEL] [--target TEXT] [--action PREFIX] " +
-			"[--since WHEN] [--until WHEN] [--limit N]",
-		Short: "List audit entries, oldest first (the newest --limit of those that match)",
-		Long: `List audit entries, oldest first: the newest --limit entries that match every
-filter given.
+			"[--since WHEN] [--until WHEN] [--limit N] [--before SEQ|--after SEQ]",
+		Short: "List audit entries, oldest first, a page of at most 100 at a time",
+		Long: `List audit entries, oldest first: the newest --limit entries (at most 100)
+that match every filter given. --before SEQ shows the page before entry SEQ,
+--after SEQ the page after it. A tenant's entries are numbered on their own:
+1, 2, 3, … The whole log in one piece leaves only through an approved export
+(export request audit), under the four-eyes rule.
 
   --actor    an admin key's fingerprint (SHA256:...) or API key (apikey:ID),
              exactly, or part of the admin's label, in any case
@@ -50,10 +53,11 @@ hashes.`,
 				return err
 			}
 			switch {
-			case f.Limit < 0:
-				return fmt.Errorf("--limit %d: give a number of entries, or 0 for all", f.Limit)
-			case f.Limit == 0:
-				f.Limit = audit.NoLimit
+			case f.Limit < 0 || f.Limit > audit.MaxLimit:
+				return fmt.Errorf("--limit %d: give 1 to %d entries (0: %d); page on with --before or --after, "+
+					"or export the whole log with an approved export", f.Limit, audit.MaxLimit, audit.DefaultLimit)
+			case f.Before > 0 && f.After > 0:
+				return fmt.Errorf("give --before or --after, not both")
 			}
 			es, err := e.s.deps.Admin.Audit(e.ctx, tenant, f)
 			if err != nil {
@@ -69,6 +73,10 @@ hashes.`,
 			if len(es) == 0 {
 				return e.done(nil, "No audit entries match.")
 			}
+			page := f.Limit
+			if page == 0 {
+				page = audit.DefaultLimit
+			}
 			rows := [][]string{{"SEQ", "TIME (UTC)", "ACTOR/LABEL", "ACTION", "TARGET"}}
 			for _, en := range es {
 				who := en.Actor
@@ -77,7 +85,14 @@ hashes.`,
 				}
 				rows = append(rows, []string{fmt.Sprint(en.Seq), en.Time.UTC().Format(time.DateTime), who, en.Action, dash(en.Target)})
 			}
-			return e.table(rows)
+			if err := e.table(rows); err != nil {
+				return err
+			}
+			if len(es) == page {
+				fmt.Fprintf(e.out(), "A page of %d: older entries with --before %d, newer with --after %d.\n",
+					page, es[0].Seq, es[len(es)-1].Seq)
+			}
+			return nil
 		},
 	}
 	list.Flags().StringVar(&f.Actor, "actor", "", "an admin key's fingerprint, apikey:ID, or part of an admin's label")
@@ -85,7 +100,9 @@ hashes.`,
 	list.Flags().StringVar(&f.Action, "action", "", `the start of the action, e.g. "user."`)
 	list.Flags().StringVar(&since, "since", "", "from this time on: YYYY-MM-DD (UTC) or RFC 3339")
 	list.Flags().StringVar(&until, "until", "", "before this time; a day includes the whole day")
-	list.Flags().IntVar(&f.Limit, "limit", audit.DefaultLimit, "the newest N matching entries; 0 for all")
+	list.Flags().IntVar(&f.Limit, "limit", audit.DefaultLimit, "the newest N matching entries, at most 100")
+	list.Flags().Uint64Var(&f.Before, "before", 0, "the page before this entry number")
+	list.Flags().Uint64Var(&f.After, "after", 0, "the page after this entry number")
 
 	var anchors []string
 	verify := &cobra.Command{
@@ -96,7 +113,9 @@ before it, hash to what it says, and the last one must be the recorded head.
 Any change, insertion or removal of an entry — down to a single byte — breaks
 the chain: the command then names the first broken entry and exits with
 status 1. The log is one chain for the whole instance, so the check covers
-every tenant's entries, and a problem is reported by sequence number only.
+every tenant's entries; a tenant admin sees its own tenant's count, head and
+broken entry, numbered in the tenant's own sequence (1, 2, 3, …), and
+anchors of a tenant use those numbers.
 
 Someone who can write the database file could rewrite the chain from some
 entry on and its head, so that it chains again. To detect that, keep the

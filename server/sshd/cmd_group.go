@@ -9,7 +9,6 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
-	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -46,11 +45,9 @@ func (e *cmdEnv) groupDetail(tenant string, g store.Group) groupDetailJSON {
 	if len(g.Members) == 0 {
 		return out
 	}
-	users := map[crypto.ID]store.User{}
-	if us, err := e.s.deps.Admin.Users(e.ctx, tenant, directory.UserFilter{}); err == nil {
-		for _, u := range us {
-			users[u.ID] = u.User
-		}
+	users, err := e.s.deps.Admin.UsersByID(e.ctx, tenant, g.Members)
+	if err != nil {
+		users = map[crypto.ID]store.User{}
 	}
 	for _, id := range g.Members {
 		u := users[id]

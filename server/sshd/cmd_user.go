@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
@@ -51,14 +52,25 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 	pf.register(create)
 
 	var filter directory.UserFilter
-	var status string
+	var status, after string
 	list := &cobra.Command{
-		Use:   "list [--tenant NAME] [--tag TAG] [--name PATTERN] [--status STATUS]",
-		Short: "List a tenant's users (PATTERN may use * and ?)",
-		Args:  cobra.NoArgs,
+		Use:   "list [--tenant NAME] [--tag TAG] [--name PATTERN] [--status STATUS] [--after ID]",
+		Short: "List a tenant's users by name, 100 at a time (PATTERN may use * and ?)",
+		Long: `List a tenant's users by name, a page of at most 100: --after ID (the last
+ID of a page) shows the next one. The whole list in one piece leaves only
+through an approved export (export request users), under the four-eyes rule.`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			filter.Status = store.UserStatus(status)
-			us, err := e.s.deps.Admin.Users(e.ctx, tenant, filter)
+			var page admin.UserPage
+			if after != "" {
+				id, err := parseID(after)
+				if err != nil {
+					return fmt.Errorf("--after: %w", err)
+				}
+				page.After = id
+			}
+			us, next, err := e.s.deps.Admin.UsersPage(e.ctx, tenant, filter, page)
 			if err != nil {
 				return err
 			}
@@ -74,12 +86,19 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 			for _, u := range us {
 				rows = append(rows, []string{u.ID.String(), u.Name, dash(u.Email), string(u.Status), fmt.Sprint(len(u.Devices)), dash(strings.Join(u.Tags, ","))})
 			}
-			return e.table(rows)
+			if err := e.table(rows); err != nil {
+				return err
+			}
+			if !next.IsZero() {
+				fmt.Fprintf(e.out(), "More users: add --after %s for the next page.\n", next)
+			}
+			return nil
 		},
 	}
 	list.Flags().StringVar(&filter.Tag, "tag", "", "only users with this tag")
 	list.Flags().StringVar(&filter.Name, "name", "", "only names matching, e.g. '*mül*'")
 	list.Flags().StringVar(&status, "status", "", "only users in this state: pending, active, detached, revoked")
+	list.Flags().StringVar(&after, "after", "", "the next page: users after this ID (the last of the page before)")
 
 	show := &cobra.Command{
 		Use:   "show ID",

@@ -352,14 +352,18 @@ func (a *consoleAdapter) Stats(ctx context.Context, tenant string, days int) (ad
 
 // memberNames maps the tenant's users to their names, for group members;
 // empty when the caller may not list users.
-func (a *consoleAdapter) memberNames(ctx context.Context, tenant string) map[crypto.ID]string {
+func (a *consoleAdapter) memberNames(ctx context.Context, tenant string, gs []store.Group) map[crypto.ID]string {
 	names := map[crypto.ID]string{}
-	us, err := a.svc.Users(ctx, tenant, directory.UserFilter{})
+	var ids []crypto.ID
+	for _, g := range gs {
+		ids = append(ids, g.Members...)
+	}
+	us, err := a.svc.UsersByID(ctx, tenant, ids)
 	if err != nil {
 		return names
 	}
-	for _, u := range us {
-		names[u.ID] = u.Name
+	for id, u := range us {
+		names[id] = u.Name
 	}
 	return names
 }
@@ -377,7 +381,7 @@ func (a *consoleAdapter) Groups(ctx context.Context, tenant string) ([]adminui.G
 	if err != nil {
 		return nil, err
 	}
-	names := a.memberNames(ctx, tenant)
+	names := a.memberNames(ctx, tenant, gs)
 	out := make([]adminui.Group, 0, len(gs))
 	for _, g := range gs {
 		out = append(out, uiGroup(g, names))
