@@ -57,6 +57,22 @@ func wantConsecutive(t *testing.T, who string, ns []int, scr string) {
 	}
 }
 
+// settled captures the window once two captures 100 ms apart agree: a
+// capture taken while the terminal is mid-repaint mixes two frames.
+func settled(x *tmux, name string) string {
+	x.t.Helper()
+	prev := x.screen(name)
+	for range 100 {
+		time.Sleep(100 * time.Millisecond) // let a repaint finish
+		scr := x.screen(name)
+		if scr == prev {
+			return scr
+		}
+		prev = scr
+	}
+	return prev
+}
+
 // waitLast waits until the window shows tag<n> as its newest burst line,
 // and checks that what it shows is in order.
 func waitLast(t *testing.T, x *tmux, name, tag string, n int) {
@@ -66,6 +82,7 @@ func waitLast(t *testing.T, x *tmux, name, tag string, n int) {
 	for {
 		scr := x.screen(name)
 		if strings.Contains(scr, want) {
+			scr = settled(x, name)
 			ns := numbers(scr, tag)
 			wantConsecutive(t, name, ns, scr)
 			if len(ns) < 5 || ns[len(ns)-1] != n {
@@ -108,6 +125,8 @@ func wantHistory(t *testing.T, x *tmux, name, tag string, n int) {
 			scr = x.screen(name)
 			ns = numbers(scr, tag)
 			if len(ns) > 0 && ns[0] < top {
+				scr = settled(x, name)
+				ns = numbers(scr, tag)
 				break
 			}
 			if time.Now().After(deadline) {

@@ -43,8 +43,16 @@ func TestWrongPINThenDigitsSendsNothing(t *testing.T) {
 	x.waitFor("ann", "Current PIN:")
 	x.line("ann", "1111")
 	x.waitFor("ann", "PIN not changed")
-	x.waitFor("ann", "Current PIN:")
+	first := triesLeft(x.waitFor("ann", "Current PIN:"))
 	x.line("ann", "8642")
+	// The second refusal counts one more wrong PIN, and the prompt stays.
+	deadline := time.Now().Add(20 * time.Second)
+	for triesLeft(x.screen("ann")) == first {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second wrong PIN was not refused:\n%s", x.screen("ann"))
+		}
+		time.Sleep(50 * time.Millisecond) // poll the terminal
+	}
 	x.waitFor("ann", "Current PIN:")
 	x.key("ann", "Escape")
 	x.waitFor("ann", "Cancelled.")
@@ -57,6 +65,19 @@ func TestWrongPINThenDigitsSendsNothing(t *testing.T) {
 			t.Fatalf("PIN %s was shown or sent:\nAnn:\n%s\nBob:\n%s", pin, scrA, scrB)
 		}
 	}
+}
+
+// triesLeft is the "(N tries left)" a screen shows, or "".
+func triesLeft(scr string) string {
+	i := strings.Index(scr, " tries left")
+	if i < 0 {
+		return ""
+	}
+	j := strings.LastIndexByte(scr[:i], '(')
+	if j < 0 {
+		return ""
+	}
+	return scr[j:i]
 }
 
 // TestEditDeleteSelectedOthersMessage: with someone else's message

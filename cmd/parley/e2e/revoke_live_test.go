@@ -34,6 +34,10 @@ func TestAccessChangesReachOpenSessions(t *testing.T) {
 		x.waitDead(name)
 		took := time.Since(start)
 		scr := x.run("capture-pane", "-p", "-S", "-", "-t", name) // with what scrolled away
+		for i := 0; i < 100 && !strings.Contains(scr, "Pane is dead"); i++ {
+			time.Sleep(50 * time.Millisecond) // tmux writes its note a moment after the exit
+			scr = x.run("capture-pane", "-p", "-S", "-", "-t", name)
+		}
 		if !strings.Contains(scr, "Session ended: "+reason) {
 			t.Fatalf("%s ended without the reason %q:\n%s", name, reason, scr)
 		}
