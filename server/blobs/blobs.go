@@ -175,19 +175,7 @@ func (s *Store) limitsTx(tx store.Tx, p *auth.Principal) (Limits, error) {
 }
 
 // totalUsage is what all users' blobs take.
-func totalUsage(tx store.Tx) (int64, error) {
-	var total int64
-	err := metaSpace(tx).Scan([]byte{prefixUsage}, nil, false, func(_, v []byte) bool {
-		if len(v) == 8 {
-			total += int64(min(binary.BigEndian.Uint64(v), 1<<62)) //nolint:gosec // clamped
-		}
-		return true
-	})
-	if err != nil {
-		return 0, fmt.Errorf("read storage use: %w", err)
-	}
-	return total, nil
-}
+func totalUsage(tx store.Tx) (int64, error) { return sumUsage(tx, []byte{prefixUsage}) }
 
 // ErrServerFull refuses an upload the server's storage ceiling has no room for.
 var ErrServerFull = errors.New("the server's file storage is full: ask your admin")
@@ -546,8 +534,13 @@ func deleteMeta(tx store.Tx, m Meta) error {
 
 // usage sums the sizes of an uploader's blobs.
 func usage(tx store.Tx, uploader crypto.ID) (int64, error) {
+	return sumUsage(tx, append([]byte{prefixUsage}, uploader[:]...))
+}
+
+// sumUsage adds up the sizes recorded under the usage keys with prefix.
+func sumUsage(tx store.Tx, prefix []byte) (int64, error) {
 	var total int64
-	err := metaSpace(tx).Scan(append([]byte{prefixUsage}, uploader[:]...), nil, false, func(_, v []byte) bool {
+	err := metaSpace(tx).Scan(prefix, nil, false, func(_, v []byte) bool {
 		if len(v) == 8 {
 			total += int64(min(binary.BigEndian.Uint64(v), 1<<62)) //nolint:gosec // clamped
 		}

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -298,6 +299,9 @@ func mustZone(t *testing.T, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("zone data is required in CI: %v", err)
+		}
 		t.Skipf("no zone data: %v", err)
 	}
 	return loc

@@ -230,6 +230,9 @@ type Conversation struct {
 	Managed bool `json:"managed,omitempty"`
 	// Left says the user is no longer a member: the history stays, read-only.
 	Left bool `json:"left,omitempty"`
+	// LastSent is, per sender, the newest sender's stamp stored: a message
+	// stamped later arrived in order and needs no placing (placeBySender).
+	LastSent map[crypto.ID]time.Time `json:"last_sent,omitempty"`
 	// Hidden is a hidden chat, shown only after the PIN.
 	Hidden bool `json:"hidden,omitempty"`
 }

@@ -342,12 +342,22 @@ func (c *Core) storeIncoming(tx Tx, k *crypto.StoreKey, o opened, m Message, ch 
 		return nil
 	}
 	m.Time = o.d.Received.UTC()
-	if err := c.placeBySender(tx, k, &m); err != nil {
-		return err
-	}
 	conv, err := c.getConv(tx, k, m.Conv)
 	if err != nil {
 		return err
+	}
+	// In order (the usual case): nothing to scan. Out of order, or a
+	// conversation from before LastSent was kept: place it.
+	if last, ok := conv.LastSent[m.From]; !ok || !m.SentAt.After(last) {
+		if err := c.placeBySender(tx, k, &m); err != nil {
+			return err
+		}
+	}
+	if conv.LastSent == nil {
+		conv.LastSent = map[crypto.ID]time.Time{}
+	}
+	if m.SentAt.After(conv.LastSent[m.From]) {
+		conv.LastSent[m.From] = m.SentAt
 	}
 	switch {
 	case m.Conv.Kind == ConvDirect:

@@ -55,7 +55,9 @@ func TestIsolationSuite(t *testing.T) {
 		{func(T, U string) []string { return []string{"device", "list", "--tenant", T, "--user", U} }, true},
 		{func(T, U string) []string { return []string{"license", "show", "--tenant", T} }, true},
 		{func(T, U string) []string { return []string{"policy", "show", "--tenant", T} }, true},
-		{func(T, U string) []string { return []string{"policy", "set", "--tenant", T, "th_block_unknown", "true"} }, true},
+		{func(T, U string) []string {
+			return []string{"policy", "set", "--tenant", T, "th_block_unknown", "true"}
+		}, true},
 		{func(T, U string) []string { return []string{"policy", "export", "--tenant", T} }, true},
 		{func(T, U string) []string { return []string{"admin", "list", "--tenant", T} }, true},
 		{func(T, U string) []string { return []string{"audit", "list", "--tenant", T} }, true},
