@@ -33,9 +33,9 @@ func TestWrongPINThenDigitsSendsNothing(t *testing.T) {
 	x.line("ann", "/hidden")
 	x.waitFor("ann", "PIN:")
 	x.line("ann", "1357")
-	x.waitFor("ann", "tries left")
+	first := triesLeft(x.waitFor("ann", "tries left"))
 	x.line("ann", "9753") // what a user types next, thinking the prompt closed
-	x.waitFor("ann", "tries left")
+	waitTriesChange(t, x, "ann", first)
 	x.line("ann", "2468")
 	x.waitFor("ann", "Hidden chats are shown.")
 
@@ -43,16 +43,10 @@ func TestWrongPINThenDigitsSendsNothing(t *testing.T) {
 	x.waitFor("ann", "Current PIN:")
 	x.line("ann", "1111")
 	x.waitFor("ann", "PIN not changed")
-	first := triesLeft(x.waitFor("ann", "Current PIN:"))
+	first = triesLeft(x.waitFor("ann", "Current PIN:"))
 	x.line("ann", "8642")
 	// The second refusal counts one more wrong PIN, and the prompt stays.
-	deadline := time.Now().Add(20 * time.Second)
-	for triesLeft(x.screen("ann")) == first {
-		if time.Now().After(deadline) {
-			t.Fatalf("the second wrong PIN was not refused:\n%s", x.screen("ann"))
-		}
-		time.Sleep(50 * time.Millisecond) // poll the terminal
-	}
+	waitTriesChange(t, x, "ann", first)
 	x.waitFor("ann", "Current PIN:")
 	x.key("ann", "Escape")
 	x.waitFor("ann", "Type a message") // the prompt is gone: the composer is back
@@ -64,6 +58,20 @@ func TestWrongPINThenDigitsSendsNothing(t *testing.T) {
 		if strings.Contains(scrB, pin) || strings.Contains(scrA, pin) {
 			t.Fatalf("PIN %s was shown or sent:\nAnn:\n%s\nBob:\n%s", pin, scrA, scrB)
 		}
+	}
+}
+
+// waitTriesChange waits until the window's tries left differ from was:
+// the last PIN typed was checked and refused (typing while a PIN is being
+// checked is dropped, so the next one must wait for this).
+func waitTriesChange(t *testing.T, x *tmux, name, was string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for triesLeft(x.screen(name)) == was {
+		if time.Now().After(deadline) {
+			t.Fatalf("the wrong PIN was not refused:\n%s", x.screen(name))
+		}
+		time.Sleep(50 * time.Millisecond) // poll the terminal
 	}
 }
 
