@@ -61,13 +61,14 @@ func TestWrongPINThenDigitsSendsNothing(t *testing.T) {
 	}
 }
 
-// waitTriesChange waits until the window's tries left differ from was:
-// the last PIN typed was checked and refused (typing while a PIN is being
-// checked is dropped, so the next one must wait for this).
+// waitTriesChange waits until the window shows tries left again, and
+// different from was: the last PIN typed was checked and refused. While it
+// is checked the screen shows no tries at all, and typing then is dropped,
+// so the next PIN must wait for this.
 func waitTriesChange(t *testing.T, x *tmux, name, was string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for triesLeft(x.screen(name)) == was {
+	for now := triesLeft(x.screen(name)); now == "" || now == was; now = triesLeft(x.screen(name)) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the wrong PIN was not refused:\n%s", x.screen(name))
 		}
