@@ -328,6 +328,13 @@ func (x *tmux) dead(name string) bool {
 	return strings.TrimSpace(x.run("display-message", "-p", "-t", name, "#{pane_dead}")) == "1"
 }
 
+// exitStatus is the exit status of a window's dead process, as tmux
+// recorded it.
+func (x *tmux) exitStatus(name string) string {
+	x.t.Helper()
+	return strings.TrimSpace(x.run("display-message", "-p", "-t", name, "#{pane_dead_status}"))
+}
+
 func (x *tmux) waitDead(name string) {
 	x.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
