@@ -35,14 +35,19 @@ import (
 // serveConfig is everything `parley serve` can be told, by flag or by the
 // PARLEY_* environment variable of the same name.
 type serveConfig struct {
-	Data           string
-	SSHListen      string
-	HTTPListen     string
-	BootstrapAdmin string
-	PublicHost     string
-	PublicPort     int
-	IdleTimeout    time.Duration
-	MaxSessions    int
+	Data       string
+	SSHListen  string
+	HTTPListen string
+	// HTTPMaxConns, HTTPMaxConnsPerSource and HTTPHeaderTimeout bound
+	// what slow HTTP clients can hold.
+	HTTPMaxConns          int
+	HTTPMaxConnsPerSource int
+	HTTPHeaderTimeout     time.Duration
+	BootstrapAdmin        string
+	PublicHost            string
+	PublicPort            int
+	IdleTimeout           time.Duration
+	MaxSessions           int
 	// HandshakeTimeout, MaxStartups and MaxStartupsPerSource bound
 	// connections that have not shown an enrolled key.
 	HandshakeTimeout     time.Duration
@@ -83,6 +88,10 @@ is PARLEY_SSH_LISTEN, and so on.`,
 	f.StringVar(&c.Data, "data", "./data", "data directory (database, host key)")
 	f.StringVar(&c.SSHListen, "ssh-listen", ":2222", "SSH listen address")
 	f.StringVar(&c.HTTPListen, "http-listen", "127.0.0.1:8080", "HTTP listen address (/healthz and the admin API under /api/v1/); plain HTTP, loopback by default: put a TLS proxy in front")
+	f.IntVar(&c.HTTPMaxConns, "http-max-conns", httpapi.DefaultMaxConns, "most open HTTP connections (0: no limit)")
+	f.IntVar(&c.HTTPMaxConnsPerSource, "http-max-conns-per-source", httpapi.DefaultMaxConnsPerSource,
+		"most open HTTP connections from one IPv4 address or IPv6 /64 (0: no limit; behind a proxy every client has its address)")
+	f.DurationVar(&c.HTTPHeaderTimeout, "http-header-timeout", httpapi.DefaultHeaderTimeout, "time a client has to send a request's headers")
 	f.StringVar(&c.BootstrapAdmin, "bootstrap-admin-key", "", "OpenSSH public key file whose keys become instance admins")
 	f.StringVar(&c.PublicHost, "public-host", "", "host name shown in instructions (default: this machine's name)")
 	f.IntVar(&c.PublicPort, "public-port", 0, "SSH port shown in instructions (default: the port listened on)")
@@ -161,6 +170,12 @@ func serve(ctx context.Context, c serveConfig) error {
 			return fmt.Errorf("%s %d: want 0 (no ceiling) to %d", l.flag, l.v, l.max)
 		}
 	}
+	if c.HTTPHeaderTimeout <= 0 {
+		return fmt.Errorf("--http-header-timeout %v: want a positive duration", c.HTTPHeaderTimeout)
+	}
+	if c.HTTPMaxConns < 0 || c.HTTPMaxConnsPerSource < 0 {
+		return errors.New("--http-max-conns, --http-max-conns-per-source: want 0 (no limit) or more")
+	}
 	kdf := crypto.KDFParams{Time: c.KDFTime, MemoryKiB: c.KDFMemoryMiB << 10, Threads: 2}
 	if err := kdf.Validate(); err != nil {
 		return fmt.Errorf("--kdf-memory/--kdf-time: %w", err)
@@ -181,6 +196,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		return fmt.Errorf("--http-listen: %w", err)
 	}
 	defer func() { _ = httpLn.Close() }()
+	httpLn = httpapi.LimitListener(httpLn, httpapi.Limits{MaxConns: c.HTTPMaxConns, MaxConnsPerSource: c.HTTPMaxConnsPerSource}, log)
 	if a, ok := httpLn.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
 		log.Warn("the HTTP listener (plain HTTP, with the admin API) is reachable beyond this machine: put a TLS proxy in front",
 			"addr", httpLn.Addr().String())
@@ -238,6 +254,8 @@ func serve(ctx context.Context, c serveConfig) error {
 	// One policy bus: admin publishes every committed change, sessions
 	// subscribe to apply it live.
 	adm := admin.New(db, dir, admin.Config{Logger: log, Messages: rel, Policies: policies,
+		Ceilings: map[string]int64{policy.MaxAttachmentMiB: c.MaxAttachmentMiB, policy.StorageQuotaMiB: c.MaxQuotaMiB,
+			policy.RetentionDays: int64(c.MaxRetentionDays)},
 		GroupsChanged: func(users []crypto.ID) {
 			for _, id := range users {
 				hub.Publish(id, relay.Event{Kind: relay.EventGroups})
@@ -265,9 +283,11 @@ func serve(ctx context.Context, c serveConfig) error {
 	}
 	httpSrv := &http.Server{
 		Handler:           httpapi.Handler(httpapi.Deps{DB: db, Admin: adm, Logger: log}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: c.HTTPHeaderTimeout,
+		ReadTimeout:       c.HTTPHeaderTimeout + 30*time.Second, // the headers, then a body of at most MaxBodyBytes
+		WriteTimeout:      c.HTTPHeaderTimeout + 2*time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    httpapi.MaxHeaderBytes,
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)

@@ -48,6 +48,10 @@ type Config struct {
 	// changed (members, name, deletion), so their open sessions read their
 	// groups again; nil: nobody listens.
 	GroupsChanged func(users []crypto.ID)
+	// Ceilings are the operator's limits over tenant policy, by policy key
+	// (an integer key, in its own unit): a value above one is refused.
+	// A key without a ceiling takes what the registry allows.
+	Ceilings map[string]int64
 }
 
 // Service is the administration service.
@@ -62,6 +66,7 @@ type Service struct {
 	policies *policy.Bus
 	// groupsChanged is told of managed-group changes (nil: nobody).
 	groupsChanged func(users []crypto.ID)
+	ceilings      map[string]int64
 	// codes limits second-factor guessing per key.
 	codes codeLimiter
 }
@@ -78,7 +83,7 @@ func New(db store.DB, dir *directory.Service, cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{db: db, dir: dir, now: func() time.Time { return cfg.Now().UTC() }, rand: cfg.Rand, log: cfg.Logger, msgs: cfg.Messages,
-		policies: cfg.Policies, groupsChanged: cfg.GroupsChanged}
+		policies: cfg.Policies, groupsChanged: cfg.GroupsChanged, ceilings: cfg.Ceilings}
 }
 
 // announceGroup tells the open sessions of the users in the groups (old

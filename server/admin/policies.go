@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
@@ -33,6 +34,9 @@ func (s *Service) SetPolicy(ctx context.Context, tenant string, user *crypto.ID,
 		var before policy.Value
 		var err error
 		before, after, err = policy.SetTx(tenantNamesFor(tx, p), id, uid, key, value)
+		if err == nil {
+			err = s.withinCeiling(after)
+		}
 		if err != nil {
 			return err
 		}
@@ -178,6 +182,9 @@ func (s *Service) ImportPoliciesCSV(ctx context.Context, tenant string, r io.Rea
 		problems := &policy.CSVError{}
 		for _, row := range rows {
 			before, after, err := policy.SetTx(tenantNamesFor(tx, p), id, row.User, row.Key, row.Value)
+			if err == nil {
+				err = s.withinCeiling(after)
+			}
 			if errors.Is(err, policy.ErrInvalid) || errors.Is(err, policy.ErrUnknownUser) {
 				problems.Add(row.Line, err)
 				continue
@@ -249,6 +256,19 @@ func cmpID(a, b crypto.ID) int { return slices.Compare(a[:], b[:]) }
 // policyError maps the policy package's errors onto the service's: bad
 // input is ErrInvalid (a refused file a *directory.BatchError), a user of
 // another tenant directory.ErrUserNotFound. The text stays the policy's.
+// withinCeiling refuses a value above the operator's ceiling for its key.
+// The transaction that set it is then rolled back.
+func (s *Service) withinCeiling(v policy.Value) error {
+	ceiling, ok := s.ceilings[v.Key]
+	if !ok || ceiling <= 0 {
+		return nil
+	}
+	if n, err := strconv.ParseInt(v.Raw, 10, 64); err == nil && n > ceiling {
+		return policy.Invalidf("%s %d: this server allows at most %d (the operator's limit)", v.Key, n, ceiling)
+	}
+	return nil
+}
+
 func policyError(err error) error {
 	var ce *policy.CSVError
 	switch {

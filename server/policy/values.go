@@ -32,6 +32,11 @@ func (e *invalidError) Is(target error) bool {
 	return target == ErrInvalid
 }
 
+// Invalidf is bad input found outside the registry (such as a value
+// above the operator's ceiling): errors.Is(err, ErrInvalid) holds, and
+// its text is the formatted message alone.
+func Invalidf(format string, args ...any) error { return invalid(format, args...) }
+
 func invalid(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
 }

@@ -1,7 +1,6 @@
 package sshd
 
 import (
-	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -59,19 +58,6 @@ func TestStartupLimits(t *testing.T) {
 	}
 	if until := l.penalty[a]; until.After(now.Add(penaltyMax)) {
 		t.Fatalf("penalty until %v, more than penaltyMax", until.Sub(now))
-	}
-}
-
-func TestSourceOf(t *testing.T) {
-	for addr, want := range map[string]string{
-		"192.0.2.7:2222":          "192.0.2.7/32",
-		"[2001:db8::1:2]:2222":    "2001:db8::/64",
-		"[::ffff:192.0.2.7]:2222": "192.0.2.7/32",
-	} {
-		ap := netip.MustParseAddrPort(addr)
-		if got := sourceOf(net.TCPAddrFromAddrPort(ap)).String(); got != want {
-			t.Errorf("sourceOf(%s) = %s, want %s", addr, got, want)
-		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/parley-chat/parley/server/netsrc"
 )
 
 // Penalties for sources whose connections end without authenticating, in
@@ -42,19 +44,7 @@ func newStartupLimits(total, perSource int) *startupLimits {
 }
 
 // sourceOf is the address block a connection comes from.
-func sourceOf(a net.Addr) netip.Prefix {
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return netip.Prefix{}
-	}
-	ip := ap.Addr().Unmap()
-	bits := 32
-	if ip.Is6() {
-		bits = 64
-	}
-	p, _ := ip.Prefix(bits)
-	return p
-}
+func sourceOf(a net.Addr) netip.Prefix { return netsrc.Of(a) }
 
 // admit takes a startup place for a new connection from src, or says why
 // not.

@@ -354,3 +354,125 @@ func TestPTYSizeClamped(t *testing.T) {
 	}
 	srv.mustSSH(root, "", "tenant", "list")
 }
+
+// TestHTTPSlowClientsBounded (limits: HTTP slowloris): a source that sends
+// its headers a byte at a time holds at most its share of connections,
+// each only until the header timeout; beyond its share, and beyond the
+// listener's total, connections are closed at once; oversized headers are
+// refused with 431; a normal client on another address is served
+// promptly all the while.
+func TestHTTPSlowClientsBounded(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "--http-header-timeout", "3s",
+		"--http-max-conns-per-source", "8", "--http-max-conns", "30")
+	healthz := func() time.Duration {
+		t.Helper()
+		start := time.Now()
+		c := dialFrom(t, "127.0.0.1", srv.http)
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatalf("healthz: %v", err)
+		}
+		b, err := io.ReadAll(c)
+		if err != nil || !strings.HasPrefix(string(b), "HTTP/1.1 200") {
+			t.Fatalf("healthz while slow clients hold connections: %v %q", err, b)
+		}
+		return time.Since(start)
+	}
+	// slow opens a connection that starts a request and sends one more
+	// header byte every 200 ms, until the server closes it.
+	type slowConn struct {
+		c      net.Conn
+		closed chan time.Time
+	}
+	slow := func(src string) slowConn {
+		c := dialFrom(t, src, srv.http)
+		t.Cleanup(func() { _ = c.Close() })
+		s := slowConn{c: c, closed: make(chan time.Time, 1)}
+		go func() {
+			if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nX-Slow: "); err == nil {
+				for {
+					time.Sleep(200 * time.Millisecond) // the abuser's pace
+					if _, err := io.WriteString(c, "a"); err != nil {
+						break
+					}
+				}
+			}
+			s.closed <- time.Now()
+		}()
+		return s
+	}
+
+	// One source, its share of 8 held, then two more closed at once.
+	start := time.Now()
+	var held []slowConn
+	for range 8 {
+		held = append(held, slow("127.0.3.1"))
+	}
+	time.Sleep(300 * time.Millisecond) // the server has accepted them
+	for range 2 {
+		c := dialFrom(t, "127.0.3.1", srv.http)
+		if !closedWithin(c, 2*time.Second) {
+			t.Fatal("a connection beyond the source's share stayed open")
+		}
+		_ = c.Close()
+	}
+	var worst time.Duration
+	for range 5 {
+		worst = max(worst, healthz())
+	}
+	t.Logf("healthz took at most %v while one source held its share", worst.Round(time.Millisecond))
+	if worst > 2*time.Second {
+		t.Fatalf("a normal client waited %v while a slow source held its share", worst)
+	}
+	// The header timeout closes every held connection, trickle or not.
+	for i, s := range held {
+		select {
+		case at := <-s.closed:
+			if took := at.Sub(start); took > 3*time.Second+5*time.Second {
+				t.Fatalf("slow connection %d held for %v, past the 3 s header timeout", i, took)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("slow connection %d is still open long after the header timeout", i)
+		}
+	}
+
+	// Many sources: the listener holds at most 30 at once, whatever the
+	// sources; the one beyond is closed at once.
+	for i := range 30 {
+		slow(fmt.Sprintf("127.0.4.%d", 1+i/6))
+	}
+	time.Sleep(300 * time.Millisecond)
+	extra := dialFrom(t, "127.0.5.1", srv.http)
+	if !closedWithin(extra, 2*time.Second) {
+		t.Fatal("a connection beyond the listener's total stayed open")
+	}
+	_ = extra.Close()
+	// Once the header timeout has passed, the places are free again.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c := dialFrom(t, "127.0.0.1", srv.http)
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		_, _ = io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		b, _ := io.ReadAll(c)
+		_ = c.Close()
+		if strings.HasPrefix(string(b), "HTTP/1.1 200") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the listener's places did not come back after the header timeout")
+		}
+		time.Sleep(200 * time.Millisecond) // the slow connections are still being closed
+	}
+
+	// Headers beyond 64 KiB are refused.
+	c := dialFrom(t, "127.0.0.1", srv.http)
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	big := "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 100<<10) + "\r\n\r\n"
+	_, _ = io.WriteString(c, big)
+	b, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 431") {
+		t.Fatalf("a 100 KiB header: %q, want 431", b[:min(len(b), 80)])
+	}
+}

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -134,5 +136,36 @@ func TestPolicyExec(t *testing.T) {
 	}
 	if len(keys) < 21 || !found {
 		t.Errorf("policy keys --json: %d keys, parley_retention_days right: %t", len(keys), found)
+	}
+}
+
+// TestPolicyAboveOperatorCeilingRefused (finding 5): a tenant admin cannot
+// set a value above the operator's ceiling, by command or by import; what
+// was set stays; values up to the ceiling are taken.
+func TestPolicyAboveOperatorCeilingRefused(t *testing.T) {
+	need(t, "ssh")
+	dir := t.TempDir()
+	root := newKey(t, dir, "root")
+	f := &adminFx{t: t, root: root, keys: dir,
+		srv: startServer(t, filepath.Join(dir, "data"), "--bootstrap-admin-key", root.path+".pub",
+			"--max-attachment-mib", "50", "--max-retention-days", "90")}
+	f.run("tenant", "create", "acme", "--seats", "10")
+	ada := f.createUser("acme", "--name", "Ada")
+
+	f.run("policy", "set", "--tenant", "acme", "parley_max_attachment_mib", "50")
+	f.fails("parley_max_attachment_mib 51: this server allows at most 50 (the operator's limit)",
+		"policy", "set", "--tenant", "acme", "parley_max_attachment_mib", "51")
+	f.fails("parley_retention_days 365: this server allows at most 90",
+		"policy", "set", "--tenant", "acme", "parley_retention_days", "365")
+	// The default --max-quota-mib is 10240.
+	f.fails("parley_storage_quota_mib 20000: this server allows at most 10240",
+		"policy", "set", "--tenant", "acme", "parley_storage_quota_mib", "20000", "--user", ada.ID)
+	if got := f.policyOf("parley_max_attachment_mib", "--tenant", "acme"); fmt.Sprint(got.Value) != "50" {
+		t.Fatalf("after refusals parley_max_attachment_mib = %+v, want the 50 set before", got)
+	}
+	r := f.srv.ssh(f.root, "user,key,value\n,parley_retention_days,60\n,parley_max_attachment_mib,4096\n", "policy", "import", "--tenant", "acme")
+	expectFail(t, r, "line 3: parley_max_attachment_mib 4096: this server allows at most 50")
+	if got := f.policyOf("parley_retention_days", "--tenant", "acme"); fmt.Sprint(got.Value) == "60" {
+		t.Fatalf("a refused import changed parley_retention_days: %+v", got)
 	}
 }
