@@ -69,6 +69,8 @@ type Service struct {
 	ceilings      map[string]int64
 	// codes limits second-factor guessing per key.
 	codes codeLimiter
+	// refusals keeps a refused API key from filling the audit log.
+	refusals refusalLimiter
 }
 
 // New returns the admin service.

@@ -417,9 +417,18 @@ func (s *Service) authorizeKey(ctx context.Context, p *auth.Principal, tenantID 
 // recordRefusal writes an audit entry for an API call refused because the
 // key's creator no longer backs it. It does not fail the call's answer:
 // the call is refused either way.
+// Refusals of one key, scope and reason are written once per
+// refusalInterval: the first, then one that counts those left out since.
 func (s *Service) recordRefusal(ctx context.Context, p *auth.Principal, g keyGrant, perm Perm, reason string) {
+	skipped, write := s.refusals.admit(g.key.ID+" "+string(perm)+" "+reason, s.now())
+	if !write {
+		return
+	}
 	refusal := map[string]any{"result": "refused", "scope": string(perm), "reason": reason, "creator": g.key.CreatedBy,
 		"effective_scopes": g.effective()}
+	if skipped > 0 {
+		refusal["refused_since_last_entry"] = skipped
+	}
 	err := s.db.Update(ctx, func(tx store.Tx) error {
 		return s.record(tx, p, g.key.TenantID, "apikey.refuse", g.key.ID, nil, refusal)
 	})

@@ -86,3 +86,55 @@ func (l *codeLimiter) record(fp string, now time.Time, ok bool) {
 	}
 	l.fails[fp] = f
 }
+
+// Audit entries for refused API calls: one per key, scope and reason per
+// refusalInterval, and at most maxRefusalKinds kinds remembered (beyond,
+// those whose interval ran out are forgotten, then any: that at worst
+// writes an entry early and loses the count of those left out).
+const (
+	refusalInterval = time.Minute
+	maxRefusalKinds = 10000
+)
+
+// refusalLimiter keeps a client that repeats a refused call from writing
+// an audit entry per call.
+type refusalLimiter struct {
+	mu    sync.Mutex
+	kinds map[string]refusalKind
+}
+
+type refusalKind struct {
+	written time.Time // the last entry written
+	skipped int       // refusals not written since
+}
+
+// admit reports whether a refusal of this kind gets an entry now, and how
+// many of its kind were left out since the last entry.
+func (l *refusalLimiter) admit(kind string, now time.Time) (skipped int, write bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.kinds == nil {
+		l.kinds = make(map[string]refusalKind)
+	}
+	k, seen := l.kinds[kind]
+	if seen && now.Sub(k.written) < refusalInterval {
+		k.skipped++
+		l.kinds[kind] = k
+		return 0, false
+	}
+	if !seen && len(l.kinds) >= maxRefusalKinds {
+		for name, other := range l.kinds {
+			if now.Sub(other.written) >= refusalInterval {
+				delete(l.kinds, name)
+			}
+		}
+		for name := range l.kinds { // all are recent: forget half of them
+			if len(l.kinds) < maxRefusalKinds/2 {
+				break
+			}
+			delete(l.kinds, name)
+		}
+	}
+	l.kinds[kind] = refusalKind{written: now}
+	return k.skipped, true
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/audit"
@@ -163,6 +164,51 @@ func TestAPIKeyOutlivesItsCreatorsPower(t *testing.T) {
 	}
 	if got := lastAudit(t, e); got.Action != "user.create" || got.Actor != "apikey:"+nk.Key.ID {
 		t.Errorf("last entry = %s by %s, want user.create by the key", got.Action, got.Actor)
+	}
+}
+
+// A key that repeats a refused call writes one audit entry per minute for
+// its kind of refusal, not one per call; the next counts those left out.
+func TestRepeatedAPIKeyRefusalsDoNotFloodTheAudit(t *testing.T) {
+	e := newEnv(t)
+	owner, other := newTestKey(t, "owner"), newTestKey(t, "other")
+	for _, k := range []testKey{owner, other} {
+		if _, err := e.svc.AddAdmin(e.root, "acme", admin.AdminSpec{AuthorizedKey: k.line, Role: store.RoleOwner}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nk, err := e.svc.CreateAPIKey(e.as(t, owner.fp), "acme", []string{"users:write"}, "HR sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := e.svc.AuthenticateAPIKey(t.Context(), nk.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := withPrincipal(t, key)
+	if _, err := e.svc.AddAdmin(e.as(t, other.fp), "acme", admin.AdminSpec{AuthorizedKey: owner.line, Role: store.RoleAuditor}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.auditCount(t)
+	for range 50 {
+		if _, err := e.svc.CreateUser(ctx, "", directory.UserSpec{Name: "Bo"}); !errors.Is(err, admin.ErrForbidden) {
+			t.Fatalf("refused call: err = %v, want ErrForbidden", err)
+		}
+	}
+	if got := e.auditCount(t); got != before+1 {
+		t.Fatalf("50 refusals within a minute wrote %d audit entries, want 1", got-before)
+	}
+	e.clock.Advance(time.Minute)
+	if _, err := e.svc.CreateUser(ctx, "", directory.UserSpec{Name: "Bo"}); !errors.Is(err, admin.ErrForbidden) {
+		t.Fatalf("refused call: err = %v, want ErrForbidden", err)
+	}
+	last := lastAudit(t, e)
+	checkRefusal(t, last, nk.Key.ID, e.acme.ID, "users:write", "creator_lost_scope")
+	var doc struct {
+		Skipped int `json:"refused_since_last_entry"`
+	}
+	if err := json.Unmarshal(last.After, &doc); err != nil || doc.Skipped != 49 {
+		t.Fatalf("the minute's entry counts %d refusals left out (%v), want 49", doc.Skipped, err)
 	}
 }
 
