@@ -159,16 +159,16 @@ func (a *consoleAdapter) License(ctx context.Context, tenant string) (adminui.Li
 	return l, nil
 }
 
-func (a *consoleAdapter) Users(ctx context.Context, tenant string, f adminui.UserFilter) ([]adminui.User, error) {
-	us, err := a.svc.Users(ctx, tenant, directory.UserFilter{Name: f.Name, Tag: f.Tag})
+func (a *consoleAdapter) UsersPage(ctx context.Context, tenant string, f adminui.UserFilter, after crypto.ID) ([]adminui.User, crypto.ID, error) {
+	us, next, err := a.svc.UsersPage(ctx, tenant, directory.UserFilter{Name: f.Name, Tag: f.Tag}, admin.UserPage{After: after})
 	if err != nil {
-		return nil, err
+		return nil, crypto.ID{}, err
 	}
 	out := make([]adminui.User, 0, len(us))
 	for _, u := range us {
 		out = append(out, uiUser(u.User, len(u.Devices)))
 	}
-	return out, nil
+	return out, next, nil
 }
 
 func uiUser(u store.User, devices int) adminui.User {

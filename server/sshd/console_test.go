@@ -121,7 +121,7 @@ func TestConsoleTenantIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := map[string]error{}
-	_, calls["Users"] = e.a.Users(owner, "globex", adminui.UserFilter{})
+	_, _, calls["UsersPage"] = e.a.UsersPage(owner, "globex", adminui.UserFilter{}, crypto.ID{})
 	_, calls["User"] = e.a.User(owner, "globex", gus.User.ID)
 	_, calls["License"] = e.a.License(owner, "globex")
 	_, calls["Admins"] = e.a.Admins(owner, "globex")
@@ -155,11 +155,11 @@ func TestConsoleUsersAndLicense(t *testing.T) {
 	if nu.Code == "" || nu.User.Status != "pending" || nu.ExpiresAt.IsZero() {
 		t.Fatalf("CreateUser: %+v", nu)
 	}
-	us, err := e.a.Users(root, "acme", adminui.UserFilter{Tag: "sales", Name: "ali*"})
-	if err != nil || len(us) != 1 || us[0].ID != nu.User.ID {
-		t.Fatalf("Users(#sales ali*): %+v, %v", us, err)
+	us, next, err := e.a.UsersPage(root, "acme", adminui.UserFilter{Tag: "sales", Name: "ali*"}, crypto.ID{})
+	if err != nil || len(us) != 1 || us[0].ID != nu.User.ID || !next.IsZero() {
+		t.Fatalf("UsersPage(#sales ali*): %+v, next %s, %v", us, next, err)
 	}
-	if us, _ := e.a.Users(root, "acme", adminui.UserFilter{Name: "bob*"}); len(us) != 0 {
+	if us, _, _ := e.a.UsersPage(root, "acme", adminui.UserFilter{Name: "bob*"}, crypto.ID{}); len(us) != 0 {
 		t.Errorf("Users(bob*): %+v", us)
 	}
 	name := "Alice B. Example"

@@ -54,6 +54,7 @@ type fakeService struct {
 	license  License
 	stats    Stats
 	users    []UserDetail
+	pageSize int // users per UsersPage page (0: all in one)
 	admins   []Admin
 	groups   []Group
 	audit    []AuditEntry // newest first
@@ -189,12 +190,16 @@ func (f *fakeService) Stats(_ context.Context, tenant string, days int) (Stats, 
 	return f.stats, f.fail("Stats")
 }
 
-func (f *fakeService) Users(_ context.Context, tenant string, flt UserFilter) ([]User, error) {
+func (f *fakeService) UsersPage(_ context.Context, tenant string, flt UserFilter, after crypto.ID) ([]User, crypto.ID, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.record("Users %s name=%q tag=%q", tenant, flt.Name, flt.Tag)
+	if after.IsZero() {
+		f.record("Users %s name=%q tag=%q", tenant, flt.Name, flt.Tag)
+	} else {
+		f.record("Users %s name=%q tag=%q after=%s", tenant, flt.Name, flt.Tag, after)
+	}
 	if err := f.fail("Users"); err != nil {
-		return nil, err
+		return nil, crypto.ID{}, err
 	}
 	var out []User
 	for _, u := range f.users {
@@ -206,7 +211,14 @@ func (f *fakeService) Users(_ context.Context, tenant string, flt UserFilter) ([
 		}
 		out = append(out, u.User)
 	}
-	return out, nil
+	if !after.IsZero() {
+		k := slices.IndexFunc(out, func(u User) bool { return u.ID == after })
+		out = out[k+1:]
+	}
+	if f.pageSize > 0 && len(out) > f.pageSize {
+		return out[:f.pageSize], out[f.pageSize-1].ID, nil
+	}
+	return out, crypto.ID{}, nil
 }
 
 func (f *fakeService) find(id crypto.ID) (*UserDetail, error) {

@@ -528,3 +528,37 @@ func TestLongListsKeepTheSelectionInView(t *testing.T) {
 		}
 	})
 }
+
+// TestUserListPages: the console shows the service's first page and says
+// more follow; moving past the last user loads the next page, keeping the
+// selection; a reload keeps the pages loaded.
+func TestUserListPages(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFake()
+		svc.users = nil
+		svc.pageSize = 100
+		for i := range 250 {
+			svc.users = append(svc.users, UserDetail{User: User{ID: mustID(fmt.Sprintf("USER%04d", i)), Name: fmt.Sprintf("User %03d", i), Status: "active"}})
+		}
+		d := acmeDriver(t, svc)
+		d.press('2')
+		d.wantScreen("first 100 users · more below")
+		d.svc.takeCalls()
+		d.press(tea.KeyEnd)
+		d.wantCalls(`Users acme name="" tag=""`, `Users acme name="" tag="" after=USER0099`)
+		d.wantScreen("first 200 users · more below", "USER0099")
+		d.press(tea.KeyDown)
+		d.wantScreen("USER0100")
+		d.press(tea.KeyEnd)
+		d.press(tea.KeyEnd)
+		d.wantScreen("250 users", "USER0249")
+		if strings.Contains(d.plain(), "more below") {
+			t.Fatalf("the last page still says more follow:\n%s", d.plain())
+		}
+		d.svc.takeCalls()
+		d.send(d.m.reload()())
+		if got := len(d.m.users.list); got != 250 {
+			t.Fatalf("a reload kept %d users, want the 250 loaded", got)
+		}
+	})
+}

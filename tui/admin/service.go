@@ -32,7 +32,10 @@ type Service interface {
 	License(ctx context.Context, tenant string) (License, error)
 	Stats(ctx context.Context, tenant string, days int) (Stats, error)
 
-	Users(ctx context.Context, tenant string, f UserFilter) ([]User, error)
+	// UsersPage lists the users after the one named (from the start when
+	// after is the zero ID), one page of the service's size, and names
+	// the last one when more follow (the zero ID when none do).
+	UsersPage(ctx context.Context, tenant string, f UserFilter, after crypto.ID) (page []User, next crypto.ID, err error)
 	User(ctx context.Context, tenant string, id crypto.ID) (UserDetail, error)
 	CreateUser(ctx context.Context, tenant string, spec UserSpec) (NewUser, error)
 	EditUser(ctx context.Context, tenant string, id crypto.ID, c UserChange) (User, error)

@@ -19,6 +19,11 @@ type usersState struct {
 	load loadState
 	list []User
 	cur  cursor
+	// more says users follow the list: moving past its end loads them.
+	// want is how many the list should hold, so that a reload keeps the
+	// pages loaded so far (0: one page).
+	more bool
+	want int
 
 	filter     textinput.Model
 	filtering  bool
@@ -35,6 +40,7 @@ type (
 		tenant string
 		filter UserFilter
 		list   []User
+		more   bool
 		err    error
 	}
 	userMsg struct {
@@ -52,10 +58,21 @@ func (m *Model) filtering() bool {
 
 func (m *Model) loadUsers() tea.Cmd {
 	m.users.load.loading = true
-	svc, ctx, tenant, f := m.o.Service, m.o.Context, m.tenant.Name, m.users.applied
+	svc, ctx, tenant, f, want := m.o.Service, m.o.Context, m.tenant.Name, m.users.applied, m.users.want
 	list := func() tea.Msg {
-		us, err := svc.Users(ctx, tenant, f)
-		return usersMsg{tenant: tenant, filter: f, list: us, err: err}
+		var all []User
+		var after crypto.ID
+		for {
+			page, next, err := svc.UsersPage(ctx, tenant, f, after)
+			if err != nil {
+				return usersMsg{tenant: tenant, filter: f, err: err}
+			}
+			all = append(all, page...)
+			if next.IsZero() || len(page) == 0 || len(all) >= want {
+				return usersMsg{tenant: tenant, filter: f, list: all, more: !next.IsZero() && len(page) > 0}
+			}
+			after = next
+		}
 	}
 	if m.users.detail == nil {
 		return list
@@ -87,7 +104,7 @@ func (m *Model) gotUsers(msg usersMsg) {
 	if u.cur.sel < len(u.list) {
 		selID = u.list[u.cur.sel].ID
 	}
-	u.list = msg.list
+	u.list, u.more = msg.list, msg.more
 	if i := slices.IndexFunc(u.list, func(x User) bool { return x.ID == selID }); i >= 0 {
 		u.cur.sel = i
 	}
@@ -109,6 +126,17 @@ func (m *Model) gotUser(msg userMsg) {
 	u.detail = &d
 	u.devCur.clamp(len(d.Devices))
 	u.devCur.follow(m.deviceRows())
+}
+
+// moreUsers loads the next page once the selection reached the last
+// user loaded and more follow.
+func (m *Model) moreUsers() tea.Cmd {
+	u := &m.users
+	if !u.more || u.load.loading || u.cur.sel < len(u.list)-1 {
+		return nil
+	}
+	u.want = len(u.list) + 1 // the next page: the service's page size
+	return m.loadUsers()
 }
 
 // target is the user an action is about: the open one, or the selected row.
@@ -144,7 +172,7 @@ func (m *Model) usersKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.clearStatus()
 			if u.filterText != "" {
 				u.filterText, u.applied = "", UserFilter{}
-				u.list, u.load = nil, loadState{}
+				u.list, u.load, u.more, u.want = nil, loadState{}, false, 0
 				return m.loadUsers()
 			}
 			return nil
@@ -167,7 +195,7 @@ func (m *Model) usersKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.createUserForm()
 		}
 		if u.cur.navigate(k, msg, len(u.list), m.listRows()) {
-			return nil
+			return m.moreUsers()
 		}
 	}
 	sel, ok := m.target()
@@ -205,7 +233,7 @@ func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
 		u.filtering = false
 		u.filterText = strings.TrimSpace(u.filter.Value())
 		u.applied = parseUserFilter(u.filterText)
-		u.cur, u.list, u.load = cursor{}, nil, loadState{} // no stale rows under the new filter
+		u.cur, u.list, u.load, u.more, u.want = cursor{}, nil, loadState{}, false, 0 // no stale rows under the new filter
 		return m.loadUsers()
 	}
 	var cmd tea.Cmd
@@ -484,6 +512,9 @@ func (m *Model) usersView(h int) ([]string, *tea.Cursor) {
 	note := ""
 	if u.load.loaded {
 		note = fmt.Sprintf("%d %s", len(u.list), plural(len(u.list), "user", "users"))
+		if u.more {
+			note = fmt.Sprintf("first %d users · more below", len(u.list))
+		}
 	}
 	var lines []string
 	var cur *tea.Cursor
