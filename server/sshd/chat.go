@@ -80,7 +80,12 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 		},
 		Logger: s.log,
 	}, windows, func(w ssh.Window) term.Size { return term.Size{Width: w.Width, Height: w.Height} })
-	if err := prog.Run(ctx); err != nil {
+	err = prog.Run(ctx)
+	// The core's keys are wiped when this returns: first end what the
+	// model's commands are still doing with them.
+	end(context.Canceled)
+	prog.WaitCommands()
+	if err != nil {
 		return 1
 	}
 	return 0

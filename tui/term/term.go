@@ -55,9 +55,10 @@ type Program[W any] struct {
 	mu     sync.Mutex // guards queue and ended
 	queue  []tea.Msg
 	ended  bool
-	wake   chan struct{} // capacity 1: something was queued
-	room   chan struct{} // capacity 1: the queue was drained
-	done   chan struct{} // closed when the event loop ends
+	wake   chan struct{}  // capacity 1: something was queued
+	room   chan struct{}  // capacity 1: the queue was drained
+	done   chan struct{}  // closed when the event loop ends
+	cmds   sync.WaitGroup // the model's commands still running
 	result error
 
 	// Owned by the event loop.
@@ -173,6 +174,15 @@ func (p *Program[W]) Run(ctx context.Context) error {
 	return p.result
 }
 
+// WaitCommands waits, once the program has ended, until every command
+// the model started has returned: what those commands use (keys, stores)
+// may be released after it. The context they were given should be done
+// first, so that commands doing I/O end soon.
+func (p *Program[W]) WaitCommands() {
+	<-p.done
+	p.cmds.Wait()
+}
+
 // Done is closed when the program has ended.
 func (p *Program[W]) Done() <-chan struct{} { return p.done }
 
@@ -263,7 +273,9 @@ func (p *Program[W]) exec(cmd tea.Cmd) {
 	if cmd == nil {
 		return
 	}
+	p.cmds.Add(1)
 	go func() {
+		defer p.cmds.Done()
 		defer func() {
 			if r := recover(); r != nil {
 				p.log.Error("session command panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))

@@ -301,3 +301,62 @@ type sink struct{}
 func (sink) Init() tea.Cmd                         { return nil }
 func (s sink) Update(tea.Msg) (tea.Model, tea.Cmd) { return s, nil }
 func (sink) View() tea.View                        { return tea.NewView("") }
+
+// slowCmd is a model whose key "s" starts a command that runs until
+// release is closed; ctrl+c quits at once.
+type slowCmd struct {
+	started chan struct{}
+	release chan struct{}
+	ended   *bool
+}
+
+func (m slowCmd) Init() tea.Cmd { return nil }
+func (m slowCmd) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "ctrl+c":
+			return m, tea.Quit
+		case "s":
+			return m, func() tea.Msg {
+				close(m.started)
+				<-m.release
+				*m.ended = true
+				return nil
+			}
+		}
+	}
+	return m, nil
+}
+func (m slowCmd) View() tea.View { return tea.NewView("slow") }
+
+// TestWaitCommandsOutlivesTheProgram: after the program ended, a command
+// still running is waited for, so that what it uses is not released under
+// it.
+func TestWaitCommandsOutlivesTheProgram(t *testing.T) {
+	ended := false
+	m := slowCmd{started: make(chan struct{}), release: make(chan struct{}), ended: &ended}
+	h := start(t, m)
+	h.scr.waitFor(t, "slow")
+	h.in.Write([]byte("s"))
+	<-m.started
+	h.in.Write([]byte{3}) // ctrl+c
+	if err := h.wait(t); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	waited := make(chan struct{})
+	go func() { h.p.WaitCommands(); close(waited) }()
+	select {
+	case <-waited:
+		t.Fatal("WaitCommands returned while a command was still running")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(m.release)
+	select {
+	case <-waited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitCommands did not return once the command ended")
+	}
+	if !ended {
+		t.Fatal("WaitCommands returned before the command's end")
+	}
+}

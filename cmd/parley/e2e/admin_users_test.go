@@ -81,7 +81,7 @@ type adminFx struct {
 	x    *tmux
 }
 
-func newAdminFx(t *testing.T) *adminFx {
+func newAdminFx(t *testing.T, serverFlags ...string) *adminFx {
 	t.Helper()
 	need(t, "ssh", "tmux")
 	dir := t.TempDir()
@@ -90,7 +90,7 @@ func newAdminFx(t *testing.T) *adminFx {
 		t.Fatal(err)
 	}
 	root := newKey(t, keys, "root")
-	return &adminFx{t: t, srv: startServer(t, filepath.Join(dir, "data"), "--bootstrap-admin-key", root.path+".pub"),
+	return &adminFx{t: t, srv: startServer(t, filepath.Join(dir, "data"), append([]string{"--bootstrap-admin-key", root.path + ".pub"}, serverFlags...)...),
 		root: root, keys: keys, x: newTmux(t)}
 }
 

@@ -476,3 +476,46 @@ func TestHTTPSlowClientsBounded(t *testing.T) {
 		t.Fatalf("a 100 KiB header: %q, want 431", b[:min(len(b), 80)])
 	}
 }
+
+// TestMessageFloodThrottled (limits: message floods): a user who pastes
+// hundreds of lines at a server with --rate 5 gets the excess refused
+// ("sending too fast", each marked to retry), and a user on another key
+// sending meanwhile is delivered promptly.
+func TestMessageFloodThrottled(t *testing.T) {
+	f := newAdminFx(t, "--rate", "5")
+	f.run("tenant", "create", "acme", "--seats", "10")
+	ann, bob, cat, dan := f.key("ann"), f.key("bob"), f.key("cat"), f.key("dan")
+	f.activeUser("acme", []key{ann}, "--name", "Ann Archer")
+	b := f.activeUser("acme", []key{bob}, "--name", "Bob Baker")
+	c := f.activeUser("acme", []key{cat}, "--name", "Cat Cooper")
+	d := f.activeUser("acme", []key{dan}, "--name", "Dan Dunn")
+	x := f.x
+	for _, s := range []struct {
+		name string
+		k    key
+	}{{"ann", ann}, {"bob", bob}, {"cat", cat}, {"dan", dan}} {
+		f.chat(s.name, s.k)
+	}
+	x.line("ann", "/open "+b.ID)
+	x.line("bob", "/open "+c.ID) // Bob looks elsewhere: no read receipts of his own add to the count
+	x.line("cat", "/open "+d.ID)
+	x.line("dan", "/open "+c.ID)
+	x.line("cat", "warm up")
+	x.waitFor("dan", "warm up")
+
+	burst(x, "ann", "flood", 400) // far beyond the burst of 50
+	var worst time.Duration
+	for i := range 5 {
+		text := fmt.Sprintf("while flooding %d", i)
+		start := time.Now()
+		x.line("cat", text)
+		x.waitFor("dan", text)
+		worst = max(worst, time.Since(start))
+		time.Sleep(300 * time.Millisecond) // a person's pace
+	}
+	t.Logf("a normal user's messages took at most %v to arrive during the flood", worst.Round(time.Millisecond))
+	if worst > 5*time.Second {
+		t.Fatalf("a normal user's message took %v to arrive during another user's flood", worst)
+	}
+	x.waitFor("ann", "sending too fast")
+}
