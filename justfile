@@ -25,44 +25,10 @@ vulncheck:
 golden:
     go test ./tui/chat/ -run TestGolden -update
 
-# Fuzz every parser for a while each (FUZZTIME, default 30s).
-fuzz FUZZTIME="30s":
-    go test ./crypto -run '^$' -fuzz '^FuzzParseEnvelope$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzUnpad$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseReceipt$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseID$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseGroup$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseGroupName$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseQuoteText$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseLocation$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParsePollSetup$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParsePollVote$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseFileMessage$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzSafeFileName$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseReaction$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseEdit$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzParseDelete$' -fuzztime {{FUZZTIME}}
-    go test ./crypto -run '^$' -fuzz '^FuzzDecryptBlob$' -fuzztime {{FUZZTIME}}
-    go test ./server/directory -run '^$' -fuzz '^FuzzNormalizeCode$' -fuzztime {{FUZZTIME}}
-    go test ./server/directory -run '^$' -fuzz '^FuzzNormalizeEmail$' -fuzztime {{FUZZTIME}}
-    go test ./server/directory -run '^$' -fuzz '^FuzzParseQuery$' -fuzztime {{FUZZTIME}}
-    go test ./server/sshd -run '^$' -fuzz '^FuzzReadSecret$' -fuzztime {{FUZZTIME}}
-    go test ./server/sshd -run '^$' -fuzz '^FuzzParseUploadTarget$' -fuzztime {{FUZZTIME}}
-    go test ./server/sshd -run '^$' -fuzz '^FuzzParseInboxPath$' -fuzztime {{FUZZTIME}}
-    go test ./server/sshd -run '^$' -fuzz '^FuzzClampPtyRequest$' -fuzztime {{FUZZTIME}}
-    go test ./tui/term -run '^$' -fuzz '^FuzzInput$' -fuzztime {{FUZZTIME}}
-    go test ./tui/chat -run '^$' -fuzz '^FuzzClean$' -fuzztime {{FUZZTIME}}
-    go test ./tui/chat -run '^$' -fuzz '^FuzzNotifyText$' -fuzztime {{FUZZTIME}}
-    go test ./tui/chat -run '^$' -fuzz '^FuzzSnippet$' -fuzztime {{FUZZTIME}}
-    go test ./tui/chat -run '^$' -fuzz '^FuzzLocalCommand$' -fuzztime {{FUZZTIME}}
-    go test ./tui/chat -run '^$' -fuzz '^FuzzMarkup$' -fuzztime {{FUZZTIME}}
-    go test ./tui/core -run '^$' -fuzz '^FuzzIncoming$' -fuzztime {{FUZZTIME}}
-    go test ./tui/core -run '^$' -fuzz '^FuzzParseFingerprint$' -fuzztime {{FUZZTIME}}
-    go test ./tui/core -run '^$' -fuzz '^FuzzValidPIN$' -fuzztime {{FUZZTIME}}
-    go test ./server/admin -run '^$' -fuzz '^FuzzAdminKey$' -fuzztime {{FUZZTIME}}
-    go test ./server/csvcell -run '^$' -fuzz '^FuzzGuardRoundTrips$' -fuzztime {{FUZZTIME}}
-    go test ./server/groups -run '^$' -fuzz '^FuzzNormalizeName$' -fuzztime {{FUZZTIME}}
-    go test ./server/relay -run '^$' -fuzz '^FuzzParseBatch$' -fuzztime {{FUZZTIME}}
+# Fuzz every FuzzXxx target for FUZZTIME each (default 10m); KEEP=1 copies
+# what each run found into the package's testdata/fuzz, replayed by go test.
+fuzz FUZZTIME="10m":
+    scripts/fuzz {{FUZZTIME}}
 
 # The performance figures: relay throughput, store throughput, idle sessions.
 bench:
