@@ -212,3 +212,19 @@ type spaceTx struct {
 }
 
 func (t spaceTx) Space(name string) core.Space { return t.tx.Space(t.user, name) }
+
+// Ports are the services a client core of the principal talks to, in
+// process: hosted sessions give them to their core, and the `parley`
+// subsystem serves them to local clients over the wire.
+type Ports struct {
+	Relay interface {
+		core.Relay
+		core.BatchRelay
+	}
+	Directory core.Directory
+}
+
+// PortsFor returns the principal's ports.
+func PortsFor(d Deps, p *auth.Principal) Ports {
+	return Ports{Relay: &relayClient{p: p, rel: d.Relay, dir: d.Directory}, Directory: &directoryClient{p: p, dir: d.Directory}}
+}

@@ -49,8 +49,8 @@ var commandNames = map[string]bool{ //nolint:gochecknoglobals // a constant set
 // name (never its arguments), or subsystem.
 func sessionKind(sess ssh.Session) string {
 	if sub := sess.Subsystem(); sub != "" {
-		if sub == "sftp" {
-			return "subsystem sftp"
+		if sub == "sftp" || sub == "parley" {
+			return "subsystem " + sub
 		}
 		return "subsystem (unknown)"
 	}

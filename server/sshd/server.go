@@ -133,6 +133,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			// the same chain here, without the router.
 			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{
 				"sftp": ssh.SubsystemHandler(s.recover(s.logging(s.identify(s.limit(s.sftp))))),
+				// The client protocol of local mode (subsys.go).
+				"parley": ssh.SubsystemHandler(s.recover(s.logging(s.identify(s.limit(s.parleySubsystem))))),
 			}
 			return nil
 		},

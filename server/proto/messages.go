@@ -1,0 +1,129 @@
+package proto
+
+import "time"
+
+// Error is the payload of an Error frame: a stable code for programs and
+// a message for the user.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error codes.
+const (
+	CodeBadFrame    = "bad_frame"    // the frame or its payload is malformed: the connection ends
+	CodeVersion     = "version"      // no version in common: the connection ends
+	CodeUnknown     = "unknown"      // a request kind this server does not know
+	CodeForbidden   = "forbidden"    // the key or the user may not do this
+	CodeNotFound    = "not_found"    // no such user, or one the caller may not reach
+	CodeRateLimited = "rate_limited" // sending too fast
+	CodeInvalid     = "invalid"      // a well-formed request the service refused
+	CodeInternal    = "internal"     // the server failed; the message says no more
+)
+
+// SendRequest submits one envelope (KindSend).
+type SendRequest struct {
+	Envelope []byte `json:"envelope"`
+}
+
+// Sent is where the relay stored an envelope.
+type Sent struct {
+	Seq      uint64    `json:"seq"`
+	Received time.Time `json:"received"`
+}
+
+// SendBatchRequest submits the envelopes of one message to several
+// recipients (KindSendBatch), at most MaxBatch.
+type SendBatchRequest struct {
+	Envelopes [][]byte `json:"envelopes"`
+}
+
+// MaxBatch bounds a batch, as the relay does.
+const MaxBatch = 1024
+
+// SendBatchResult has one slot per envelope: Sent, or the refusal.
+type SendBatchResult struct {
+	Sent   []Sent   `json:"sent"`
+	Errors []*Error `json:"errors"`
+}
+
+// FetchRequest lists waiting envelopes after a sequence number
+// (KindFetch); Limit is at most MaxFetch.
+type FetchRequest struct {
+	After uint64 `json:"after"`
+	Limit int    `json:"limit"`
+}
+
+// MaxFetch bounds a page of envelopes.
+const MaxFetch = 500
+
+// Delivery is a waiting envelope.
+type Delivery struct {
+	Seq      uint64    `json:"seq"`
+	Received time.Time `json:"received"`
+	Envelope []byte    `json:"envelope"`
+}
+
+// FetchResult is a page of envelopes, oldest first.
+type FetchResult struct {
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// AckRequest removes processed envelopes (KindAck), at most MaxAck.
+type AckRequest struct {
+	Seqs []uint64 `json:"seqs"`
+}
+
+// MaxAck bounds an acknowledgement, as the relay does.
+const MaxAck = 1000
+
+// AckResult says, per sequence number, whether this call removed it.
+type AckResult struct {
+	Removed []bool `json:"removed"`
+}
+
+// ContactRequest looks up another user (KindContact).
+type ContactRequest struct {
+	ID string `json:"id"`
+}
+
+// Contact is another user as the directory shows them.
+type Contact struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	PublicKey []byte `json:"public_key"`
+	Internal  bool   `json:"internal"`
+	Nickname  string `json:"nickname,omitempty"`
+	NameSet   bool   `json:"name_set"`
+}
+
+// FindRequest searches the company directory (KindFind).
+type FindRequest struct {
+	Query string `json:"query"`
+	Limit int    `json:"limit"`
+}
+
+// Entry is a user the directory lists.
+type Entry struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Nickname     string   `json:"nickname,omitempty"`
+	Category     string   `json:"category,omitempty"`
+	Tags         []string `json:"tags,omitempty"`
+	Internal     bool     `json:"internal"`
+	Organisation string   `json:"organisation,omitempty"`
+}
+
+// FindResult is what a search found.
+type FindResult struct {
+	Entries []Entry `json:"entries"`
+}
+
+// Event is a push (KindPush) after KindSubscribe.
+type Event struct {
+	// Kind is "mail" (Delivery is set), "device_store" (another session of
+	// the user changed its store), "groups" (read them again) or "behind"
+	// (events were dropped: fetch from the mailbox).
+	Kind     string    `json:"kind"`
+	Delivery *Delivery `json:"delivery,omitempty"`
+}
