@@ -91,7 +91,7 @@ is PARLEY_SSH_LISTEN, and so on.`,
 	f.IntVar(&c.HTTPMaxConns, "http-max-conns", httpapi.DefaultMaxConns, "most open HTTP connections (0: no limit)")
 	f.IntVar(&c.HTTPMaxConnsPerSource, "http-max-conns-per-source", httpapi.DefaultMaxConnsPerSource,
 		"most open HTTP connections from one IPv4 address or IPv6 /64 (0: no limit; behind a proxy every client has its address)")
-	f.DurationVar(&c.HTTPHeaderTimeout, "http-header-timeout", httpapi.DefaultHeaderTimeout, "time a client has to send a request's headers")
+	f.DurationVar(&c.HTTPHeaderTimeout, "http-header-timeout", httpapi.DefaultHeaderTimeout, "time a client has to send a request's headers (0: the default)")
 	f.StringVar(&c.BootstrapAdmin, "bootstrap-admin-key", "", "OpenSSH public key file whose keys become instance admins")
 	f.StringVar(&c.PublicHost, "public-host", "", "host name shown in instructions (default: this machine's name)")
 	f.IntVar(&c.PublicPort, "public-port", 0, "SSH port shown in instructions (default: the port listened on)")
@@ -170,8 +170,11 @@ func serve(ctx context.Context, c serveConfig) error {
 			return fmt.Errorf("%s %d: want 0 (no ceiling) to %d", l.flag, l.v, l.max)
 		}
 	}
-	if c.HTTPHeaderTimeout <= 0 {
-		return fmt.Errorf("--http-header-timeout %v: want a positive duration", c.HTTPHeaderTimeout)
+	if c.HTTPHeaderTimeout == 0 {
+		c.HTTPHeaderTimeout = httpapi.DefaultHeaderTimeout
+	}
+	if c.HTTPHeaderTimeout < 0 {
+		return fmt.Errorf("--http-header-timeout %v: want a positive duration (0: the default)", c.HTTPHeaderTimeout)
 	}
 	if c.HTTPMaxConns < 0 || c.HTTPMaxConnsPerSource < 0 {
 		return errors.New("--http-max-conns, --http-max-conns-per-source: want 0 (no limit) or more")
