@@ -329,10 +329,17 @@ func (x *tmux) dead(name string) bool {
 }
 
 // exitStatus is the exit status of a window's dead process, as tmux
-// recorded it.
+// recorded it ("" if it recorded none within a second: tmux can mark a pane
+// dead a moment before it has the status).
 func (x *tmux) exitStatus(name string) string {
 	x.t.Helper()
-	return strings.TrimSpace(x.run("display-message", "-p", "-t", name, "#{pane_dead_status}"))
+	for range 20 {
+		if st := strings.TrimSpace(x.run("display-message", "-p", "-t", name, "#{pane_dead_status}")); st != "" {
+			return st
+		}
+		time.Sleep(50 * time.Millisecond) // tmux reaps the process after it marks the pane dead
+	}
+	return ""
 }
 
 func (x *tmux) waitDead(name string) {

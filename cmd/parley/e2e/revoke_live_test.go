@@ -37,8 +37,17 @@ func TestAccessChangesReachOpenSessions(t *testing.T) {
 		if !strings.Contains(scr, "Session ended: "+reason) {
 			t.Fatalf("%s ended without the reason %q:\n%s", name, reason, scr)
 		}
-		if st := x.exitStatus(name); st != "1" {
-			t.Errorf("%s exited with status %q, want 1:\n%s", name, st, scr)
+		// tmux does not always record the status of a client that ended
+		// (3.3a leaves it empty now and then); the reason above is printed
+		// only on the way to exit status 1, and a status tmux did record
+		// must be 1.
+		switch st := x.exitStatus(name); st {
+		case "1":
+		case "":
+			t.Logf("%s: tmux recorded no exit status (signal %q)", name,
+				strings.TrimSpace(x.run("display-message", "-p", "-t", name, "#{pane_dead_signal}")))
+		default:
+			t.Errorf("%s exited with status %s, want 1:\n%s", name, st, scr)
 		}
 		t.Logf("%s: session ended %v after the change", name, took.Round(10*time.Millisecond))
 		return took
