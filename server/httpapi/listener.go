@@ -22,10 +22,6 @@ const (
 	MaxHeaderBytes = 64 << 10
 )
 
-// refusalLogInterval is how often refused connections are summed up in
-// the log (one line per interval, not one per connection).
-const refusalLogInterval = 10 * time.Second
-
 // Limits are the HTTP listener's connection limits; 0 means no limit.
 type Limits struct {
 	MaxConns          int
@@ -52,8 +48,7 @@ type limitListener struct {
 	mu       sync.Mutex
 	open     int
 	bySource map[netip.Prefix]int
-	refused  map[string]int // since lastLog, by reason
-	lastLog  time.Time
+	refused  netsrc.Refusals
 }
 
 // Accept returns the next connection within the limits; those beyond them
@@ -85,7 +80,7 @@ func (l *limitListener) admit(src netip.Prefix) string {
 		reason = "too many HTTP connections from one source"
 	}
 	if reason != "" {
-		l.noteLocked(reason)
+		l.refused.Note(l.log, reason, "front", "http")
 		return reason
 	}
 	l.open++
@@ -100,24 +95,6 @@ func (l *limitListener) release(src netip.Prefix) {
 	if l.bySource[src]--; l.bySource[src] <= 0 {
 		delete(l.bySource, src)
 	}
-}
-
-// noteLocked counts a refusal and logs the counts at most once per
-// refusalLogInterval; l.mu is held.
-func (l *limitListener) noteLocked(reason string) {
-	if l.refused == nil {
-		l.refused = map[string]int{}
-	}
-	l.refused[reason]++
-	now := time.Now()
-	if now.Sub(l.lastLog) < refusalLogInterval {
-		return
-	}
-	l.lastLog = now
-	for reason, n := range l.refused {
-		l.log.Warn("connections refused", "front", "http", "reason", reason, "count", n)
-	}
-	clear(l.refused)
 }
 
 // limitedConn gives its place back once, when it is closed.

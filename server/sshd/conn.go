@@ -181,12 +181,12 @@ func (s *Server) wrapConn(ctx ssh.Context, c net.Conn) net.Conn {
 	src := sourceOf(c.RemoteAddr())
 	if s.conns.Add(1) > int64(s.cfg.MaxSessions) {
 		s.conns.Add(-1)
-		s.refused.note(s.log, "at capacity")
+		s.refused.Note(s.log, "at capacity")
 		return nil
 	}
 	if reason := s.startups.admit(src, time.Now()); reason != "" {
 		s.conns.Add(-1)
-		s.refused.note(s.log, reason)
+		s.refused.Note(s.log, reason)
 		return nil
 	}
 	tc := &timedConn{Conn: c, idle: s.cfg.IdleTimeout, grace: s.cfg.HandshakeTimeout, accepted: time.Now()}

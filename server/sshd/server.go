@@ -18,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/hosted"
+	"github.com/parley-chat/parley/server/netsrc"
 	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/tui/theme"
 )
@@ -78,7 +79,7 @@ type Server struct {
 
 	conns    atomic.Int64 // open connections
 	startups *startupLimits
-	refused  refusals
+	refused  netsrc.Refusals
 
 	mu     sync.Mutex // guards the session counts
 	total  int

@@ -1,7 +1,6 @@
 package sshd
 
 import (
-	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -118,32 +117,4 @@ func (l *startupLimits) prune(now time.Time) {
 			delete(l.penalty, src)
 		}
 	}
-}
-
-// refusals logs refused connections at most once per interval, with how
-// many there were, so that a flood does not flood the log too.
-type refusals struct {
-	mu    sync.Mutex
-	last  time.Time
-	count map[string]int
-}
-
-const refusalLogInterval = 10 * time.Second
-
-func (r *refusals) note(log *slog.Logger, reason string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.count == nil {
-		r.count = map[string]int{}
-	}
-	r.count[reason]++
-	now := time.Now()
-	if now.Sub(r.last) < refusalLogInterval {
-		return
-	}
-	r.last = now
-	for reason, n := range r.count {
-		log.Warn("connections refused", "reason", reason, "count", n)
-	}
-	clear(r.count)
 }
