@@ -224,29 +224,45 @@ func (c *Core) sendDirect(ctx context.Context, peer crypto.ID, typ crypto.Messag
 	if err != nil {
 		return Message{}, err
 	}
+	c.flushQueued(ctx, k)
+	// Offline, the message is kept pending without an envelope: it is
+	// sealed when it is sent (resend), with the key the server gives then.
 	ct, err := c.Contact(ctx, peer)
-	if err != nil {
-		return Message{}, err
-	}
-	shared, err := c.sharedKey(ct)
-	if err != nil {
+	offline := errors.Is(err, ErrOffline)
+	if err != nil && !offline {
 		return Message{}, err
 	}
 	mid, err := crypto.NewMessageID(c.rand)
 	if err != nil {
 		return Message{}, err
 	}
+	var env []byte
 	now := c.sendTime()
-	env, err := crypto.SealEnvelope(c.rand, crypto.Header{Flags: m.flags(), Sender: c.me.ID, Recipient: peer, MessageID: mid, Time: now},
-		shared, typ, body)
-	if err != nil {
-		return Message{}, err
+	if !offline {
+		shared, err := c.sharedKey(ct)
+		if err != nil {
+			return Message{}, err
+		}
+		e, err := crypto.SealEnvelope(c.rand, crypto.Header{Flags: m.flags(), Sender: c.me.ID, Recipient: peer, MessageID: mid, Time: now},
+			shared, typ, body)
+		if err != nil {
+			return Message{}, err
+		}
+		env = e.Marshal()
 	}
 	m.Conv, m.From, m.ID, m.Outgoing, m.Time, m.SentAt, m.State = Direct(peer), c.me.ID, mid, true, now, now, StatePending
 	if err := c.storeOutgoing(ctx, k, &m, ct.Name); err != nil {
 		return Message{}, err
 	}
-	_, sendErr := c.relay.Send(ctx, env.Marshal())
+	if offline {
+		c.queued = true
+		return m, nil
+	}
+	_, sendErr := c.relay.Send(ctx, env)
+	if errors.Is(sendErr, ErrOffline) {
+		c.queued = true
+		return m, nil
+	}
 	return c.settle(ctx, k, m, sendErr)
 }
 

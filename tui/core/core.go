@@ -21,6 +21,10 @@ var (
 	ErrWrongPassphrase = errors.New("wrong passphrase")
 	ErrSelf            = errors.New("that is your own ID")
 	ErrNotReady        = errors.New("not connected yet")
+	// ErrOffline is what a Relay returns (wrapped) while it has no
+	// connection to the server. A direct message sent meanwhile is kept in
+	// the outbox, pending, and sent in order when the connection is back.
+	ErrOffline = errors.New("offline: not connected to the server")
 )
 
 // Config wires a core.
@@ -90,6 +94,9 @@ type Core struct {
 	// time; each send is stamped later (see sendTime).
 	sendMu   sync.Mutex
 	lastSend time.Time
+	// queued says a send met ErrOffline: the outbox holds messages to send
+	// as soon as the relay answers again. Guarded by sendMu.
+	queued bool
 }
 
 type cachedContact struct {

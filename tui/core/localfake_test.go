@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -147,11 +148,15 @@ type lNet struct {
 	users map[crypto.ID]*lUser
 	mail  map[crypto.ID][]Delivery
 	subs  map[crypto.ID][]*lSub
+	// offline users' relays answer ErrOffline, as a local client's does
+	// while it has no connection.
+	offline map[crypto.ID]bool
 }
 
 func newLNet(t *testing.T) *lNet {
 	return &lNet{t: t, now: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC),
-		users: map[crypto.ID]*lUser{}, mail: map[crypto.ID][]Delivery{}, subs: map[crypto.ID][]*lSub{}}
+		users: map[crypto.ID]*lUser{}, mail: map[crypto.ID][]Delivery{}, subs: map[crypto.ID][]*lSub{},
+		offline: map[crypto.ID]bool{}}
 }
 
 func (n *lNet) clock() time.Time {
@@ -200,6 +205,20 @@ func (n *lNet) setKey(id crypto.ID) {
 	n.mu.Unlock()
 }
 
+// setOnline connects or disconnects a user's relay; coming back, their
+// feeds say they fell behind, as a reconnected client's do.
+func (n *lNet) setOnline(id crypto.ID, on bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.offline[id] = !on
+	if on {
+		for _, s := range n.subs[id] {
+			s.behind = true
+			s.notify()
+		}
+	}
+}
+
 func (n *lNet) remove(id crypto.ID) {
 	n.mu.Lock()
 	n.users[id].gone = true
@@ -224,6 +243,9 @@ func (r *lRelay) Send(ctx context.Context, envelope []byte) (Sent, error) {
 	}
 	r.n.mu.Lock()
 	defer r.n.mu.Unlock()
+	if r.n.offline[r.me] {
+		return Sent{}, fmt.Errorf("send: %w", ErrOffline)
+	}
 	if u := r.n.users[env.Recipient]; u == nil || u.gone {
 		return Sent{}, errors.New("unknown recipient")
 	}
@@ -285,6 +307,9 @@ func (r *lRelay) Subscribe(ctx context.Context, notify func()) (Subscription, er
 func (r *lRelay) Contact(ctx context.Context, id crypto.ID) (Contact, error) {
 	r.n.mu.Lock()
 	defer r.n.mu.Unlock()
+	if r.n.offline[r.me] {
+		return Contact{}, fmt.Errorf("contact: %w", ErrOffline)
+	}
 	u := r.n.users[id]
 	if u == nil || u.gone {
 		return Contact{}, errors.New("unknown ID")
@@ -296,11 +321,16 @@ type lSub struct {
 	n      *lNet
 	notify func()
 	evs    []Event
+	behind bool // the next Drain says the feed was dropped
 }
 
 func (s *lSub) Drain() ([]Event, error) {
 	s.n.mu.Lock()
 	defer s.n.mu.Unlock()
+	if s.behind {
+		s.behind, s.evs = false, nil
+		return nil, ErrBehind
+	}
 	evs := s.evs
 	s.evs = nil
 	return evs, nil

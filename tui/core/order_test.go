@@ -331,3 +331,75 @@ func TestChangedMessageLeavesNoOldText(t *testing.T) {
 		}
 	}
 }
+
+// TestOfflineSendsQueueInOrder (devices issue, item 5): what a user writes
+// while the relay is offline stays in the history, pending, with no error;
+// when the connection is back it is sent in the order written — by the
+// catch-up after the feed reconnects, or before the next message, whichever
+// comes first — and reaches the recipient once each, in order.
+func TestOfflineSendsQueueInOrder(t *testing.T) {
+	ctx := context.Background()
+	n := newLNet(t)
+	ann := n.user("ANNAAAAA", "Ann", nil)
+	rec := n.user("RECCCCCC", "Rec", nil)
+	cAnn, cRec := n.core(ann, newLStore(), nil), n.core(rec, newLStore(), nil)
+	to := Direct(rec.ct.ID)
+
+	// Offline from the start: not even the contact's key is known yet.
+	n.setOnline(ann.ct.ID, false)
+	for _, text := range []string{"one", "two", "three"} {
+		m, err := cAnn.Send(ctx, to, text)
+		if err != nil || m.State != StatePending {
+			t.Fatalf("offline send of %q: %v, state %v", text, err, m.State)
+		}
+	}
+	// Back online: the feed reconnects, the catch-up sends the queue.
+	n.setOnline(ann.ct.ID, true)
+	lSync(t, cAnn)
+	// Offline again, then a message typed once the connection is back
+	// sends what waited first.
+	n.setOnline(ann.ct.ID, false)
+	if _, err := cAnn.Send(ctx, to, "four"); err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	n.offline[ann.ct.ID] = false // back, before the feed says so
+	n.mu.Unlock()
+	if m, err := cAnn.Send(ctx, to, "five"); err != nil || m.State != StateSent {
+		t.Fatalf("send after the connection came back: %v, state %v", err, m.State)
+	}
+
+	page, err := cAnn.Messages(ctx, to, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"one", "two", "three", "four", "five"}
+	if got := texts(page.Messages); !slices.Equal(got, want) {
+		t.Fatalf("Ann's history: %q", got)
+	}
+	for _, m := range page.Messages {
+		if m.State < StateSent {
+			t.Errorf("%q is still %v", m.Text, m.State)
+		}
+	}
+	n.mu.Lock()
+	relayed := len(n.mail[rec.ct.ID])
+	n.mu.Unlock()
+	if relayed != len(want) {
+		t.Fatalf("the relay holds %d envelopes for Rec, want %d: one per message", relayed, len(want))
+	}
+	lSync(t, cRec)
+	page, err = cRec.Messages(ctx, Direct(ann.ct.ID), nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(page.Messages); !slices.Equal(got, want) {
+		t.Fatalf("Rec's history: %q, want %q", got, want)
+	}
+	n.mu.Lock()
+	waiting := len(n.mail[rec.ct.ID])
+	n.mu.Unlock()
+	if waiting != 0 {
+		t.Fatalf("%d envelopes left in Rec's mailbox after the sync", waiting)
+	}
+}

@@ -79,6 +79,10 @@ func (c *Core) resend(ctx context.Context, k *crypto.StoreKey, m Message) (Messa
 	switch m.Conv.Kind {
 	case ConvDirect:
 		ct, err := c.Contact(ctx, m.Conv.Peer)
+		if errors.Is(err, ErrOffline) {
+			c.queued = true // stays pending, for the next flush
+			return m, nil
+		}
 		if err != nil {
 			return c.settle(ctx, k, m, err)
 		}
@@ -92,6 +96,10 @@ func (c *Core) resend(ctx context.Context, k *crypto.StoreKey, m Message) (Messa
 			return m, err
 		}
 		_, sendErr := c.relay.Send(ctx, env.Marshal())
+		if errors.Is(sendErr, ErrOffline) {
+			c.queued = true
+			return m, nil
+		}
 		return c.settle(ctx, k, m, sendErr)
 	case ConvGroup:
 		return c.resendGroup(ctx, k, m, h, typ, body)
@@ -197,9 +205,29 @@ func (c *Core) resendStale(ctx context.Context, ch *Changes) error {
 	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
+	return c.resendPending(ctx, k, ch, c.queued)
+}
+
+// flushQueued sends, in order, what was queued while the relay was
+// offline, before anything newer. The caller holds sendMu.
+func (c *Core) flushQueued(ctx context.Context, k *crypto.StoreKey) {
+	if !c.queued {
+		return
+	}
+	if err := c.resendPending(ctx, k, &Changes{}, true); err != nil {
+		c.log.Warn("queued messages not sent", "err", err)
+	}
+}
+
+// resendPending sends again the outbox's pending messages: those cut off
+// in an earlier session (stale), or all of them when queued says they
+// waited for the connection. It stops at the first that meets ErrOffline
+// again. The caller holds sendMu.
+func (c *Core) resendPending(ctx context.Context, k *crypto.StoreKey, ch *Changes, queued bool) error {
+	c.queued = false
 	var stale []Message
 	var gone [][]byte
-	err = c.store.View(ctx, func(tx Tx) error {
+	err := c.store.View(ctx, func(tx Tx) error {
 		var ierr error
 		err := tx.Space(spaceOutbox).Scan(nil, nil, false, func(key, _ []byte) bool {
 			v, err := tx.Space(spaceMsg).Get(key)
@@ -212,7 +240,7 @@ func (c *Core) resendStale(ctx context.Context, ch *Changes) error {
 				gone = append(gone, append([]byte(nil), key...))
 				return true
 			}
-			if c.now().Sub(m.SentAt) >= staleSend {
+			if queued || c.now().Sub(m.SentAt) >= staleSend {
 				stale = append(stale, m)
 			}
 			return true
@@ -250,6 +278,9 @@ func (c *Core) resendStale(ctx context.Context, ch *Changes) error {
 			c.log.Warn("interrupted message not sent again", "err", err)
 		}
 		ch.Reload = true
+		if c.queued {
+			break // offline again: the rest keep their place
+		}
 	}
 	return nil
 }

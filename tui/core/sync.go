@@ -95,6 +95,9 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 	resend := !c.outboxChecked
 	c.outboxChecked = true
 	c.mu.Unlock()
+	c.sendMu.Lock()
+	resend = resend || c.queued // the connection is back: send what waited
+	c.sendMu.Unlock()
 	if resend {
 		if err := c.resendStale(ctx, &ch); err != nil {
 			c.log.Warn("outbox not checked", "err", err)
