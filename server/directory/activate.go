@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/policy"
@@ -11,12 +12,18 @@ import (
 )
 
 // ActivateSpec is what a user brings to enrol: the code, the SSH key they
-// authenticated with, and a new passphrase.
+// authenticated with, and either a new passphrase (hosted mode: the server
+// makes the key pair and keeps the secret key sealed with it) or the
+// public key of a pair made on the user's own device (local mode: the
+// server never holds the secret key).
 type ActivateSpec struct {
 	Code          string
 	Fingerprint   string
 	AuthorizedKey string
 	Passphrase    []byte
+	// PublicKey, when set, is the user's X25519 public key, made by their
+	// client; Passphrase must then be empty.
+	PublicKey *crypto.PublicKey
 }
 
 // CheckActivation validates a code and key without changing anything, so a
@@ -79,14 +86,24 @@ func (s *Service) checkActivation(tx store.Tx, hash []byte, fingerprint string) 
 	return u, nil
 }
 
-// Activate enrols a device: it binds the SSH key to the code's user, creates
-// the user's X25519 key pair and stores the secret key sealed with the
-// passphrase. On the first activation the profile presets in effect for
+// Activate enrols a device: it binds the SSH key to the code's user and
+// gives the user its X25519 key pair. In hosted mode it creates the pair
+// and stores the secret key sealed with the passphrase; in local mode
+// (spec.PublicKey set) it stores the client-made public key and no secret
+// key at all. On the first activation the profile presets in effect for
 // the user fill its profile (applyPresets). It changes nothing unless
 // everything succeeds.
 func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, error) {
 	if spec.Fingerprint == "" || spec.AuthorizedKey == "" {
 		return store.User{}, invalid("an SSH key is required to activate")
+	}
+	if spec.PublicKey != nil {
+		if err := checkClientKey(*spec.PublicKey); err != nil {
+			return store.User{}, err
+		}
+		if len(spec.Passphrase) > 0 {
+			return store.User{}, invalid("a key made on your device needs no passphrase on the server")
+		}
 	}
 	hash, err := hashOf(spec.Code)
 	if err != nil {
@@ -97,23 +114,20 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 		return store.User{}, err
 	}
 	if cur.Status == store.UserActive {
+		if spec.PublicKey != nil {
+			return store.User{}, s.refuseClientKeyForDevice(ctx, cur, *spec.PublicKey, spec.Fingerprint)
+		}
 		return s.addDevice(ctx, hash, spec)
 	}
-	if err := crypto.CheckPassphrase(spec.Passphrase); err != nil {
-		return store.User{}, invalidErr(err)
-	}
-	pub, sec, err := crypto.GenerateKeyPair(s.cfg.Rand)
-	if err != nil {
-		return store.User{}, err
-	}
-	defer sec.Wipe()
-	if err := s.acquireKDF(ctx); err != nil {
-		return store.User{}, err
-	}
-	sealed, err := crypto.SealSecretKey(s.cfg.Rand, spec.Passphrase, sec, s.cfg.KDF)
-	s.releaseKDF()
-	if err != nil {
-		return store.User{}, fmt.Errorf("seal secret key: %w", err)
+	local := spec.PublicKey != nil
+	var pub crypto.PublicKey
+	var sealed []byte // stays nil in local mode: the server holds no secret key
+	if local {
+		pub = *spec.PublicKey
+	} else {
+		if pub, sealed, err = s.newSealedKeyPair(ctx, spec.Passphrase); err != nil {
+			return store.User{}, err
+		}
 	}
 	now := s.now()
 	var u store.User
@@ -157,8 +171,87 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 	if len(skipped) > 0 {
 		s.log.Warn("profile presets not applied: not valid names", "user", u.ID.String(), "keys", skipped)
 	}
-	s.log.Info("user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint, "presets", applied)
+	s.log.Info("user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint, "presets", applied,
+		"local", local)
 	return u, nil
+}
+
+// newSealedKeyPair makes a hosted user's key pair and seals the secret key
+// with the passphrase.
+func (s *Service) newSealedKeyPair(ctx context.Context, passphrase []byte) (crypto.PublicKey, []byte, error) {
+	if err := crypto.CheckPassphrase(passphrase); err != nil {
+		return crypto.PublicKey{}, nil, invalidErr(err)
+	}
+	pub, sec, err := crypto.GenerateKeyPair(s.cfg.Rand)
+	if err != nil {
+		return crypto.PublicKey{}, nil, err
+	}
+	defer sec.Wipe()
+	if err := s.acquireKDF(ctx); err != nil {
+		return crypto.PublicKey{}, nil, err
+	}
+	sealed, err := crypto.SealSecretKey(s.cfg.Rand, passphrase, sec, s.cfg.KDF)
+	s.releaseKDF()
+	if err != nil {
+		return crypto.PublicKey{}, nil, fmt.Errorf("seal secret key: %w", err)
+	}
+	return pub, sealed, nil
+}
+
+// ParseClientKey reads the public key a local client made: 64 hex
+// characters of an X25519 public key. It refuses what is malformed or all
+// zeros as invalid input.
+func ParseClientKey(s string) (crypto.PublicKey, error) {
+	pk, err := crypto.ParsePublicKey(strings.TrimSpace(s))
+	if err != nil {
+		return crypto.PublicKey{}, invalid("public key %q: give the 64 hex characters of an X25519 public key", clip(s))
+	}
+	if err := checkClientKey(pk); err != nil {
+		return crypto.PublicKey{}, err
+	}
+	return pk, nil
+}
+
+func checkClientKey(pk crypto.PublicKey) error {
+	if pk.IsZero() {
+		return invalid("public key is all zeros: it is no X25519 public key")
+	}
+	return nil
+}
+
+// refuseClientKeyForDevice answers an add-device code that came with a
+// client-made public key. Nothing the server holds could confirm such a
+// device: the key's owner proves nothing by sending a public key (anyone
+// may have copied it), and a local-mode account has no sealed key whose
+// passphrase would prove it.
+func (s *Service) refuseClientKeyForDevice(ctx context.Context, u store.User, pk crypto.PublicKey, fingerprint string) error {
+	local, err := s.LocalMode(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	s.log.Warn("device refused: an add-device code came with a client-made key", "user", u.ID.String(), "key", fingerprint)
+	if local || pk.Equal(u.PublicKey) {
+		return ErrLocalAddDevice
+	}
+	return invalid("this code adds a device to %s, which has its key pair already: a new device cannot bring a key of its own", u.ID)
+}
+
+// LocalMode reports whether the active user id is in local mode: the
+// server holds their public key but no sealed secret key, which stays on
+// the user's own device. Pending and removed users are not.
+func (s *Service) LocalMode(ctx context.Context, id crypto.ID) (bool, error) {
+	var u store.User
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		var err error
+		u, err = tx.User(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, fmt.Errorf("%s: %w", id, ErrUserNotFound)
+	} else if err != nil {
+		return false, fmt.Errorf("read user: %w", err)
+	}
+	return u.Status == store.UserActive && len(u.SealedKey) == 0, nil
 }
 
 // addDevice enrols one more SSH key of an active user, once the user's
@@ -169,6 +262,9 @@ func (s *Service) addDevice(ctx context.Context, hash []byte, spec ActivateSpec)
 		return store.User{}, err
 	}
 	sk, err := s.OpenSecretKey(ctx, a.UserID, spec.Passphrase)
+	if errors.Is(err, ErrLocalMode) {
+		return store.User{}, ErrLocalAddDevice
+	}
 	if err != nil {
 		return store.User{}, err
 	}
@@ -217,7 +313,8 @@ func (s *Service) activation(ctx context.Context, hash []byte) (store.Activation
 
 // OpenSecretKey opens a user's sealed secret key with their passphrase.
 // Failed attempts are throttled per user with a growing delay; while
-// throttled, it returns a *ThrottledError without trying.
+// throttled, it returns a *ThrottledError without trying. A user in local
+// mode has no sealed key: ErrLocalMode.
 func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (sk *crypto.SecretKey, err error) {
 	wait, err := s.throttle.begin(ctx, id)
 	if err != nil {
@@ -239,8 +336,11 @@ func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []
 	} else if err != nil {
 		return nil, fmt.Errorf("read user: %w", err)
 	}
-	if u.Status != store.UserActive || len(u.SealedKey) == 0 {
+	if u.Status != store.UserActive {
 		return nil, ErrNotActive
+	}
+	if len(u.SealedKey) == 0 {
+		return nil, ErrLocalMode
 	}
 	if err := s.acquireKDF(ctx); err != nil {
 		return nil, err

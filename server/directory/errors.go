@@ -29,6 +29,14 @@ var (
 	ErrRevokedID       = errors.New("was revoked: it cannot be used any more")
 	ErrDeviceNotFound  = errors.New("no such device of this user")
 	ErrDeviceRemoved   = errors.New("this device (SSH key) was removed from your Parley ID")
+	// ErrLocalMode says the server holds no sealed secret key for the user:
+	// the key pair was made on the user's own device (local mode), so
+	// nothing that opens the key on the server can work.
+	ErrLocalMode = errors.New("this account keeps its secret key on your own device (local mode)")
+	// ErrLocalAddDevice refuses an add-device code for an account that is,
+	// or would be, in local mode: nothing the server holds could confirm
+	// the new device (a public key is no secret).
+	ErrLocalAddDevice = errors.New("adding a device to a local-mode account is not supported yet: use the device that holds your key")
 	// ErrOrganisationOnly refuses a message to a recipient in a closed
 	// user group (th_block_unknown) from outside its tenant.
 	ErrOrganisationOnly = errors.New("this recipient accepts messages from its organisation only")

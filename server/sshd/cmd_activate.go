@@ -24,17 +24,31 @@ func (e *cmdEnv) versionCmd() *cobra.Command {
 }
 
 func (e *cmdEnv) activateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "activate CODE",
+	var publicKey string
+	c := &cobra.Command{
+		Use:   "activate CODE [--public-key HEX]",
 		Short: "Enrol this SSH key with the activation code from your admin",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		Long: `Enrols this SSH key with the activation code from your admin. Without
+--public-key the server makes your key pair and seals the secret key with a
+passphrase it asks for (hosted mode: you chat with ssh -t HOST). With
+--public-key HEX, the 64 hex characters of an X25519 public key your own
+client made, the server stores that public key only and asks for nothing: the
+secret key stays on your device (local mode: you chat with parley chat HOST).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("public-key") {
+				return e.activateLocal(args[0], publicKey)
+			}
 			return e.activate(args[0])
 		},
 	}
+	c.Flags().StringVar(&publicKey, "public-key", "", "the X25519 public key your client made (64 hex characters): local mode, no passphrase")
+	return c
 }
 
-func (e *cmdEnv) activate(code string) error {
+// mayActivate refuses keys that must not enrol: one already enrolled, or an
+// admin key.
+func (e *cmdEnv) mayActivate() error {
 	if e.p.User != nil {
 		return fmt.Errorf("this SSH key is already enrolled as %s: just connect with %s", e.p.User.ID, e.s.sshCommand("-t"))
 	}
@@ -44,6 +58,13 @@ func (e *cmdEnv) activate(code string) error {
 		return fmt.Errorf("this SSH key is an admin key: enrol your own key instead, e.g. %s activate CODE",
 			e.s.sshCommand("-t", "-i ~/.ssh/id_ed25519", "-o IdentitiesOnly=yes"))
 	}
+	return nil
+}
+
+func (e *cmdEnv) activate(code string) error {
+	if err := e.mayActivate(); err != nil {
+		return err
+	}
 	dir := e.s.deps.Directory
 	u, err := dir.CheckActivation(e.ctx, code, e.p.KeyFingerprint)
 	if err != nil {
@@ -51,6 +72,15 @@ func (e *cmdEnv) activate(code string) error {
 	}
 	var pass []byte
 	if u.Status == store.UserActive {
+		// No passphrase could confirm a device of a local-mode account:
+		// refuse before asking for one.
+		var local bool
+		if local, err = dir.LocalMode(e.ctx, u.ID); err != nil {
+			return err
+		}
+		if local {
+			return directory.ErrLocalAddDevice
+		}
 		pass, err = e.existingPassphrase(u.Name, u.ID.String())
 	} else {
 		pass, err = e.newPassphrase(u.Name, u.ID.String())
@@ -82,6 +112,50 @@ func (e *cmdEnv) activate(code string) error {
 Start chatting with:
     %s
 `, what, u.ID, fp, e.s.sshCommand("-t"))
+	return err
+}
+
+// localActivationJSON is activate --public-key --json; its field names are
+// stable.
+type localActivationJSON struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Tenant    string `json:"tenant"`
+	PublicKey string `json:"public_key"`
+}
+
+// activateLocal enrols this SSH key in local mode: the public key was made
+// on the user's machine, and the server asks for no passphrase.
+func (e *cmdEnv) activateLocal(code, publicKey string) error {
+	if err := e.mayActivate(); err != nil {
+		return err
+	}
+	pk, err := directory.ParseClientKey(publicKey)
+	if err != nil {
+		return err
+	}
+	dir := e.s.deps.Directory
+	u, err := dir.Activate(e.ctx, directory.ActivateSpec{
+		Code: code, Fingerprint: e.p.KeyFingerprint, AuthorizedKey: e.p.AuthorizedKey, PublicKey: &pk,
+	})
+	if err != nil {
+		return err
+	}
+	tenant := ""
+	if t, err := dir.Tenant(e.ctx, u.TenantID); err == nil {
+		tenant = t.Name
+	}
+	if e.json {
+		return e.printJSON(localActivationJSON{ID: u.ID.String(), Name: u.Name, Tenant: tenant, PublicKey: u.PublicKey.String()})
+	}
+	_, err = fmt.Fprintf(e.out(), `
+Activated. Welcome, %s!
+  Parley ID:    %s
+  Fingerprint:  %s
+
+Your secret key stays on your device (local mode). Chat with:
+    parley chat %s
+`, u.Name, u.ID, crypto.FingerprintOf(u.PublicKey), e.s.chatTarget())
 	return err
 }
 

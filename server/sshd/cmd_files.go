@@ -45,6 +45,9 @@ func (s *Server) openFiles(p *auth.Principal) filesOpener {
 		if err := s.deps.Directory.CanConnect(ctx, *p.User); err != nil {
 			return nil, err
 		}
+		if err := s.needSealedKey(ctx, p); err != nil {
+			return nil, err // local mode: `unlock` cannot help
+		}
 		c, err := hosted.OpenCore(ctx, s.deps.Hosted, p)
 		if errors.Is(err, hosted.ErrLocked) {
 			return nil, fmt.Errorf("%w: run `%s unlock` (or keep a chat session open), then try again", err, s.sshCommand(""))

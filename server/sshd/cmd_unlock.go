@@ -43,6 +43,9 @@ func (e *cmdEnv) unlock() error {
 	if err := e.s.deps.Directory.CanConnect(e.ctx, *e.p.User); err != nil {
 		return err
 	}
+	if err := e.s.needSealedKey(e.ctx, e.p); err != nil {
+		return err // local mode: no passphrase is asked, none could work
+	}
 	ring := e.s.deps.Hosted.Keyring
 	if ring == nil {
 		return errors.New("this server keeps no keys: scp and files are not available")
@@ -69,6 +72,9 @@ func (e *cmdEnv) unlock() error {
 		var th *directory.ThrottledError
 		if errors.As(err, &th) || errors.Is(err, directory.ErrWrongPassphrase) {
 			return err
+		}
+		if errors.Is(err, directory.ErrLocalMode) {
+			return e.s.errLocalMode()
 		}
 		return fmt.Errorf("unlock: %w", err)
 	}

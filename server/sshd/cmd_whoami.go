@@ -155,8 +155,11 @@ func (e *cmdEnv) printWhoami(w directory.Whoami) error {
 	}
 	line("Fingerprint", w.Fingerprint)
 	sealed := "no"
-	if w.SealedKey {
+	switch {
+	case w.SealedKey:
 		sealed = "yes, sealed with your passphrase (the server cannot open it without it)"
+	case !w.PublicKey.IsZero():
+		sealed = "no, it stays on your own device (local mode)"
 	}
 	line("Secret key", sealed)
 	if w.PendingCode {

@@ -1,9 +1,12 @@
 package sshd
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/parley-chat/parley/server/directory"
 )
 
 func TestJoinFreeText(t *testing.T) {
@@ -30,6 +33,36 @@ func TestSSHCommand(t *testing.T) {
 	s.cfg.PublicPort = 22
 	if got, want := s.sshCommand(""), "ssh chat.example.com"; got != want {
 		t.Errorf("port 22: %q, want %q", got, want)
+	}
+}
+
+// TestLocalModeMessage: a local-mode user is sent to the local client,
+// with the server named as `parley chat` reads it.
+func TestLocalModeMessage(t *testing.T) {
+	for _, c := range []struct {
+		host string
+		port int
+		want string
+	}{
+		{"chat.example.com", 22, "chat.example.com"},
+		{"chat.example.com", 2222, "chat.example.com:2222"},
+		{"::1", 22, "[::1]"},
+		{"::1", 2222, "[::1]:2222"},
+		{"", 22, "HOST"},
+	} {
+		s := &Server{cfg: Config{PublicHost: c.host, PublicPort: c.port}}
+		if got := s.chatTarget(); got != c.want {
+			t.Errorf("chatTarget(%q, %d) = %q, want %q", c.host, c.port, got, c.want)
+		}
+	}
+	s := &Server{cfg: Config{PublicHost: "chat.example.com", PublicPort: 22}}
+	err := s.errLocalMode()
+	if !errors.Is(err, directory.ErrLocalMode) {
+		t.Errorf("errLocalMode() = %v, want it to wrap directory.ErrLocalMode", err)
+	}
+	want := "This account keeps its secret key on your own device (local mode): chat with `parley chat chat.example.com`"
+	if got := capitalizeFirst(err.Error()); got != want {
+		t.Errorf("the message reads %q, want %q", got, want)
 	}
 }
 

@@ -1,11 +1,16 @@
 package sshd
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"charm.land/ssh"
 
+	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -43,6 +48,13 @@ func (s *Server) route(next ssh.Handler) ssh.Handler {
 				_ = sess.Exit(1)
 				break
 			}
+			// A local-mode user's secret key is not on the server: no
+			// passphrase could unlock a hosted chat.
+			if err := s.needSealedKey(sess.Context(), p); err != nil {
+				fmt.Fprintf(sess.Stderr(), "%s.\n", capitalizeFirst(err.Error()))
+				_ = sess.Exit(1)
+				break
+			}
 			if !hasPty {
 				fmt.Fprintf(sess.Stderr(), "The chat needs a terminal: connect with\n\n    %s\n\nCommands: %s help\n",
 					s.sshCommand("-t"), s.sshCommand(""))
@@ -76,6 +88,41 @@ To use Parley, ask your admin for an activation code, then enrol this key with:
     %s activate YOUR-CODE
 
 `, fp, s.sshCommand("-t"))
+}
+
+// needSealedKey refuses, with directions to the local client, what needs
+// the user's secret key on the server (a hosted chat, unlock, files) when
+// the user is in local mode.
+func (s *Server) needSealedKey(ctx context.Context, p *auth.Principal) error {
+	local, err := s.deps.Directory.LocalMode(ctx, p.User.ID)
+	if err != nil {
+		return err
+	}
+	if local {
+		return s.errLocalMode()
+	}
+	return nil
+}
+
+// errLocalMode is directory.ErrLocalMode with how to chat instead.
+func (s *Server) errLocalMode() error {
+	return fmt.Errorf("%w: chat with `parley chat %s`", directory.ErrLocalMode, s.chatTarget())
+}
+
+// chatTarget is this server as the local client names it: HOST, or
+// HOST:PORT off port 22.
+func (s *Server) chatTarget() string {
+	host := s.cfg.PublicHost
+	if host == "" {
+		host = "HOST"
+	}
+	if s.cfg.PublicPort != 22 {
+		return net.JoinHostPort(host, strconv.Itoa(s.cfg.PublicPort))
+	}
+	if strings.Contains(host, ":") {
+		return "[" + host + "]"
+	}
+	return host
 }
 
 // sshCommand shows how to reach this server: "ssh [flags] [-p PORT] HOST".

@@ -90,8 +90,14 @@ func (c *protoConn) serve(ctx context.Context) int {
 	if t, err := c.s.deps.Directory.Tenant(ctx, u.TenantID); err == nil {
 		tenant = t.Name
 	}
+	local, err := c.s.deps.Directory.LocalMode(ctx, u.ID)
+	if err != nil {
+		c.s.log.Warn("parley subsystem: read the user's mode", "err", err, "session", c.p.Session)
+		writeProtoError(c.sess, 0, proto.CodeInternal, "internal error")
+		return 1
+	}
 	welcome, err := proto.Welcome{Version: v, Info: proto.WelcomeInfo{Server: "parley/" + c.s.cfg.Version, User: u.ID.String(),
-		Name: u.Name, Public: u.PublicKey[:], Tenant: tenant, Device: c.p.KeyFingerprint}}.Encode()
+		Name: u.Name, Public: u.PublicKey[:], Tenant: tenant, Device: c.p.KeyFingerprint, Local: local}}.Encode()
 	if err != nil || c.write(proto.Frame{Kind: proto.KindWelcome, Payload: welcome}) != nil {
 		return 1
 	}
