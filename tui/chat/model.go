@@ -44,6 +44,11 @@ type Options struct {
 // SyncMsg tells the UI that the core has live events to process.
 type SyncMsg struct{}
 
+// ConnectionMsg tells the UI whether the client is connected to the
+// server (a local client's link; hosted sessions never send it). Offline
+// says why not and what happens next; "" is connected.
+type ConnectionMsg struct{ Offline string }
+
 type screen int
 
 const (
@@ -120,6 +125,8 @@ type Model struct {
 
 	status     string
 	statusKind statusKind
+	// offline is the connection's state for the header; "" when connected.
+	offline string
 
 	// restr are the user's restrictions, read at start and again when the
 	// server announces a change or the quiet-hours schedule turns.
@@ -256,6 +263,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case quitMsg:
 		return m, tea.Quit
+	case ConnectionMsg:
+		was := m.offline
+		m.offline = cleanLine(msg.Offline)
+		if was != "" && m.offline == "" && m.screen == screenChat {
+			m.setInfo("Connected again: what you wrote meanwhile is being sent.")
+		}
+		return m, nil
 	}
 	if msg, ok := msg.(tea.KeyPressMsg); ok && key.Matches(msg, m.keys.Quit) {
 		return m, m.quit()

@@ -169,7 +169,10 @@ func (m *Model) headerLine() string {
 	if m.o.Tenant != "" {
 		right = cleanLine(m.o.Tenant) + " "
 	}
-	if m.screen != screenChat {
+	switch {
+	case m.offline != "":
+		right = m.offline + " · " + right
+	case m.screen != screenChat:
 		right = "connecting… " + right
 	}
 	gap := m.w - ansi.StringWidth(left) - ansi.StringWidth(right)

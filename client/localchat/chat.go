@@ -1,0 +1,183 @@
+package localchat
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	xterm "github.com/charmbracelet/x/term"
+	"github.com/muesli/cancelreader"
+
+	"github.com/parley-chat/parley/client/local"
+	"github.com/parley-chat/parley/tui/chat"
+	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/term"
+	"github.com/parley-chat/parley/tui/theme"
+)
+
+// Terminal is the user's terminal.
+type Terminal struct {
+	In  *os.File
+	Out *os.File
+}
+
+// Chat opens the local account for the target, connects, and runs the
+// chat TUI on t until the user quits.
+func Chat(ctx context.Context, o Options, t Terminal) error {
+	if err := o.fill(); err != nil {
+		return err
+	}
+	if !xterm.IsTerminal(t.In.Fd()) || !xterm.IsTerminal(t.Out.Fd()) {
+		return errors.New("parley chat needs a terminal")
+	}
+	dir, err := accountDir(o)
+	if err != nil {
+		return err
+	}
+	dev, err := local.Open(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Target, err)
+	}
+	defer dev.Close()
+
+	// The first connection may ask (a new host key, a key's passphrase)
+	// while the terminal is still a terminal; later ones run behind the
+	// TUI and ask nothing: an identity's passphrase typed now is reused.
+	remember := rememberPassphrases(o.Dial.Passphrase)
+	o.Dial.Passphrase = remember.ask
+	l := newLink(o, dev.Account.UserID, dev.Account.PublicKey)
+	tenant := dev.Account.Tenant
+	cl, conn, err := l.connectOnce(ctx)
+	switch {
+	case err == nil:
+		l.attach(ctx, cl, conn)
+		if w := conn.Welcome(); w.Tenant != "" {
+			tenant = w.Tenant
+		}
+	case !retryable(err):
+		return err
+	default:
+		o.Prompt.Say(fmt.Sprintf("offline: %v\r\nOpening your history; parley chat connects when the server is back.", err))
+	}
+	defer l.close()
+	l.o.Dial.Confirm = func(string, string, string) bool { return false } // no prompt under the TUI
+	l.o.Dial.Passphrase = remember.only
+
+	var sid [8]byte
+	_, _ = rand.Read(sid[:])
+	c := core.New(core.Config{
+		Identity:  dev.Identity(),
+		Relay:     l,
+		Keys:      dev,
+		Store:     dev.Store(),
+		Directory: l,
+		Session:   "local-" + hex.EncodeToString(sid[:]),
+		Logger:    o.Logger,
+	})
+	defer c.Close()
+	return run(ctx, c, l, tenant, t, o)
+}
+
+// passphrases keeps the identity-file passphrases typed for the first
+// connection, in memory, for the reconnects.
+type passphrases struct {
+	mu   sync.Mutex
+	next func(file string) ([]byte, error)
+	got  map[string][]byte
+}
+
+func rememberPassphrases(ask func(string) ([]byte, error)) *passphrases {
+	return &passphrases{next: ask, got: map[string][]byte{}}
+}
+
+func (p *passphrases) ask(file string) ([]byte, error) {
+	b, err := p.next(file)
+	if err == nil {
+		p.mu.Lock()
+		p.got[file] = append([]byte(nil), b...)
+		p.mu.Unlock()
+	}
+	return b, err
+}
+
+func (p *passphrases) only(file string) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b, ok := p.got[file]; ok {
+		return append([]byte(nil), b...), nil
+	}
+	return nil, fmt.Errorf("the passphrase of %s is needed: restart parley chat", file)
+}
+
+// run hosts the chat model on the terminal in raw mode.
+func run(ctx context.Context, c *core.Core, l *link, tenant string, t Terminal, o Options) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	width, height, err := xterm.GetSize(t.Out.Fd())
+	if err != nil {
+		return fmt.Errorf("terminal size: %w", err)
+	}
+	saved, err := xterm.MakeRaw(t.In.Fd())
+	if err != nil {
+		return fmt.Errorf("raw mode: %w", err)
+	}
+	defer func() { _ = xterm.Restore(t.In.Fd(), saved) }()
+
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	defer signal.Stop(winch)
+	sizeOf := func(os.Signal) term.Size {
+		w, h, err := xterm.GetSize(t.Out.Fd())
+		if err != nil {
+			return term.Size{Width: width, Height: height}
+		}
+		return term.Size{Width: w, Height: h}
+	}
+
+	// The program reads keys until it ends; a cancelable reader lets the
+	// read waiting for the next key end with it.
+	in, err := cancelreader.NewReader(t.In)
+	if err != nil {
+		return fmt.Errorf("terminal input: %w", err)
+	}
+	defer in.Close()
+
+	var prog *term.Program[os.Signal]
+	model := chat.New(chat.Options{
+		Service: c,
+		Theme:   theme.Default(),
+		Context: ctx,
+		Notify:  func() { prog.Send(chat.SyncMsg{}) },
+		Tenant:  tenant,
+		After: func(d time.Duration, msg tea.Msg) {
+			time.AfterFunc(d, func() { prog.Send(msg) })
+		},
+		Location: time.Local,
+	})
+	prog = term.New(model, term.Options{
+		Input:   in,
+		Close:   func(error) { in.Cancel() },
+		Output:  t.Out,
+		Size:    term.Size{Width: width, Height: height},
+		Profile: colorprofile.Detect(t.Out, os.Environ()),
+		Logger:  o.Logger,
+	}, winch, sizeOf)
+	l.onState = func(offline string) { prog.Send(chat.ConnectionMsg{Offline: offline}) }
+	if cur, _ := l.current(); cur == nil {
+		prog.Send(chat.ConnectionMsg{Offline: "offline · connecting"})
+	}
+	go l.run(ctx)
+	err = prog.Run(ctx)
+	cancel()
+	prog.WaitCommands()
+	return err
+}

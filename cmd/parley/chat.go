@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	xterm "github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/parley-chat/parley/client/localchat"
+)
+
+func chatCmd() *cobra.Command {
+	var o localchat.Options
+	var activate string
+	cmd := &cobra.Command{
+		Use:   "chat [flags] [user@]host[:port]",
+		Short: "Chat in local mode: your secret key and history stay on this machine",
+		Long: `parley chat runs the chat on this terminal. Your secret key and your history
+live on this machine, under $XDG_DATA_HOME/parley/<host>/ (default
+~/.local/share/parley/<host>/), sealed with your passphrase; the server relays
+sealed envelopes and never sees the key.
+
+It connects as ssh does: keys from your ssh-agent or -i FILE, ~/.ssh/config
+(Host aliases, User, Port, IdentityFile, IdentitiesOnly), ~/.ssh/known_hosts
+with trust on first use; a changed host key is refused.
+
+Enrol this machine once with the activation code your admin gave you:
+
+  parley chat --activate CODE host
+
+then chat with:
+
+  parley chat host`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Target = args[0]
+			o.Version = buildVersion()
+			p := &ttyPrompt{in: os.Stdin, out: os.Stderr}
+			o.Prompt = p
+			if activate != "" {
+				a, err := localchat.Activate(cmd.Context(), o, activate)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Enrolled as %s (%s) of %s. Your secret key was made on this machine and stays here.\nChat with: parley chat %s\n",
+					a.Name, a.UserID, a.Tenant, o.Target)
+				return nil
+			}
+			return localchat.Chat(cmd.Context(), o, localchat.Terminal{In: os.Stdin, Out: os.Stdout})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&activate, "activate", "", "enrol this machine with an activation `CODE`")
+	f.StringVarP(&o.Dial.IdentityFile, "identity", "i", "", "SSH private key `FILE` to authenticate with")
+	f.StringVarP(&o.Dial.ConfigFile, "config", "F", "", "SSH config `FILE` (default ~/.ssh/config)")
+	f.StringVar(&o.DataDir, "data", "", "local data `DIR` (default $XDG_DATA_HOME/parley)")
+	return cmd
+}
+
+// ttyPrompt asks on the terminal: secrets without echo; lines from a
+// pipe when standard input is not a terminal.
+type ttyPrompt struct {
+	in  *os.File
+	out io.Writer
+	r   *bufio.Reader
+}
+
+func (p *ttyPrompt) line() (string, error) {
+	if p.r == nil {
+		p.r = bufio.NewReader(p.in)
+	}
+	s, err := p.r.ReadString('\n')
+	if err != nil && s == "" {
+		return "", fmt.Errorf("read the answer: %w", err)
+	}
+	return strings.TrimRight(s, "\r\n"), nil
+}
+
+func (p *ttyPrompt) Secret(prompt string) ([]byte, error) {
+	fmt.Fprint(p.out, prompt)
+	if xterm.IsTerminal(p.in.Fd()) {
+		b, err := xterm.ReadPassword(p.in.Fd())
+		fmt.Fprintln(p.out)
+		if err != nil {
+			return nil, fmt.Errorf("read the passphrase: %w", err)
+		}
+		return b, nil
+	}
+	s, err := p.line()
+	return []byte(s), err
+}
+
+func (p *ttyPrompt) Confirm(question string) (bool, error) {
+	fmt.Fprint(p.out, question)
+	for {
+		s, err := p.line()
+		if err != nil {
+			return false, err
+		}
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "yes":
+			return true, nil
+		case "no", "":
+			return false, nil
+		}
+		fmt.Fprint(p.out, "Please type 'yes' or 'no': ")
+	}
+}
+
+func (p *ttyPrompt) Say(text string) { fmt.Fprintln(p.out, text) }

@@ -1,0 +1,166 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// localClient runs `parley chat` as a user of this machine would: its own
+// HOME (known_hosts) and data directory.
+type localClient struct {
+	home, data string
+	key        key
+	target     string
+}
+
+func newLocalClient(t *testing.T, srv *server, k key) localClient {
+	home := t.TempDir()
+	return localClient{home: home, data: filepath.Join(home, "share"), key: k, target: "127.0.0.1:" + srv.sshPort}
+}
+
+func (c localClient) argv(args ...string) []string {
+	return append([]string{"env", "HOME=" + c.home, "XDG_DATA_HOME=" + c.data, "SSH_AUTH_SOCK=", binary, "chat", "-i", c.key.path}, append(args, c.target)...)
+}
+
+// accountDir is where the client keeps the account for the server.
+func (c localClient) accountDir() string { return filepath.Join(c.data, "parley", c.target) }
+
+// TestLocalModeChat (devices issue, items 1–3 and 5): `parley chat --activate`
+// makes the key pair on the user's machine and registers only the public
+// key; `parley chat` then runs the same chat TUI on the local terminal
+// over the parley subsystem, and a hosted user and a local user talk both
+// ways; the history is the local store's and survives a restart of the
+// client; the server holds no sealed key for the local user. When the
+// server goes away, the client stays open, keeps what the user writes,
+// reconnects by itself and sends it in order.
+func TestLocalModeChat(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	bobKey, adaKey := f.key("bob"), f.key("ada")
+	bob := f.activeUser("acme", []key{bobKey}, "--name", "Bob Baker")
+	ada := f.createUser("acme", "--name", "Ada Lovelace")
+	x := f.x
+	lc := newLocalClient(t, f.srv, adaKey)
+
+	// Enrolment: trust on first use, a new passphrase twice.
+	x.start("enrol", 100, 30, lc.argv("--activate", ada.ActivationCode)...)
+	x.waitFor("enrol", "can't be established")
+	x.waitFor("enrol", "SHA256:")
+	x.line("enrol", "yes")
+	x.waitFor("enrol", "New passphrase")
+	x.line("enrol", "the local passphrase")
+	x.waitFor("enrol", "same passphrase again")
+	x.line("enrol", "the local passphrase")
+	x.waitFor("enrol", "Enrolled as Ada Lovelace ("+ada.ID+") of acme")
+	x.waitDead("enrol")
+	if kh, err := os.ReadFile(filepath.Join(lc.home, ".ssh", "known_hosts")); err != nil || !strings.Contains(string(kh), "[127.0.0.1]:"+f.srv.sshPort) {
+		t.Fatalf("known_hosts after first contact: %v %q", err, kh)
+	}
+	for _, name := range []string{"account.json", "key.sealed"} {
+		st, err := os.Stat(filepath.Join(lc.accountDir(), name))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v, mode %v, want 0600", name, err, st.Mode())
+		}
+	}
+	var acct struct {
+		UserID    string `json:"user_id"`
+		PublicKey string `json:"public_key"`
+	}
+	js, err := os.ReadFile(filepath.Join(lc.accountDir(), "account.json"))
+	if err != nil || json.Unmarshal(js, &acct) != nil || acct.UserID != ada.ID {
+		t.Fatalf("account.json: %v %s", err, js)
+	}
+	// The server knows the public key made on the client, and no sealed key.
+	var who struct {
+		PublicKey string `json:"public_key"`
+		SealedKey bool   `json:"sealed_key"`
+	}
+	mustJSON(t, f.srv.mustSSH(adaKey, "", "whoami", "--json"), &who)
+	if who.PublicKey != acct.PublicKey || who.SealedKey {
+		t.Fatalf("the server has public key %q and sealed key %v; the client made %q", who.PublicKey, who.SealedKey, acct.PublicKey)
+	}
+	// A second enrolment on this machine is refused before the server is asked.
+	x.start("again", 100, 30, lc.argv("--activate", ada.ActivationCode)...)
+	x.waitFor("again", "exists already")
+
+	// Chat: the same TUI, unlocked with the local passphrase.
+	x.start("ada", 100, 30, lc.argv()...)
+	x.waitFor("ada", "Passphrase")
+	x.line("ada", "the local passphrase")
+	x.waitFor("ada", "Welcome to Parley")
+	f.chat("bob", bobKey)
+	x.line("bob", "/open "+ada.ID)
+	x.line("ada", "/open "+bob.ID)
+	x.waitFor("ada", "Bob Baker")
+	x.line("ada", "hello from my own machine")
+	x.waitFor("bob", "hello from my own machine")
+	x.line("bob", "hello back from the server")
+	x.waitFor("ada", "hello back from the server")
+
+	// The history is local: it is there after the client restarts.
+	x.line("ada", "/quit")
+	x.waitDead("ada")
+	if st := x.exitStatus("ada"); st != "" && st != "0" {
+		t.Fatalf("parley chat exited with %s after /quit", st)
+	}
+	x.start("ada2", 100, 30, lc.argv()...)
+	x.waitFor("ada2", "Passphrase")
+	x.line("ada2", "the local passphrase")
+	x.waitFor("ada2", "Welcome to Parley")
+	x.line("ada2", "/open "+bob.ID)
+	x.waitFor("ada2", "hello from my own machine")
+	x.waitFor("ada2", "hello back from the server")
+
+	// Offline (item 5): the server goes away; what the user writes is kept
+	// and sent, in order, once the client has reconnected by itself.
+	port := f.srv.sshPort
+	f.srv.stop()
+	x.waitFor("ada2", "offline")
+	x.line("ada2", "written while offline 1")
+	x.line("ada2", "written while offline 2")
+	x.waitFor("ada2", "written while offline 2")
+	f.srv.args = append(f.srv.args, "--ssh-listen", "127.0.0.1:"+port) // the same address
+	f.srv.start()
+	x.waitFor("ada2", "Connected again")
+	f.chat("bob2", bobKey)
+	x.line("bob2", "/open "+ada.ID)
+	scr := x.waitFor("bob2", "written while offline 2")
+	if i, j := strings.Index(scr, "written while offline 1"), strings.Index(scr, "written while offline 2"); i < 0 || i > j {
+		t.Fatalf("the queued messages arrived out of order or not at all:\n%s", scr)
+	}
+	if n := strings.Count(settled(x, "bob2"), "written while offline"); n != 2 {
+		t.Fatalf("Bob sees %d queued messages, want 2:\n%s", n, x.screen("bob2"))
+	}
+
+	// Nothing the users wrote is on the server's disk or in the local
+	// store in clear.
+	secrets := []string{"hello from my own machine", "hello back from the server", "written while offline", "the local passphrase"}
+	assertNotOnDisk(t, f.srv.data, secrets...)
+	assertNotOnDisk(t, lc.data, secrets...)
+}
+
+// assertNotOnDisk fails if any file under dir holds one of the texts.
+func assertNotOnDisk(t *testing.T, dir string, texts ...string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range texts {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s holds %q in clear", path, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
