@@ -7,20 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 	xterm "github.com/charmbracelet/x/term"
-	"github.com/muesli/cancelreader"
 
 	"github.com/parley-chat/parley/client/local"
 	"github.com/parley-chat/parley/tui/chat"
 	"github.com/parley-chat/parley/tui/core"
-	"github.com/parley-chat/parley/tui/term"
 	"github.com/parley-chat/parley/tui/theme"
 )
 
@@ -118,66 +113,51 @@ func (p *passphrases) only(file string) ([]byte, error) {
 	return nil, fmt.Errorf("the passphrase of %s is needed: restart parley chat", file)
 }
 
-// run hosts the chat model on the terminal in raw mode.
+// run hosts the chat model on the terminal: a plain tea.Program, which
+// puts the terminal in raw mode, follows its size and restores it at the
+// end.
 func run(ctx context.Context, c *core.Core, l *link, tenant string, t Terminal, o Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	width, height, err := xterm.GetSize(t.Out.Fd())
-	if err != nil {
-		return fmt.Errorf("terminal size: %w", err)
-	}
-	saved, err := xterm.MakeRaw(t.In.Fd())
-	if err != nil {
-		return fmt.Errorf("raw mode: %w", err)
-	}
-	defer func() { _ = xterm.Restore(t.In.Fd(), saved) }()
-
-	winch := make(chan os.Signal, 1)
-	signal.Notify(winch, syscall.SIGWINCH)
-	defer signal.Stop(winch)
-	sizeOf := func(os.Signal) term.Size {
-		w, h, err := xterm.GetSize(t.Out.Fd())
-		if err != nil {
-			return term.Size{Width: width, Height: height}
+	var prog *tea.Program
+	// The core's notify must not block; tea's Send waits for the event
+	// loop, so a goroutine forwards the wake-ups, coalesced.
+	wake := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+				prog.Send(chat.SyncMsg{})
+			}
 		}
-		return term.Size{Width: w, Height: h}
-	}
-
-	// The program reads keys until it ends; a cancelable reader lets the
-	// read waiting for the next key end with it.
-	in, err := cancelreader.NewReader(t.In)
-	if err != nil {
-		return fmt.Errorf("terminal input: %w", err)
-	}
-	defer in.Close()
-
-	var prog *term.Program[os.Signal]
+	}()
 	model := chat.New(chat.Options{
 		Service: c,
 		Theme:   theme.Default(),
 		Context: ctx,
-		Notify:  func() { prog.Send(chat.SyncMsg{}) },
+		Notify: func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		},
 		Tenant:  tenant,
 		After: func(d time.Duration, msg tea.Msg) {
 			time.AfterFunc(d, func() { prog.Send(msg) })
 		},
 		Location: time.Local,
 	})
-	prog = term.New(model, term.Options{
-		Input:   in,
-		Close:   func(error) { in.Cancel() },
-		Output:  t.Out,
-		Size:    term.Size{Width: width, Height: height},
-		Profile: colorprofile.Detect(t.Out, os.Environ()),
-		Logger:  o.Logger,
-	}, winch, sizeOf)
+	prog = tea.NewProgram(model, tea.WithContext(ctx), tea.WithInput(t.In), tea.WithOutput(t.Out))
 	l.onState = func(offline string) { prog.Send(chat.ConnectionMsg{Offline: offline}) }
 	if cur, _ := l.current(); cur == nil {
-		prog.Send(chat.ConnectionMsg{Offline: "offline · connecting"})
+		go prog.Send(chat.ConnectionMsg{Offline: "offline · connecting"})
 	}
 	go l.run(ctx)
-	err = prog.Run(ctx)
-	cancel()
-	prog.WaitCommands()
+	_, err := prog.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		err = nil
+	}
 	return err
 }
