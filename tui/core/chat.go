@@ -232,6 +232,9 @@ func (c *Core) sendDirect(ctx context.Context, peer crypto.ID, typ crypto.Messag
 	if err != nil && !offline {
 		return Message{}, err
 	}
+	if !ct.ServerKey.IsZero() {
+		return Message{}, fmt.Errorf("%s: %w", shownName(ct), ErrKeyMismatch)
+	}
 	mid, err := crypto.NewMessageID(c.rand)
 	if err != nil {
 		return Message{}, err

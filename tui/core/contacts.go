@@ -96,7 +96,9 @@ func entry(rec contactRecord, ct Contact, found bool) ContactEntry {
 		return e
 	}
 	e.Name = shownName(ct)
-	if !rec.Key.IsZero() {
+	if !ct.ServerKey.IsZero() {
+		e.KeyChanged = true // the server's answer is not the pinned key
+	} else if !rec.Key.IsZero() {
 		if rec.Key.Equal(ct.PublicKey) {
 			e.Verified, e.Trust = true, TrustVerified
 			return e
@@ -309,11 +311,21 @@ func (c *Core) Verify(ctx context.Context, id crypto.ID, fingerprint string) err
 	if ct.PublicKey.IsZero() {
 		return fmt.Errorf("%s has no public key yet", id)
 	}
-	got := crypto.FingerprintOf(ct.PublicKey)
+	pk := ct.PublicKey
+	if !ct.ServerKey.IsZero() {
+		// The server's answer changed since the pin: the fingerprint
+		// compared in person says which key is theirs.
+		if got := crypto.FingerprintOf(ct.ServerKey); subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+			if err := c.moveKeyPin(ctx, id, ct.ServerKey); err != nil {
+				return err
+			}
+			pk, ct.PublicKey, ct.ServerKey = ct.ServerKey, ct.ServerKey, crypto.PublicKey{}
+		}
+	}
+	got := crypto.FingerprintOf(pk)
 	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 		return fmt.Errorf("%s: %w", id, ErrFingerprintMismatch)
 	}
-	pk := ct.PublicKey
 	if _, err := c.upsertContact(ctx, ct, &pk); err != nil {
 		return err
 	}

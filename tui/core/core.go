@@ -265,6 +265,9 @@ func (c *Core) Contact(ctx context.Context, id crypto.ID) (Contact, error) {
 	if err != nil {
 		return Contact{}, err
 	}
+	if ct, err = c.applyKeyPin(ctx, ct); err != nil {
+		return Contact{}, err
+	}
 	c.mu.Lock()
 	if len(c.contacts) > 4096 {
 		clear(c.contacts)

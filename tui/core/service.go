@@ -105,6 +105,10 @@ type Contact struct {
 	// NameSet says an admin set the user's name; otherwise the UI shows
 	// the nickname with a "~".
 	NameSet bool
+	// ServerKey is set when the server now answers another key than the
+	// one this device pinned at first contact (PublicKey stays the pinned
+	// one); see keypins.go.
+	ServerKey crypto.PublicKey
 }
 
 // Identity is the user the core acts for.
