@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 func chatCmd() *cobra.Command {
 	var o localchat.Options
 	var activate string
+	var migrate bool
 	cmd := &cobra.Command{
 		Use:   "chat [flags] [user@]host[:port]",
 		Short: "Chat in local mode: your secret key and history stay on this machine",
@@ -34,13 +36,35 @@ Enrol this machine once with the activation code your admin gave you:
 
 then chat with:
 
-  parley chat host`,
+  parley chat host
+
+A hosted account (enrolled with ssh host activate CODE) moves here with
+
+  parley chat --migrate host
+
+which asks its passphrase, keeps the key on this machine, and has the server
+delete its copy: hosted sessions stop for that account.`,
 		Args: cobra.ExactArgs(1),
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			if migrate && activate != "" {
+				return errors.New("--activate and --migrate exclude each other")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Target = args[0]
 			o.Version = buildVersion()
 			p := &ttyPrompt{in: os.Stdin, out: os.Stderr}
 			o.Prompt = p
+			if migrate {
+				a, err := localchat.Migrate(cmd.Context(), o)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Moved %s (%s) to this machine: the server no longer holds your key.\nChat with: parley chat %s\n",
+					a.Name, a.UserID, o.Target)
+				return nil
+			}
 			if activate != "" {
 				a, err := localchat.Activate(cmd.Context(), o, activate)
 				if err != nil {
@@ -55,6 +79,7 @@ then chat with:
 	}
 	f := cmd.Flags()
 	f.StringVar(&activate, "activate", "", "enrol this machine with an activation `CODE`")
+	f.BoolVar(&migrate, "migrate", false, "move your hosted account's key from the server to this machine")
 	f.StringVarP(&o.Dial.IdentityFile, "identity", "i", "", "SSH private key `FILE` to authenticate with")
 	f.StringVarP(&o.Dial.ConfigFile, "config", "F", "", "SSH config `FILE` (default ~/.ssh/config)")
 	f.StringVar(&o.DataDir, "data", "", "local data `DIR` (default $XDG_DATA_HOME/parley)")

@@ -142,6 +142,11 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 		if err != nil {
 			return fmt.Errorf("read profile presets: %w", err)
 		}
+		if !local {
+			if err := policy.Allows(v, policy.Hosted); err != nil {
+				return err
+			}
+		}
 		applied, skipped = applyPresets(&u, v)
 		a, err := tx.Activation(hash)
 		if err != nil {
@@ -315,7 +320,14 @@ func (s *Service) activation(ctx context.Context, hash []byte) (store.Activation
 // Failed attempts are throttled per user with a growing delay; while
 // throttled, it returns a *ThrottledError without trying. A user in local
 // mode has no sealed key: ErrLocalMode.
-func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (sk *crypto.SecretKey, err error) {
+func (s *Service) OpenSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (*crypto.SecretKey, error) {
+	if err := s.HostedAllowed(ctx, id); err != nil && !errors.Is(err, ErrLocalMode) {
+		return nil, err // forbidden by policy; ErrLocalMode is told below, after the throttle
+	}
+	return s.openSecretKey(ctx, id, passphrase)
+}
+
+func (s *Service) openSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (sk *crypto.SecretKey, err error) {
 	wait, err := s.throttle.begin(ctx, id)
 	if err != nil {
 		return nil, err

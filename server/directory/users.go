@@ -513,6 +513,9 @@ func (s *Service) CanConnect(ctx context.Context, u store.User) error {
 type Standing struct {
 	Fingerprint string
 	User        crypto.ID
+	// Hosted sessions use the key sealed on the server: they end when the
+	// user moves to local mode.
+	Hosted bool
 }
 
 // Recheck tells, for each open session, whether it may go on: the key is
@@ -554,6 +557,9 @@ func (s *Service) Recheck(ctx context.Context, ss []Standing) ([]error, error) {
 				tenants[u.TenantID] = terr
 			}
 			errs[i] = terr
+			if terr == nil && st.Hosted && len(u.SealedKey) == 0 {
+				errs[i] = ErrLocalMode
+			}
 		}
 		return nil
 	})

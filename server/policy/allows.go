@@ -36,11 +36,14 @@ const (
 	VideoCall Action = "video_call"
 	// GroupCall is starting a group call (th_disable_calls, th_disable_group_calls).
 	GroupCall Action = "group_call"
+	// Hosted is using hosted mode: a key sealed on the server and opened
+	// there (parley_hosted_mode forbidden).
+	Hosted Action = "hosted"
 )
 
 // Actions lists every action, in a stable order.
 func Actions() []Action {
-	return []Action{CreateGroup, AddContact, EditProfile, UseWorkDirectory, Backup, ExportID, SafeBackup, Call, VideoCall, GroupCall}
+	return []Action{CreateGroup, AddContact, EditProfile, UseWorkDirectory, Backup, ExportID, SafeBackup, Call, VideoCall, GroupCall, Hosted}
 }
 
 // ErrForbiddenByPolicy is what every refusal of Allows wraps: test for it
@@ -94,6 +97,8 @@ func rules(a Action) []rule {
 		return []rule{calls, {DisableVideoCalls, "your organisation has turned video calls off"}}
 	case GroupCall:
 		return []rule{calls, {DisableGroupCalls, "your organisation has turned group calls off"}}
+	case Hosted:
+		return []rule{} // parley_hosted_mode is an enum: see Allows
 	}
 	return nil
 }
@@ -116,6 +121,10 @@ func Allows(v Values, a Action) error {
 	// the backup mandatory and unset leaves the choice to the user.
 	if a == SafeBackup && v.String(SafeEnable) == "false" {
 		return &ForbiddenError{Action: a, Key: SafeEnable, Reason: "your organisation has turned encrypted backups off"}
+	}
+	if a == Hosted && v.String(HostedMode) == "forbidden" {
+		return &ForbiddenError{Action: a, Key: HostedMode,
+			Reason: "your organisation requires your key to stay on your own device: use parley chat (local mode)"}
 	}
 	return nil
 }

@@ -46,6 +46,9 @@ func TestAllows(t *testing.T) {
 		{policy.VideoCall, values(policy.DisableCalls, "true"), policy.DisableCalls, "calls off"},
 		{policy.GroupCall, values(policy.DisableGroupCalls, "true"), policy.DisableGroupCalls, "group calls off"},
 		{policy.GroupCall, values(policy.DisableVideoCalls, "true"), "", ""},
+		{policy.Hosted, values(), "", ""},
+		{policy.Hosted, values(policy.HostedMode, "allowed"), "", ""},
+		{policy.Hosted, values(policy.HostedMode, "forbidden"), policy.HostedMode, "stay on your own device"},
 		{policy.Action("teleport"), values(), "-", "unknown action"},
 	}
 	for _, tt := range tests {
@@ -84,6 +87,7 @@ func TestAllowsEveryAction(t *testing.T) {
 			}
 		}
 		all[policy.SafeEnable] = policy.Value{Key: policy.SafeEnable, Raw: "false"}
+		all[policy.HostedMode] = policy.Value{Key: policy.HostedMode, Raw: "forbidden"}
 		if err := policy.Allows(all, a); !errors.Is(err, policy.ErrForbiddenByPolicy) {
 			t.Errorf("Allows(everything forbidden, %s) = %v, want a refusal", a, err)
 		}

@@ -73,6 +73,7 @@ const (
 	QuietHours           = "parley_quiet_hours"
 	CrossTenant          = "parley_cross_tenant"
 	AlarmSend            = "parley_alarm_send"
+	HostedMode           = "parley_hosted_mode"
 )
 
 // MaxStringLen bounds a TypeString value, in characters.
@@ -133,6 +134,11 @@ func registry() []Key {
 		{Name: QuietHours, Type: TypeSchedule, PerUser: true,
 			Description: "Quiet hours: when no notification is raised and calls are rejected. " +
 				`"ZONE SPEC", e.g. "Europe/Zurich Mon-Fri 18:00-08:00; Sat,Sun all-day"; empty: none.`},
+		{Name: HostedMode, Type: TypeEnum, Enum: []string{"allowed", "forbidden"}, Default: "allowed", PerUser: true,
+			Description: "Whether the user may use hosted mode (ssh -t HOST: the chat runs in the server, which opens their key " +
+				"while they are connected). forbidden: the key stays on the user's device — enrolment only with " +
+				"parley chat --activate, no hosted chat, unlock, scp or files; hosted users move with parley chat --migrate. " +
+				"A tenant that wants end-to-end encryption against the server's operator forbids it."},
 		{Name: AlarmSend, Type: TypeBool, Default: "false", PerUser: true,
 			Description: "The user may send alarm messages (/alarm in the chat), which ring even during the recipients' " +
 				"quiet hours. Give it to the few who must reach people at night (operations, safety officers)."},

@@ -24,7 +24,7 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 	// tenant may no longer use it (watch.go).
 	ctx, end := context.WithCancelCause(auth.With(sess.Context(), p))
 	defer end(nil)
-	defer s.watchSession(p, end)()
+	defer s.watchSession(p, true, end)()
 	pty, windows, _ := sess.Pty()
 	hd := s.deps.Hosted
 	if hd.Policies == nil {

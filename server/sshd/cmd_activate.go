@@ -9,6 +9,7 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -83,6 +84,11 @@ func (e *cmdEnv) activate(code string) error {
 		}
 		pass, err = e.existingPassphrase(u.Name, u.ID.String())
 	} else {
+		if err := dir.HostedAllowed(e.ctx, u.ID); errors.Is(err, policy.ErrForbiddenByPolicy) {
+			return fmt.Errorf("%w. Enrol on your own device instead: parley chat --activate CODE %s", err, e.s.chatTarget())
+		} else if err != nil {
+			return err
+		}
 		pass, err = e.newPassphrase(u.Name, u.ID.String())
 	}
 	if err != nil {

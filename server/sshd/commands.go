@@ -133,7 +133,7 @@ func (s *Server) commandTree(ctx context.Context, sess ssh.Session, p *auth.Prin
 
 	root.AddCommand(e.activateCmd(), e.versionCmd())
 	// A user's own commands: the unlock window for scp and files.
-	root.AddCommand(e.unlockCmd(), e.lockCmd(), e.filesCmd())
+	root.AddCommand(e.unlockCmd(), e.lockCmd(), e.filesCmd(), e.migrateCmd())
 	// A user's own data and the company directory.
 	root.AddCommand(e.userWhoamiCmd(), e.directoryCmd())
 	// The admin commands: hidden from keys without a role, gated once here;

@@ -42,7 +42,7 @@ var commandNames = map[string]bool{ //nolint:gochecknoglobals // a constant set
 	"activate": true, "version": true, "unlock": true, "lock": true, "files": true, "whoami": true,
 	"directory": true, "tenant": true, "license": true, "user": true, "device": true, "admin": true,
 	"apikey": true, "audit": true, "export": true, "group": true, "stats": true, "policy": true,
-	"quiet-hours": true, "help": true, "console": true, "scp": true,
+	"quiet-hours": true, "help": true, "console": true, "scp": true, "migrate": true,
 }
 
 // sessionKind names a session for the log: shell, exec with the command's

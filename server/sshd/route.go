@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -94,14 +96,14 @@ To use Parley, ask your admin for an activation code, then enrol this key with:
 // the user's secret key on the server (a hosted chat, unlock, files) when
 // the user is in local mode.
 func (s *Server) needSealedKey(ctx context.Context, p *auth.Principal) error {
-	local, err := s.deps.Directory.LocalMode(ctx, p.User.ID)
-	if err != nil {
-		return err
-	}
-	if local {
+	err := s.deps.Directory.HostedAllowed(ctx, p.User.ID)
+	switch {
+	case errors.Is(err, directory.ErrLocalMode):
 		return s.errLocalMode()
+	case errors.Is(err, policy.ErrForbiddenByPolicy):
+		return fmt.Errorf("%w. Move this account to your own device with `parley chat --migrate %s`", err, s.chatTarget())
 	}
-	return nil
+	return err
 }
 
 // errLocalMode is directory.ErrLocalMode with how to chat instead.

@@ -53,7 +53,7 @@ const (
 func (s *Server) serveSFTP(sess ssh.Session, p *auth.Principal, open filesOpener) int {
 	ctx, end := context.WithCancelCause(auth.With(sess.Context(), p))
 	defer end(nil)
-	defer s.watchSession(p, end)()
+	defer s.watchSession(p, true, end)()
 	// An ended watch closes the session, which ends Serve.
 	stop := context.AfterFunc(ctx, func() {
 		if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {

@@ -33,7 +33,7 @@ func (s *Server) parleySubsystem(sess ssh.Session) {
 	}
 	ctx, end := context.WithCancelCause(auth.With(sess.Context(), p))
 	defer end(nil)
-	defer s.watchSession(p, end)()
+	defer s.watchSession(p, false, end)()
 	c := &protoConn{s: s, sess: sess, p: p, ports: hosted.PortsFor(s.deps.Hosted, p)}
 	go func() { // a revoked device or user: the channel closes
 		<-ctx.Done()

@@ -32,12 +32,14 @@ type sessionWatch struct {
 }
 
 // watchSession puts the session of p under watch: end is called, with the
-// reason, once p may no longer use it. The returned func ends the watch.
-func (s *Server) watchSession(p *auth.Principal, end context.CancelCauseFunc) (unwatch func()) {
+// reason, once p may no longer use it; hosted says the session uses the
+// key sealed on the server (it ends when the user moves to local mode).
+// The returned func ends the watch.
+func (s *Server) watchSession(p *auth.Principal, hosted bool, end context.CancelCauseFunc) (unwatch func()) {
 	if p == nil || p.User == nil {
 		return func() {}
 	}
-	w := &watched{st: directory.Standing{Fingerprint: p.KeyFingerprint, User: p.User.ID}, end: end}
+	w := &watched{st: directory.Standing{Fingerprint: p.KeyFingerprint, User: p.User.ID, Hosted: hosted}, end: end}
 	sw := &s.watch
 	sw.mu.Lock()
 	if sw.set == nil {

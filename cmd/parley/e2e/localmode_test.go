@@ -164,3 +164,69 @@ func assertNotOnDisk(t *testing.T, dir string, texts ...string) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrateToLocalMode (devices issue, item 4): a tenant forbids hosted
+// mode (parley_hosted_mode forbidden): new users cannot enrol on the
+// server, hosted users are told how to move; `parley chat --migrate`
+// moves a hosted user's key to their machine and has the server delete
+// its copy; their open hosted session ends; they chat in local mode with
+// the same ID and key, and their contacts notice nothing.
+func TestMigrateToLocalMode(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	bobKey, carlKey, danKey := f.key("bob"), f.key("carl"), f.key("dan")
+	bob := f.activeUser("acme", []key{bobKey}, "--name", "Bob Baker")
+	carl := f.activeUser("acme", []key{carlKey}, "--name", "Carl Clark")
+	x := f.x
+	f.chat("bob", bobKey)
+	f.chat("carl", carlKey)
+	x.line("carl", "/open "+bob.ID)
+	x.line("carl", "written in hosted mode")
+	x.line("bob", "/open "+carl.ID)
+	x.waitFor("bob", "written in hosted mode")
+
+	f.run("policy", "set", "--tenant", "acme", "parley_hosted_mode", "forbidden")
+	dan := f.createUser("acme", "--name", "Dan Dunn")
+	expectFail(t, f.srv.ssh(danKey, "the passphrase\n", "activate", dan.ActivationCode), "Enrol on your own device instead")
+	expectFail(t, f.srv.ssh(carlKey, "the passphrase\n", "unlock"), "parley chat --migrate")
+
+	lc := newLocalClient(t, f.srv, carlKey)
+	x.start("mig", 100, 30, lc.argv("--migrate")...)
+	x.waitFor("mig", "can't be established")
+	x.line("mig", "yes")
+	x.waitFor("mig", "Passphrase of your hosted account")
+	x.line("mig", "the passphrase")
+	x.waitFor("mig", "New passphrase")
+	x.line("mig", "carl's own passphrase")
+	x.waitFor("mig", "same passphrase again")
+	x.line("mig", "carl's own passphrase")
+	x.waitFor("mig", "Moved Carl Clark ("+carl.ID+") to this machine")
+	// The hosted session that held the key on the server ends.
+	x.waitDead("carl")
+	if st := x.exitStatus("carl"); st != "" && st != "1" {
+		t.Fatalf("the hosted session ended with status %s, want 1", st)
+	}
+	var who struct {
+		SealedKey bool `json:"sealed_key"`
+	}
+	mustJSON(t, f.srv.mustSSH(carlKey, "", "whoami", "--json"), &who)
+	if who.SealedKey {
+		t.Fatal("the server still holds Carl's sealed key after the move")
+	}
+	f.refused(carlKey, "local mode")
+
+	x.start("carl-local", 100, 30, lc.argv()...)
+	x.waitFor("carl-local", "Passphrase")
+	x.line("carl-local", "carl's own passphrase")
+	x.waitFor("carl-local", "Welcome to Parley")
+	x.line("carl-local", "/open "+bob.ID)
+	x.line("carl-local", "written in local mode")
+	x.waitFor("bob", "written in local mode")
+	x.line("bob", "answer to the moved account")
+	x.waitFor("carl-local", "answer to the moved account")
+	// A second --migrate has nothing left to move.
+	x.line("carl-local", "/quit")
+	x.waitDead("carl-local")
+	x.start("mig2", 100, 30, lc.argv("--migrate")...)
+	x.waitFor("mig2", "local mode")
+}
