@@ -150,7 +150,7 @@ func run(ctx context.Context, c *core.Core, l *link, tenant string, t Terminal, 
 		Location: time.Local,
 	})
 	prog = tea.NewProgram(model, tea.WithContext(ctx), tea.WithInput(t.In), tea.WithOutput(t.Out))
-	l.onState = func(offline string) { prog.Send(chat.ConnectionMsg{Offline: offline}) }
+	l.onState = func(offline string, final bool) { prog.Send(chat.ConnectionMsg{Offline: offline, Final: final}) }
 	if cur, _ := l.current(); cur == nil {
 		go prog.Send(chat.ConnectionMsg{Offline: "offline · connecting"})
 	}

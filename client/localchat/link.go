@@ -36,7 +36,7 @@ type link struct {
 	o       Options
 	user    crypto.ID
 	public  crypto.PublicKey
-	onState func(offline string) // "" when connected; else why not and what next
+	onState func(offline string, final bool) // "" when connected; else why not and what next; final: given up
 
 	mu   sync.Mutex
 	conn *remote.Conn
@@ -52,7 +52,7 @@ var (
 )
 
 func newLink(o Options, user crypto.ID, public crypto.PublicKey) *link {
-	return &link{o: o, user: user, public: public, subs: map[*linkSub]struct{}{}, onState: func(string) {}}
+	return &link{o: o, user: user, public: public, subs: map[*linkSub]struct{}{}, onState: func(string, bool) {}}
 }
 
 // connectOnce dials and opens the protocol, checking that the server knows
@@ -108,7 +108,7 @@ func (l *link) attach(ctx context.Context, cl *ssh.Client, conn *remote.Conn) {
 	for _, s := range subs {
 		s.reattach(ctx, conn)
 	}
-	l.onState("")
+	l.onState("", false)
 }
 
 // run keeps the link up until ctx ends: it waits for the current
@@ -130,7 +130,7 @@ func (l *link) run(ctx context.Context) {
 			l.conn, l.cl = nil, nil
 			l.mu.Unlock()
 			_ = cl.Close()
-			l.onState("offline: the connection was lost · reconnecting")
+			l.onState("offline: the connection was lost · reconnecting", false)
 			wait = firstRetry
 		}
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -147,10 +147,10 @@ func (l *link) run(ctx context.Context) {
 			l.mu.Lock()
 			l.stop = err
 			l.mu.Unlock()
-			l.onState("offline, not retrying: " + err.Error())
+			l.onState(err.Error(), true)
 			return
 		}
-		l.onState(fmt.Sprintf("offline · retrying in %s", wait))
+		l.onState(fmt.Sprintf("offline · retrying in %s", wait), false)
 		select {
 		case <-ctx.Done():
 			return

@@ -46,8 +46,13 @@ type SyncMsg struct{}
 
 // ConnectionMsg tells the UI whether the client is connected to the
 // server (a local client's link; hosted sessions never send it). Offline
-// says why not and what happens next; "" is connected.
-type ConnectionMsg struct{ Offline string }
+// says why not and what happens next; "" is connected. Final says the
+// client gave up (a changed host key, a refused key): Offline is then an
+// error the user must read, shown in the status line.
+type ConnectionMsg struct {
+	Offline string
+	Final   bool
+}
 
 type screen int
 
@@ -266,7 +271,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ConnectionMsg:
 		was := m.offline
 		m.offline = cleanLine(msg.Offline)
-		if was != "" && m.offline == "" && m.screen == screenChat {
+		switch {
+		case msg.Final:
+			m.offline = "offline, not retrying"
+			m.setError(msg.Offline)
+		case was != "" && m.offline == "" && m.screen == screenChat:
 			m.setInfo("Connected again: what you wrote meanwhile is being sent.")
 		}
 		return m, nil

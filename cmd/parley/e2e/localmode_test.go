@@ -3,9 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // localClient runs `parley chat` as a user of this machine would: its own
@@ -229,4 +231,119 @@ func TestMigrateToLocalMode(t *testing.T) {
 	x.waitDead("carl-local")
 	x.start("mig2", 100, 30, lc.argv("--migrate")...)
 	x.waitFor("mig2", "local mode")
+}
+
+// startAgent runs an ssh-agent holding k, for the test's lifetime, and
+// returns its socket.
+func startAgent(t *testing.T, k key) string {
+	t.Helper()
+	need(t, "ssh-agent", "ssh-add")
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = agent.Process.Kill(); _ = agent.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ssh-agent did not start")
+		}
+		time.Sleep(20 * time.Millisecond) // the agent creates its socket
+	}
+	add := exec.Command("ssh-add", k.path)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v: %s", err, out)
+	}
+	return sock
+}
+
+// TestLocalClientsAgentConfigRevokeHostKey (devices issue, quality bar):
+// two local clients — one through a real ssh-agent and a ~/.ssh/config
+// host alias, one with -i — chat both ways; a revoked user's local client
+// is cut off at once and says why; a server that comes back with another
+// host key is refused with OpenSSH's warning, by the running client and by
+// a new one.
+func TestLocalClientsAgentConfigRevokeHostKey(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	adaKey, eveKey := f.key("ada"), f.key("eve")
+	ada := f.createUser("acme", "--name", "Ada Lovelace")
+	eve := f.createUser("acme", "--name", "Eve Everett")
+	x := f.x
+
+	la := newLocalClient(t, f.srv, adaKey)
+	le := newLocalClient(t, f.srv, eveKey)
+	sock := startAgent(t, eveKey)
+	if err := os.MkdirAll(filepath.Join(le.home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "Host parley-work\n  HostName 127.0.0.1\n  Port " + f.srv.sshPort + "\n  User eve\n"
+	if err := os.WriteFile(filepath.Join(le.home, ".ssh", "config"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eveArgv := func(args ...string) []string {
+		return append([]string{"env", "HOME=" + le.home, "XDG_DATA_HOME=" + le.data, "SSH_AUTH_SOCK=" + sock, binary, "chat"},
+			append(args, "parley-work")...)
+	}
+	enrol := func(name string, argv []string, who string) {
+		t.Helper()
+		x.start(name, 100, 30, argv...)
+		x.waitFor(name, "can't be established")
+		x.line(name, "yes")
+		x.waitFor(name, "New passphrase")
+		x.line(name, "a local passphrase")
+		x.waitFor(name, "same passphrase again")
+		x.line(name, "a local passphrase")
+		x.waitFor(name, "Enrolled as "+who)
+	}
+	enrol("enrol-ada", la.argv("--activate", ada.ActivationCode), "Ada Lovelace")
+	enrol("enrol-eve", eveArgv("--activate", eve.ActivationCode), "Eve Everett")
+	// The alias resolves to the same server: one account directory for it.
+	if _, err := os.Stat(filepath.Join(le.data, "parley", "127.0.0.1:"+f.srv.sshPort, "account.json")); err != nil {
+		t.Fatalf("eve's account under the resolved host: %v", err)
+	}
+	open := func(name string, argv []string) {
+		t.Helper()
+		x.start(name, 100, 30, argv...)
+		x.waitFor(name, "Passphrase")
+		x.line(name, "a local passphrase")
+		x.waitFor(name, "Welcome to Parley")
+	}
+	open("ada", la.argv())
+	open("eve", eveArgv())
+	x.line("ada", "/open "+eve.ID)
+	x.line("eve", "/open "+ada.ID)
+	x.line("ada", "from one machine")
+	x.waitFor("eve", "from one machine")
+	x.line("eve", "to the other")
+	x.waitFor("ada", "to the other")
+
+	// Revocation cuts the local client off within a second or two and
+	// says why; it does not retry.
+	start := time.Now()
+	f.run("user", "revoke", eve.ID, "--tenant", "acme")
+	x.waitFor("eve", "belongs to no active Parley user")
+	t.Logf("revoked user's local client cut off after %v", time.Since(start).Round(time.Millisecond))
+	x.waitFor("eve", "offline, not retrying")
+
+	// Another host key on the same address.
+	port := f.srv.sshPort
+	f.srv.stop()
+	x.waitFor("ada", "offline")
+	impostor := startServer(t, filepath.Join(t.TempDir(), "other"), "--ssh-listen", "127.0.0.1:"+port)
+	_ = impostor
+	x.waitFor("ada", "REMOTE HOST IDENTIFICATION HAS CHANGED")
+	x.line("ada", "/quit")
+	x.waitDead("ada")
+	x.start("ada-again", 100, 30, la.argv()...)
+	x.waitFor("ada-again", "has changed: the connection was refused")
+	x.waitDead("ada-again")
+	if st := x.exitStatus("ada-again"); st != "" && st != "1" {
+		t.Fatalf("parley chat against a changed host key exited with %s, want 1", st)
+	}
 }
