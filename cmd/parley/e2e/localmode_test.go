@@ -233,6 +233,29 @@ func TestMigrateToLocalMode(t *testing.T) {
 	x.waitFor("mig2", "local mode")
 }
 
+// localEnrol runs `parley chat --activate` in window name: it accepts
+// the new host key and sets "a local passphrase".
+func localEnrol(x *tmux, name string, argv []string, who string) {
+	x.t.Helper()
+	x.start(name, 100, 30, argv...)
+	x.waitFor(name, "can't be established")
+	x.line(name, "yes")
+	x.waitFor(name, "New passphrase")
+	x.line(name, "a local passphrase")
+	x.waitFor(name, "same passphrase again")
+	x.line(name, "a local passphrase")
+	x.waitFor(name, "Enrolled as "+who)
+}
+
+// localOpen runs `parley chat` in window name and unlocks it.
+func localOpen(x *tmux, name string, argv []string) {
+	x.t.Helper()
+	x.start(name, 100, 30, argv...)
+	x.waitFor(name, "Passphrase")
+	x.line(name, "a local passphrase")
+	x.waitFor(name, "Welcome to Parley")
+}
+
 // startAgent runs an ssh-agent holding k, for the test's lifetime, and
 // returns its socket.
 func startAgent(t *testing.T, k key) string {
@@ -290,32 +313,14 @@ func TestLocalClientsAgentConfigRevokeHostKey(t *testing.T) {
 		return append([]string{"env", "HOME=" + le.home, "XDG_DATA_HOME=" + le.data, "SSH_AUTH_SOCK=" + sock, binary, "chat"},
 			append(args, "parley-work")...)
 	}
-	enrol := func(name string, argv []string, who string) {
-		t.Helper()
-		x.start(name, 100, 30, argv...)
-		x.waitFor(name, "can't be established")
-		x.line(name, "yes")
-		x.waitFor(name, "New passphrase")
-		x.line(name, "a local passphrase")
-		x.waitFor(name, "same passphrase again")
-		x.line(name, "a local passphrase")
-		x.waitFor(name, "Enrolled as "+who)
-	}
-	enrol("enrol-ada", la.argv("--activate", ada.ActivationCode), "Ada Lovelace")
-	enrol("enrol-eve", eveArgv("--activate", eve.ActivationCode), "Eve Everett")
+	localEnrol(x, "enrol-ada", la.argv("--activate", ada.ActivationCode), "Ada Lovelace")
+	localEnrol(x, "enrol-eve", eveArgv("--activate", eve.ActivationCode), "Eve Everett")
 	// The alias resolves to the same server: one account directory for it.
 	if _, err := os.Stat(filepath.Join(le.data, "parley", "127.0.0.1:"+f.srv.sshPort, "account.json")); err != nil {
 		t.Fatalf("eve's account under the resolved host: %v", err)
 	}
-	open := func(name string, argv []string) {
-		t.Helper()
-		x.start(name, 100, 30, argv...)
-		x.waitFor(name, "Passphrase")
-		x.line(name, "a local passphrase")
-		x.waitFor(name, "Welcome to Parley")
-	}
-	open("ada", la.argv())
-	open("eve", eveArgv())
+	localOpen(x, "ada", la.argv())
+	localOpen(x, "eve", eveArgv())
 	x.line("ada", "/open "+eve.ID)
 	x.line("eve", "/open "+ada.ID)
 	x.line("ada", "from one machine")
@@ -346,4 +351,42 @@ func TestLocalClientsAgentConfigRevokeHostKey(t *testing.T) {
 	if st := x.exitStatus("ada-again"); st != "" && st != "1" {
 		t.Fatalf("parley chat against a changed host key exited with %s, want 1", st)
 	}
+}
+
+// TestLocalModeSurvivesKill (devices issue, quality bar): a local client
+// sends a burst while the server is killed with SIGKILL and comes back on
+// the same address; every line reaches the other local client once, in
+// order, live and in its history, and the database is consistent.
+func TestLocalModeSurvivesKill(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	adaKey, eveKey := f.key("ada"), f.key("eve")
+	ada := f.createUser("acme", "--name", "Ada Lovelace")
+	eve := f.createUser("acme", "--name", "Eve Everett")
+	x := f.x
+	la, le := newLocalClient(t, f.srv, adaKey), newLocalClient(t, f.srv, eveKey)
+	localEnrol(x, "enrol-ada", la.argv("--activate", ada.ActivationCode), "Ada Lovelace")
+	localEnrol(x, "enrol-eve", le.argv("--activate", eve.ActivationCode), "Eve Everett")
+	localOpen(x, "ada", la.argv())
+	localOpen(x, "eve", le.argv())
+	x.line("ada", "/open "+eve.ID)
+	x.line("eve", "/open "+ada.ID)
+	x.waitFor("ada", "Eve Everett")
+
+	const n = 200
+	port := f.srv.sshPort
+	burst(x, "ada", "k", n)
+	time.Sleep(150 * time.Millisecond) // mid-burst: some lines sent, some not yet
+	f.srv.kill()
+	if ns := numbers(x.screen("eve"), "k"); len(ns) > 0 {
+		t.Logf("the server was killed when the recipient showed up to k%04d of %d", ns[len(ns)-1], n)
+	} else {
+		t.Logf("the server was killed before the recipient showed any of the %d lines", n)
+	}
+	checkDB(t, f.srv.data)
+	f.srv.args = append(f.srv.args, "--ssh-listen", "127.0.0.1:"+port)
+	f.srv.start()
+	waitLast(t, x, "eve", "k", n)
+	waitLast(t, x, "ada", "k", n)
+	wantHistory(t, x, "eve", "k", n)
 }
