@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -295,7 +296,8 @@ func TestChannelsAndRequestsBounded(t *testing.T) {
 
 // TestPTYSizeClamped (finding 2): a terminal of 80×40,000,000 at the
 // passphrase prompt, and 16,000×16,000 in an open chat, are drawn at the
-// clamped size: the server's memory stays flat and the session works.
+// clamped size: the server's memory stays flat, the session works, and
+// another user is served promptly meanwhile.
 func TestPTYSizeClamped(t *testing.T) {
 	need(t, "ssh")
 	dir := t.TempDir()
@@ -343,6 +345,14 @@ func TestPTYSizeClamped(t *testing.T) {
 	time.Sleep(2 * time.Second) // let it draw
 	if grown := rssKiB(t, pid) - before; grown > 200<<10 {
 		t.Errorf("server RSS grew by %d MiB with huge terminals", grown>>10)
+	}
+	// Another user on the same server, while the huge terminal is open.
+	start := time.Now()
+	srv.mustSSH(root, "", "tenant", "list")
+	took := time.Since(start)
+	t.Logf("another user's command took %v while a 16000×16000 terminal was open", took.Round(time.Millisecond))
+	if took > 5*time.Second {
+		t.Fatalf("another user's command took %v while a huge terminal was open", took)
 	}
 	_, _ = io.WriteString(in, "/quit\r")
 	done := make(chan error, 1)
@@ -518,4 +528,73 @@ func TestMessageFloodThrottled(t *testing.T) {
 		t.Fatalf("a normal user's message took %v to arrive during another user's flood", worst)
 	}
 	x.waitFor("ann", "sending too fast")
+}
+
+// TestSFTPHandlesBoundedNormalUserServed (finding 4, limits): over real
+// SSH, an sftp session holds at most its cap of open files and of bytes
+// written ahead of order, whatever it asks; while it holds them, another
+// user's scp upload goes through promptly and the server's memory stays
+// flat.
+func TestSFTPHandlesBoundedNormalUserServed(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	ann, bob, cat := f.key("ann"), f.key("bob"), f.key("cat")
+	f.activeUser("acme", []key{ann}, "--name", "Ann Archer")
+	b := f.activeUser("acme", []key{bob}, "--name", "Bob Baker")
+	f.activeUser("acme", []key{cat}, "--name", "Cat Cooper")
+	for _, k := range []key{ann, cat} {
+		f.srv.mustSSH(k, "the passphrase\n", "unlock")
+	}
+	pid := f.srv.cmd.Process.Pid
+	before := rssKiB(t, pid)
+
+	cl, err := gossh.Dial("tcp", f.srv.sshAddr, gosshConfig(ann.signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	sc, err := sftp.NewClient(cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	var open []*sftp.File
+	for i := range 20 {
+		fh, err := sc.OpenFile(fmt.Sprintf("@%s/part%02d", b.ID, i), os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		if err != nil {
+			break
+		}
+		open = append(open, fh)
+	}
+	if len(open) != 4 {
+		t.Fatalf("%d files open in one sftp session, want the cap of 4", len(open))
+	}
+	chunk := make([]byte, 10<<20)
+	held := 0
+	for _, fh := range open {
+		if _, err := fh.WriteAt(chunk, 1); err == nil { // ahead of order: held until byte 0 comes
+			held++
+		}
+	}
+	if held != 1 {
+		t.Fatalf("%d files hold 10 MiB ahead of order, want 1 (16 MiB for the session)", held)
+	}
+
+	// A normal user, meanwhile.
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("minutes of the meeting\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if r := f.srv.scp(cat, file, "HOST:@"+b.ID); r.code != 0 {
+		t.Fatalf("a normal user's upload during the abuse: %+v", r)
+	}
+	took := time.Since(start)
+	t.Logf("a normal user's scp upload took %v while another session held its sftp caps", took.Round(time.Millisecond))
+	if took > 10*time.Second {
+		t.Fatalf("a normal user's upload took %v", took)
+	}
+	if grown := rssKiB(t, pid) - before; grown > 100<<10 {
+		t.Errorf("server RSS grew by %d MiB", grown>>10)
+	}
 }
