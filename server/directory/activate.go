@@ -371,16 +371,9 @@ func (s *Service) openSecretKey(ctx context.Context, id crypto.ID, passphrase []
 	return sk, nil
 }
 
-func (s *Service) acquireKDF(ctx context.Context) error {
-	select {
-	case s.kdf <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (s *Service) acquireKDF(ctx context.Context) error { return s.kdf.acquire(ctx) }
 
-func (s *Service) releaseKDF() { <-s.kdf }
+func (s *Service) releaseKDF() { s.kdf.release() }
 
 // Contact is what one user may know of another: enough to address and
 // encrypt to them.

@@ -44,7 +44,7 @@ type Service struct {
 	db       store.DB
 	cfg      Config
 	log      *slog.Logger
-	kdf      chan struct{} // semaphore over Argon2id runs
+	kdf      *kdfGate // bounds Argon2id runs, frees their memory after a burst
 	throttle *throttle
 	policies *policyCache
 
@@ -77,7 +77,7 @@ func New(db store.DB, cfg Config) *Service {
 		db:       db,
 		cfg:      cfg,
 		log:      cfg.Logger,
-		kdf:      make(chan struct{}, cfg.MaxConcurrentKDF),
+		kdf:      newKDFGate(cfg.MaxConcurrentKDF),
 		throttle: newThrottle(cfg.Now),
 		policies: newPolicyCache(cfg.Policies),
 		users:    make(map[crypto.ID]store.User),
