@@ -1,11 +1,12 @@
 // Package remote is the local client's end of the parley subsystem: it
 // speaks the client protocol (server/proto, docs/protocol.md) over one SSH
 // channel and gives the client core the ports a hosted session gets in
-// process: Relay, BatchRelay and Directory.
+// process: Relay, BatchRelay, Directory, Groups and Account.
 //
 // Requests may be made from several goroutines; each waits for the answer
 // with its own ID. Pushes after Subscribe are queued (bounded) for the
-// subscription to drain. When the channel ends, every waiting and later
+// subscription to drain; "settings" pushes call the WatchSettings
+// functions instead. When the channel ends, every waiting and later
 // request fails with ErrClosed, and the subscription reports the end, so
 // the caller can dial again.
 package remote
@@ -49,6 +50,8 @@ type Conn struct {
 	next    uint32
 	pending map[uint32]chan proto.Frame
 	sub     *subscription
+	watches map[uint64]func() // WatchSettings, by registration
+	watchID uint64
 	err     error // why the connection ended; nil while open
 
 	done chan struct{}
@@ -176,6 +179,10 @@ func (c *Conn) read() {
 		case proto.KindPush:
 			var ev proto.Event
 			if err := json.Unmarshal(f.Payload, &ev); err != nil {
+				continue
+			}
+			if ev.Kind == "settings" {
+				c.settingsChanged()
 				continue
 			}
 			c.mu.Lock()

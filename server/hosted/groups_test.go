@@ -9,6 +9,7 @@ import (
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/groups"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 	"github.com/parley-chat/parley/tui/core"
 )
@@ -146,5 +147,38 @@ func TestGroupChatThroughCores(t *testing.T) {
 		if len(got) != 1 || got[0].Text != "hello climbers" || got[0].From != ann.ID {
 			t.Errorf("member sees %+v", got)
 		}
+	}
+}
+
+// TestPortsFor: the ports the subsystem serves are the hosted session's:
+// no Groups without a registry (a nil interface, so callers can test for
+// it), and an Account that follows the policy bus for its user only.
+func TestPortsFor(t *testing.T) {
+	w := newWorld(t, 0)
+	ann, bob := w.user("ann"), w.user("bob")
+	pa := &auth.Principal{KeyFingerprint: "SHA256:ann", User: ann}
+	if ps := PortsFor(w.d, pa); ps.Groups != nil || ps.Account == nil || ps.Relay == nil || ps.Directory == nil {
+		t.Fatalf("ports without a registry: %+v", ps)
+	}
+	w.withGroups()
+	ps := PortsFor(w.d, pa)
+	g, err := ps.Groups.CreateGroup(bg, "Climbers", []crypto.ID{bob.ID})
+	if err != nil || g.Creator != ann.ID {
+		t.Fatalf("create through the ports: %+v, %v", g, err)
+	}
+	woke := make(chan struct{}, 4)
+	cancel := ps.Account.WatchSettings(func() { woke <- struct{}{} })
+	defer cancel()
+	w.setPolicy(bob.ID, policy.DisableCreateGroup, "true") // another user: not Ann's news
+	w.setPolicy(ann.ID, policy.DisableCreateGroup, "true")
+	if len(woke) != 1 {
+		t.Fatalf("%d wake-ups, want 1 for Ann's own change", len(woke))
+	}
+	r, err := ps.Account.Settings(bg)
+	if err != nil || r.Reason(core.FeatureCreateGroup) == "" {
+		t.Fatalf("settings after the change: %+v, %v", r, err)
+	}
+	if _, err := ps.Groups.CreateGroup(bg, "Again", nil); !errors.Is(err, policy.ErrForbiddenByPolicy) {
+		t.Fatalf("create under th_disable_create_group: %v", err)
 	}
 }

@@ -45,21 +45,13 @@ func NewCore(d Deps, p *auth.Principal) (*core.Core, error) {
 		return nil, relay.ErrNotUser
 	}
 	u := p.User
-	now := d.Now
-	if now == nil {
-		now = time.Now
-	}
-	var gs core.Groups // stays a nil interface without a registry
-	if d.Groups != nil {
-		gs = &groupClient{p: p, svc: d.Groups}
-	}
 	return core.New(core.Config{
-		Groups:   gs,
+		Groups:   groupsFor(d, p),
 		Identity: core.Identity{ID: u.ID, Name: u.Name, PublicKey: u.PublicKey},
 		Relay:    &relayClient{p: p, rel: d.Relay, dir: d.Directory},
 		Keys:     &keys{p: p, dir: d.Directory, ring: d.Keyring},
 		Store:    &deviceStore{db: d.DB, bus: d.Bus, user: u.ID, session: p.Session},
-		Account:  &account{p: p, db: d.DB, dir: d.Directory, bus: d.Policies, now: now},
+		Account:  accountFor(d, p),
 		// The company directory and the user's own data (whoami).
 		Directory: &directoryClient{p: p, dir: d.Directory},
 		// Attachments: ciphertext only, in the server's blob store.
@@ -222,9 +214,32 @@ type Ports struct {
 		core.BatchRelay
 	}
 	Directory core.Directory
+	// Groups is the group registry; nil when the deps have none.
+	Groups core.Groups
+	// Account is the user's own settings; it watches d.Policies.
+	Account core.Account
 }
 
-// PortsFor returns the principal's ports.
+// PortsFor returns the principal's ports; p must be a user (CanChat).
 func PortsFor(d Deps, p *auth.Principal) Ports {
-	return Ports{Relay: &relayClient{p: p, rel: d.Relay, dir: d.Directory}, Directory: &directoryClient{p: p, dir: d.Directory}}
+	return Ports{Relay: &relayClient{p: p, rel: d.Relay, dir: d.Directory}, Directory: &directoryClient{p: p, dir: d.Directory},
+		Groups: groupsFor(d, p), Account: accountFor(d, p)}
+}
+
+// groupsFor returns the principal's Groups port: a nil interface, not a
+// nil pointer in one, without a registry.
+func groupsFor(d Deps, p *auth.Principal) core.Groups {
+	if d.Groups == nil {
+		return nil
+	}
+	return &groupClient{p: p, svc: d.Groups}
+}
+
+// accountFor returns the principal's Account port.
+func accountFor(d Deps, p *auth.Principal) core.Account {
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &account{p: p, db: d.DB, dir: d.Directory, bus: d.Policies, now: now}
 }

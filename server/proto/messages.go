@@ -122,8 +122,91 @@ type FindResult struct {
 // Event is a push (KindPush) after KindSubscribe.
 type Event struct {
 	// Kind is "mail" (Delivery is set), "device_store" (another session of
-	// the user changed its store), "groups" (read them again) or "behind"
-	// (events were dropped: fetch from the mailbox).
+	// the user changed its store), "groups" (read them again), "settings"
+	// (the policies in force for the user may have changed: KindSettings
+	// again) or "behind" (events were dropped: fetch from the mailbox).
 	Kind     string    `json:"kind"`
 	Delivery *Delivery `json:"delivery,omitempty"`
+}
+
+// MaxGroupMembers bounds the IDs of one group request, as the registry
+// bounds a group.
+const MaxGroupMembers = 1250
+
+// GroupInfo is a group as the registry shows it to a member. IDs are
+// Parley IDs (8 characters); Members includes the admins.
+type GroupInfo struct {
+	Key     string   `json:"key"` // 16 lower-case hex characters
+	Name    string   `json:"name"`
+	Managed bool     `json:"managed"` // made by the organisation's admins: fixed membership
+	Creator string   `json:"creator"`
+	Admins  []string `json:"admins"`
+	Members []string `json:"members"`
+}
+
+// GroupList is the caller's groups (KindGroupsMine), by name.
+type GroupList struct {
+	Groups []GroupInfo `json:"groups"`
+}
+
+// GroupCreateRequest makes a group with the caller as creator and admin
+// (KindGroupCreate); Members are the others, at most MaxGroupMembers.
+type GroupCreateRequest struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+}
+
+// GroupRequest names one of the caller's groups (KindGroup,
+// KindGroupLeave).
+type GroupRequest struct {
+	Key string `json:"key"`
+}
+
+// GroupMembersRequest adds or removes members (KindGroupAdd,
+// KindGroupRemove), at most MaxGroupMembers.
+type GroupMembersRequest struct {
+	Key string   `json:"key"`
+	IDs []string `json:"ids"`
+}
+
+// GroupRenameRequest renames a group (KindGroupRename).
+type GroupRenameRequest struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+// GroupAdminRequest makes a member an admin or a plain member
+// (KindGroupAdmin).
+type GroupAdminRequest struct {
+	Key   string `json:"key"`
+	ID    string `json:"id"`
+	Admin bool   `json:"admin"`
+}
+
+// Settings are the rules in force for the user now (KindSettings), as
+// core.Restrictions holds them. Times are zero (omitted) when they do not
+// apply.
+type Settings struct {
+	// Forbidden maps a feature (core.Feature…) to the reason, for the user.
+	Forbidden       map[string]string `json:"forbidden"`
+	Quiet           bool              `json:"quiet"`
+	QuietUntil      time.Time         `json:"quiet_until,omitzero"`
+	NextChange      time.Time         `json:"next_change,omitzero"`
+	QuietSchedule   string            `json:"quiet_schedule,omitempty"`
+	QuietOwn        bool              `json:"quiet_own"`
+	UserQuietHours  bool              `json:"user_quiet_hours"`
+	ReadonlyProfile bool              `json:"readonly_profile"`
+}
+
+// NicknameRequest changes the user's nickname (KindSetNickname); "" clears
+// it.
+type NicknameRequest struct {
+	Name string `json:"name"`
+}
+
+// QuietHoursRequest sets the user's own quiet hours (KindSetQuietHours): a
+// schedule such as "Mon-Fri 18:00-08:00" in an IANA time zone.
+type QuietHoursRequest struct {
+	Zone string `json:"zone"`
+	Spec string `json:"spec"`
 }

@@ -60,10 +60,30 @@ const (
 	KindSubscribe Kind = 0x25 // {} → {}; pushes follow
 	KindContact   Kind = 0x26 // ContactRequest → Contact
 	KindFind      Kind = 0x27 // FindRequest → FindResult
+
+	// The group registry (core.Groups).
+	KindGroupCreate Kind = 0x28 // GroupCreateRequest → GroupInfo
+	KindGroupsMine  Kind = 0x29 // {} → GroupList
+	KindGroup       Kind = 0x2a // GroupRequest → GroupInfo
+	KindGroupAdd    Kind = 0x2b // GroupMembersRequest → GroupInfo
+	KindGroupRemove Kind = 0x2c // GroupMembersRequest → GroupInfo
+	KindGroupRename Kind = 0x2d // GroupRenameRequest → GroupInfo
+	KindGroupAdmin  Kind = 0x2e // GroupAdminRequest → GroupInfo
+	KindGroupLeave  Kind = 0x2f // GroupRequest → {}
+
+	// The user's own account (core.Account).
+	KindSettings        Kind = 0x30 // {} → Settings
+	KindSetNickname     Kind = 0x31 // NicknameRequest → {}
+	KindSetQuietHours   Kind = 0x32 // QuietHoursRequest → {}
+	KindClearQuietHours Kind = 0x33 // {} → {}
 )
 
+// lastRequest is the highest request kind; requests are contiguous from
+// KindWhoami.
+const lastRequest = KindClearQuietHours
+
 // IsRequest reports whether k is a request a client may send.
-func (k Kind) IsRequest() bool { return k >= KindWhoami && k <= KindFind }
+func (k Kind) IsRequest() bool { return k >= KindWhoami && k <= lastRequest }
 
 // Errors of the codec.
 var (

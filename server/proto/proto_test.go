@@ -87,12 +87,34 @@ func TestWelcomeAndStrictJSON(t *testing.T) {
 	}
 }
 
+// TestIsRequest: the requests are the kinds from whoami to the last one,
+// with no gap; the handshake, answers and pushes are not requests.
+func TestIsRequest(t *testing.T) {
+	for _, k := range []Kind{KindHello, KindWelcome, KindOK, KindError, KindPush, KindWhoami - 1, lastRequest + 1, 0xff} {
+		if k.IsRequest() {
+			t.Errorf("kind %#02x is a request", byte(k))
+		}
+	}
+	for k := KindWhoami; k <= lastRequest; k++ {
+		if !k.IsRequest() {
+			t.Errorf("kind %#02x is not a request", byte(k))
+		}
+	}
+	for _, k := range []Kind{KindFind, KindGroupCreate, KindGroupLeave, KindSettings, KindClearQuietHours} {
+		if !k.IsRequest() {
+			t.Errorf("kind %#02x is not a request", byte(k))
+		}
+	}
+}
+
 // FuzzReadFrame: no input makes the parser panic, allocate beyond the
 // limit, or return a frame that does not write back to the same bytes.
 func FuzzReadFrame(f *testing.F) {
 	f.Add(append(binary.BigEndian.AppendUint32(nil, 5), 0x03, 0, 0, 0, 1))
 	f.Add(append(binary.BigEndian.AppendUint32(nil, 15), append([]byte{0x01, 0, 0, 0, 0}, Hello{Min: 1, Max: 1}.Encode()...)...))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	group := []byte(`{"name":"Team","members":["K7ZP4Q2M"]}`)
+	f.Add(append(binary.BigEndian.AppendUint32(nil, uint32(5+len(group))), append([]byte{byte(KindGroupCreate), 0, 0, 0, 2}, group...)...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := bytes.NewReader(b)
 		fr, err := ReadFrame(r)

@@ -13,8 +13,11 @@ import (
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/groups"
 	"github.com/parley-chat/parley/server/hosted"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/proto"
+	"github.com/parley-chat/parley/server/quiet"
 	"github.com/parley-chat/parley/server/relay"
 	"github.com/parley-chat/parley/tui/core"
 )
@@ -34,7 +37,11 @@ func (s *Server) parleySubsystem(sess ssh.Session) {
 	ctx, end := context.WithCancelCause(auth.With(sess.Context(), p))
 	defer end(nil)
 	defer s.watchSession(p, false, end)()
-	c := &protoConn{s: s, sess: sess, p: p, ports: hosted.PortsFor(s.deps.Hosted, p)}
+	hd := s.deps.Hosted
+	if hd.Policies == nil {
+		hd.Policies = s.deps.Policies // settings pushes follow policy changes live
+	}
+	c := &protoConn{s: s, sess: sess, p: p, ports: hosted.PortsFor(hd, p)}
 	go func() { // a revoked device or user: the channel closes
 		<-ctx.Done()
 		if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
@@ -47,6 +54,9 @@ func (s *Server) parleySubsystem(sess ssh.Session) {
 	if c.sub != nil {
 		c.sub.Close()
 	}
+	if c.unwatch != nil {
+		c.unwatch()
+	}
 	_ = sess.Exit(code)
 }
 
@@ -58,7 +68,10 @@ type protoConn struct {
 	ports hosted.Ports
 
 	wmu sync.Mutex // one frame at a time on the channel
-	sub core.Subscription
+
+	// Set by the subscribe request, in the serve goroutine; ended after it.
+	sub     core.Subscription
+	unwatch func() // the settings watch
 }
 
 func (c *protoConn) write(f proto.Frame) error {
@@ -215,7 +228,7 @@ func (c *protoConn) handle(ctx context.Context, f proto.Frame) (any, error) {
 			return nil, err
 		}
 		c.sub = sub
-		go c.push(ctx, sub, wake)
+		go c.push(ctx, sub, wake, c.watchSettings())
 		return struct{}{}, nil
 	case proto.KindContact:
 		var req proto.ContactRequest
@@ -250,6 +263,11 @@ func (c *protoConn) handle(ctx context.Context, f proto.Frame) (any, error) {
 				Tags: e.Tags, Internal: e.Internal, Organisation: e.Organisation}
 		}
 		return out, nil
+	case proto.KindGroupCreate, proto.KindGroupsMine, proto.KindGroup, proto.KindGroupAdd, proto.KindGroupRemove,
+		proto.KindGroupRename, proto.KindGroupAdmin, proto.KindGroupLeave:
+		return c.group(ctx, f)
+	case proto.KindSettings, proto.KindSetNickname, proto.KindSetQuietHours, proto.KindClearQuietHours:
+		return c.account(ctx, f)
 	}
 	return nil, fmt.Errorf("%w: request kind %#02x", errUnknownRequest, byte(f.Kind))
 }
@@ -258,11 +276,19 @@ var errUnknownRequest = errors.New("unknown request")
 
 // push forwards the live feed as Push frames until the channel ends. A
 // dropped feed is told as "behind": the client fetches from the mailbox.
-func (c *protoConn) push(ctx context.Context, sub core.Subscription, wake <-chan struct{}) {
+// A wake on settings is told as one "settings" event: the client reads
+// them again.
+func (c *protoConn) push(ctx context.Context, sub core.Subscription, wake, settings <-chan struct{}) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-settings:
+			js, _ := json.Marshal(proto.Event{Kind: "settings"})
+			if c.write(proto.Frame{Kind: proto.KindPush, Payload: js}) != nil {
+				return
+			}
+			continue
 		case <-wake:
 		}
 		evs, err := sub.Drain()
@@ -299,15 +325,18 @@ func (c *protoConn) classify(err error) (code, msg string) {
 	switch {
 	case errors.Is(err, relay.ErrRateLimited):
 		return proto.CodeRateLimited, err.Error()
-	case errors.Is(err, directory.ErrUserNotFound), errors.Is(err, relay.ErrUnreachable):
+	case errors.Is(err, directory.ErrUserNotFound), errors.Is(err, relay.ErrUnreachable), errors.Is(err, groups.ErrNotFound):
 		return proto.CodeNotFound, err.Error()
 	case errors.Is(err, relay.ErrNotUser), errors.Is(err, relay.ErrDetached), errors.Is(err, relay.ErrForgedSender),
-		errors.Is(err, relay.ErrAlarmForbidden), errors.Is(err, relay.ErrSubscriptions):
+		errors.Is(err, relay.ErrAlarmForbidden), errors.Is(err, relay.ErrSubscriptions),
+		errors.Is(err, policy.ErrForbiddenByPolicy), errors.Is(err, directory.ErrNotActive),
+		errors.Is(err, groups.ErrNotAdmin), errors.Is(err, groups.ErrManaged), errors.Is(err, groups.ErrNotUser):
 		return proto.CodeForbidden, err.Error()
 	case errors.Is(err, relay.ErrTooLarge), errors.Is(err, relay.ErrMalformed), errors.Is(err, relay.ErrTooManyAcks),
-		errors.Is(err, directory.ErrInvalid):
+		errors.Is(err, directory.ErrInvalid), errors.Is(err, groups.ErrInvalid), errors.Is(err, groups.ErrTooMany),
+		errors.Is(err, quiet.ErrInvalid), errors.Is(err, policy.ErrInvalid), errors.Is(err, hosted.ErrNoOwnQuietHours):
 		return proto.CodeInvalid, err.Error()
-	case errors.Is(err, errUnknownRequest):
+	case errors.Is(err, errUnknownRequest), errors.Is(err, core.ErrNoGroups), errors.Is(err, core.ErrNoAccount):
 		return proto.CodeUnknown, err.Error()
 	}
 	c.s.log.Warn("parley subsystem request failed", "err", err, "session", c.p.Session)

@@ -22,6 +22,7 @@ type protoClient struct {
 	in     io.WriteCloser
 	frames chan proto.Frame
 	next   uint32
+	pushes []proto.Event // pushes that arrived while call waited for an answer
 }
 
 func dialProto(t *testing.T, srv *server, k key) *protoClient {
@@ -88,12 +89,41 @@ func (c *protoClient) call(kind proto.Kind, req any) proto.Frame {
 			c.t.Fatalf("the channel ended before the answer to %#02x", byte(kind))
 		}
 		if f.Kind == proto.KindPush {
+			var ev proto.Event
+			if json.Unmarshal(f.Payload, &ev) == nil {
+				c.pushes = append(c.pushes, ev)
+			}
 			continue
 		}
 		if f.ID != c.next {
 			c.t.Fatalf("answer for request %d, want %d", f.ID, c.next)
 		}
 		return f
+	}
+}
+
+// waitPush returns the first push of the kind: one that arrived during a
+// call, or the next one from the server.
+func (c *protoClient) waitPush(kind string) proto.Event {
+	c.t.Helper()
+	for i, ev := range c.pushes {
+		if ev.Kind == kind {
+			c.pushes = append(c.pushes[:i:i], c.pushes[i+1:]...)
+			return ev
+		}
+	}
+	for {
+		f, ok := c.frame()
+		if !ok {
+			c.t.Fatalf("the channel ended while waiting for a %q push", kind)
+		}
+		var ev proto.Event
+		if f.Kind == proto.KindPush && json.Unmarshal(f.Payload, &ev) == nil {
+			if ev.Kind == kind {
+				return ev
+			}
+			c.pushes = append(c.pushes, ev)
+		}
 	}
 }
 
