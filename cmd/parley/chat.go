@@ -11,11 +11,11 @@ import (
 	xterm "github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"github.com/parley-chat/parley/client/localchat"
+	"github.com/parley-chat/parley/tui/local"
 )
 
 func chatCmd() *cobra.Command {
-	var o localchat.Options
+	var o local.Options
 	var activate string
 	var migrate bool
 	cmd := &cobra.Command{
@@ -57,7 +57,7 @@ delete its copy: hosted sessions stop for that account.`,
 			p := &ttyPrompt{in: os.Stdin, out: os.Stderr}
 			o.Prompt = p
 			if migrate {
-				a, err := localchat.Migrate(cmd.Context(), o)
+				a, err := local.Migrate(cmd.Context(), o)
 				if err != nil {
 					return err
 				}
@@ -66,7 +66,7 @@ delete its copy: hosted sessions stop for that account.`,
 				return nil
 			}
 			if activate != "" {
-				a, err := localchat.Activate(cmd.Context(), o, activate)
+				a, err := local.Activate(cmd.Context(), o, activate)
 				if err != nil {
 					return err
 				}
@@ -74,7 +74,7 @@ delete its copy: hosted sessions stop for that account.`,
 					a.Name, a.UserID, a.Tenant, o.Target)
 				return nil
 			}
-			return localchat.Chat(cmd.Context(), o, localchat.Terminal{In: os.Stdin, Out: os.Stdout})
+			return local.Chat(cmd.Context(), o, local.Terminal{In: os.Stdin, Out: os.Stdout})
 		},
 	}
 	f := cmd.Flags()

@@ -78,7 +78,22 @@ func TestDependenciesStayInTheirRoom(t *testing.T) {
 				}
 			}
 		}
+		// The local client and the load generator are the client side
+		// too, but they connect over SSH and keep a device store: they
+		// may use golang.org/x/crypto/ssh, the store and the wire
+		// protocol (server/proto), and nothing else of the server.
+		clientSide := strings.HasPrefix(rel, "tui/local") || strings.HasPrefix(rel, "tui/bench")
 		switch {
+		case clientSide:
+			banned("charm.land/ssh", "charm.land/wish/v2")
+			for _, d := range p.Deps {
+				if strings.HasPrefix(d, mod+"server/") && d != mod+"server/proto" {
+					t.Errorf("%s depends on %s: the client side uses only the server's wire protocol", rel, d)
+				}
+			}
+			if !strings.HasPrefix(rel, "tui/local/device") && slices.Contains(p.Imports, mod+"store") {
+				t.Errorf("%s imports store: only tui/local/device keeps the local device store", rel)
+			}
 		case strings.HasPrefix(rel, "tui"):
 			banned("go.etcd.io/bbolt", mod+"store", mod+"server", "charm.land/ssh", "charm.land/wish/v2", "golang.org/x/crypto/ssh")
 		case rel == "server/relay" || rel == "server/directory" || rel == "server/admin":

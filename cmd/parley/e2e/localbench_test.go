@@ -16,8 +16,8 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/client/local"
-	"github.com/parley-chat/parley/client/remote"
+	"github.com/parley-chat/parley/tui/local/device"
+	"github.com/parley-chat/parley/tui/local/remote"
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
 )
@@ -97,10 +97,10 @@ func newBenchClient(b *testing.B, srv *server, u localEnrolled, dir string) *ben
 		b.Fatal(err)
 	}
 	adir := filepath.Join(dir, "local-"+u.id.String())
-	if err := local.Write(adir, local.Account{UserID: u.id, Name: u.id.String(), PublicKey: u.pub}, sealed); err != nil {
+	if err := device.Write(adir, device.Account{UserID: u.id, Name: u.id.String(), PublicKey: u.pub}, sealed); err != nil {
 		b.Fatal(err)
 	}
-	dev, err := local.Open(adir)
+	dev, err := device.Open(adir)
 	if err != nil {
 		b.Fatal(err)
 	}

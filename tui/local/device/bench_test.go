@@ -1,4 +1,4 @@
-package local
+package device
 
 import (
 	"context"
@@ -107,7 +107,7 @@ func fill(b *testing.B, dir string, n, peers int, pass []byte) *mailRelay {
 // messages of the first conversation (100, all of them). "list-ms" is the part after the
 // passphrase: what the user waits for once the KDF is done.
 //
-//	go test ./client/local -run '^$' -bench ChatList -benchtime 10x
+//	go test ./tui/local/device -run '^$' -bench ChatList -benchtime 10x
 func BenchmarkChatList(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "acct")
 	pass := []byte("benchmark passphrase")

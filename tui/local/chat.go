@@ -1,4 +1,4 @@
-package localchat
+package local
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	xterm "github.com/charmbracelet/x/term"
 
-	"github.com/parley-chat/parley/client/local"
+	"github.com/parley-chat/parley/tui/local/device"
 	"github.com/parley-chat/parley/tui/chat"
 	"github.com/parley-chat/parley/tui/core"
 	"github.com/parley-chat/parley/tui/theme"
@@ -38,7 +38,7 @@ func Chat(ctx context.Context, o Options, t Terminal) error {
 	if err != nil {
 		return err
 	}
-	dev, err := local.Open(dir)
+	dev, err := device.Open(dir)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Target, err)
 	}

@@ -1,4 +1,4 @@
-package localchat
+package local
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/client/local"
+	"github.com/parley-chat/parley/tui/local/device"
 	"github.com/parley-chat/parley/crypto"
 )
 
@@ -31,76 +31,76 @@ type exported struct {
 // here with a passphrase for this machine and written to the local
 // account; only then is the server told to delete its sealed copy. If
 // the last step fails, running Migrate again finishes it.
-func Migrate(ctx context.Context, o Options) (local.Account, error) {
+func Migrate(ctx context.Context, o Options) (device.Account, error) {
 	if err := o.fill(); err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	dir, err := accountDir(o)
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	cl, err := connect(ctx, o)
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	defer cl.Close()
 
 	// A move that stopped before its last step: the key is here already.
-	if d, err := local.Open(dir); err == nil {
+	if d, err := device.Open(dir); err == nil {
 		a := d.Account
 		_ = d.Close()
 		if err := finishMigration(cl, a.PublicKey); err != nil {
-			return local.Account{}, err
+			return device.Account{}, err
 		}
 		return a, nil
-	} else if !errors.Is(err, local.ErrNoAccount) {
-		return local.Account{}, err
+	} else if !errors.Is(err, device.ErrNoAccount) {
+		return device.Account{}, err
 	}
-	if err := local.Prepare(dir); err != nil {
-		return local.Account{}, err
+	if err := device.Prepare(dir); err != nil {
+		return device.Account{}, err
 	}
 
 	pass, err := o.Prompt.Secret("Passphrase of your hosted account: ")
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	out, err := run1(cl, "migrate export", append(pass, '\n'))
 	wipe(pass)
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	defer wipe(out)
 	var ex exported
 	if err := json.Unmarshal(out, &ex); err != nil {
-		return local.Account{}, fmt.Errorf("the server's answer to migrate export: %w", err)
+		return device.Account{}, fmt.Errorf("the server's answer to migrate export: %w", err)
 	}
 	b, err := hex.DecodeString(ex.SecretKey)
 	if err != nil || len(b) != crypto.KeySize {
-		return local.Account{}, errors.New("the server's answer to migrate export holds no key")
+		return device.Account{}, errors.New("the server's answer to migrate export holds no key")
 	}
 	sk := crypto.SecretKey(b)
 	wipe(b)
 	defer sk.Wipe()
 	if !sk.Public().Equal(ex.PublicKey) {
-		return local.Account{}, errors.New("the key the server handed over does not match your public key: nothing was moved")
+		return device.Account{}, errors.New("the key the server handed over does not match your public key: nothing was moved")
 	}
 
 	o.Prompt.Say("Your key is here now. Choose the passphrase that protects it on this machine (it may be the same).")
 	lpass, err := newPassphrase(o.Prompt)
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	defer wipe(lpass)
 	sealed, err := crypto.SealSecretKey(rand.Reader, lpass, &sk, *o.KDF)
 	if err != nil {
-		return local.Account{}, fmt.Errorf("seal the secret key: %w", err)
+		return device.Account{}, fmt.Errorf("seal the secret key: %w", err)
 	}
-	a := local.Account{Server: o.Target, UserID: ex.ID, Name: ex.Name, Tenant: ex.Tenant, PublicKey: ex.PublicKey, Created: time.Now().UTC()}
-	if err := local.Write(dir, a, sealed); err != nil {
-		return local.Account{}, err
+	a := device.Account{Server: o.Target, UserID: ex.ID, Name: ex.Name, Tenant: ex.Tenant, PublicKey: ex.PublicKey, Created: time.Now().UTC()}
+	if err := device.Write(dir, a, sealed); err != nil {
+		return device.Account{}, err
 	}
 	if err := finishMigration(cl, a.PublicKey); err != nil {
-		return local.Account{}, fmt.Errorf("%w\nYour key is kept on this machine; run parley chat --migrate %s again to finish", err, o.Target)
+		return device.Account{}, fmt.Errorf("%w\nYour key is kept on this machine; run parley chat --migrate %s again to finish", err, o.Target)
 	}
 	return a, nil
 }

@@ -1,4 +1,4 @@
-package localchat
+package local
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/client/dial"
-	"github.com/parley-chat/parley/client/remote"
+	"github.com/parley-chat/parley/tui/local/dial"
+	"github.com/parley-chat/parley/tui/local/remote"
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
 )

@@ -1,13 +1,13 @@
-// Package localchat runs Parley in local mode: the chat TUI of hosted mode
+// Package local runs Parley in local mode: the chat TUI of hosted mode
 // (tui/chat over tui/core) on the user's own terminal, with the secret key
-// and the history on the user's machine (client/local), talking to the
-// server over the parley SSH subsystem (client/remote), connected as ssh(1)
-// would (client/dial).
+// and the history on the user's machine (tui/local/device), talking to the
+// server over the parley SSH subsystem (tui/local/remote), connected as ssh(1)
+// would (tui/local/dial).
 //
 // It is glue: enrolment (Activate) and a chat session (Chat). What the
 // user is asked (host keys, passphrases) comes through Prompter, so the
 // terminal handling stays with the command.
-package localchat
+package local
 
 import (
 	"context"
@@ -24,9 +24,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/client/dial"
-	"github.com/parley-chat/parley/client/local"
-	"github.com/parley-chat/parley/client/remote"
+	"github.com/parley-chat/parley/tui/local/dial"
+	"github.com/parley-chat/parley/tui/local/device"
+	"github.com/parley-chat/parley/tui/local/remote"
 	"github.com/parley-chat/parley/crypto"
 )
 
@@ -47,7 +47,7 @@ type Options struct {
 	// Dial are the SSH options (-i, config, known_hosts, agent); their
 	// Confirm and Passphrase are filled from Prompter when nil.
 	Dial dial.Options
-	// DataDir defaults to local.DataDir().
+	// DataDir defaults to device.DataDir().
 	DataDir string
 	// KDF are the Argon2id parameters for the local seal (default
 	// crypto.DefaultKDFParams(), the server's).
@@ -63,7 +63,7 @@ func (o *Options) fill() error {
 		return errors.New("localchat: no Prompter")
 	}
 	if o.DataDir == "" {
-		d, err := local.DataDir()
+		d, err := device.DataDir()
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func accountDir(o Options) (string, error) {
 	if r.Port != 22 {
 		server += ":" + strconv.Itoa(r.Port)
 	}
-	return local.ServerDir(o.DataDir, server), nil
+	return device.ServerDir(o.DataDir, server), nil
 }
 
 func connect(ctx context.Context, o Options) (*ssh.Client, error) {
@@ -152,45 +152,45 @@ type activation struct {
 // pair here, asks for a new passphrase and seals the secret key with it,
 // registers only the public key with the server, and writes the local
 // account. The secret key never leaves the machine.
-func Activate(ctx context.Context, o Options, code string) (local.Account, error) {
+func Activate(ctx context.Context, o Options, code string) (device.Account, error) {
 	if err := o.fill(); err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	if !codeForm.MatchString(code) {
-		return local.Account{}, errors.New("an activation code is letters, digits and dashes, as your admin gave it")
+		return device.Account{}, errors.New("an activation code is letters, digits and dashes, as your admin gave it")
 	}
 	dir, err := accountDir(o)
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
-	if err := local.Prepare(dir); err != nil {
-		return local.Account{}, err
+	if err := device.Prepare(dir); err != nil {
+		return device.Account{}, err
 	}
 	cl, err := connect(ctx, o)
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	defer cl.Close()
 
 	pass, err := newPassphrase(o.Prompt)
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	defer wipe(pass)
 	pub, sk, err := crypto.GenerateKeyPair(rand.Reader)
 	if err != nil {
-		return local.Account{}, err
+		return device.Account{}, err
 	}
 	defer sk.Wipe()
 	// Seal first, so nothing can fail between the server's enrolment and
 	// the local account.
 	sealed, err := crypto.SealSecretKey(nil, pass, sk, *o.KDF)
 	if err != nil {
-		return local.Account{}, fmt.Errorf("seal the secret key: %w", err)
+		return device.Account{}, fmt.Errorf("seal the secret key: %w", err)
 	}
 	s, err := cl.NewSession()
 	if err != nil {
-		return local.Account{}, fmt.Errorf("open a session: %w", err)
+		return device.Account{}, fmt.Errorf("open a session: %w", err)
 	}
 	defer s.Close()
 	var stderr limitedBuffer
@@ -198,20 +198,20 @@ func Activate(ctx context.Context, o Options, code string) (local.Account, error
 	out, err := s.Output("activate " + code + " --public-key " + pub.String() + " --json")
 	if err != nil {
 		if msg := stderr.String(); msg != "" {
-			return local.Account{}, fmt.Errorf("the server refused the activation: %s", trimError(msg))
+			return device.Account{}, fmt.Errorf("the server refused the activation: %s", trimError(msg))
 		}
-		return local.Account{}, fmt.Errorf("activate: %w", err)
+		return device.Account{}, fmt.Errorf("activate: %w", err)
 	}
 	var a activation
 	if err := json.Unmarshal(out, &a); err != nil {
-		return local.Account{}, fmt.Errorf("the server's answer to activate: %w", err)
+		return device.Account{}, fmt.Errorf("the server's answer to activate: %w", err)
 	}
 	if !a.PublicKey.Equal(pub) {
-		return local.Account{}, errors.New("the server registered a different public key than the one made here: not enrolled")
+		return device.Account{}, errors.New("the server registered a different public key than the one made here: not enrolled")
 	}
-	acct := local.Account{Server: o.Target, UserID: a.ID, Name: a.Name, Tenant: a.Tenant, PublicKey: pub, Created: time.Now().UTC()}
-	if err := local.Write(dir, acct, sealed); err != nil {
-		return local.Account{}, err
+	acct := device.Account{Server: o.Target, UserID: a.ID, Name: a.Name, Tenant: a.Tenant, PublicKey: pub, Created: time.Now().UTC()}
+	if err := device.Write(dir, acct, sealed); err != nil {
+		return device.Account{}, err
 	}
 	return acct, nil
 }

@@ -1,4 +1,4 @@
-// Package local keeps a local-mode account on the user's own machine: who
+// Package device keeps a local-mode account on the user's own machine: who
 // the user is on which server, their secret key sealed with their
 // passphrase, and their device store (history, contacts, preferences) in
 // a bbolt file of the same format the server uses for hosted users.
@@ -13,7 +13,7 @@
 // The secret key exists in clear only in memory, after the passphrase
 // opened it; the device store's records are sealed with a key derived
 // from it, as in hosted mode. The server never sees either.
-package local
+package device
 
 import (
 	"context"

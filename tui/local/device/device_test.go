@@ -1,4 +1,4 @@
-package local
+package device
 
 import (
 	"crypto/rand"
