@@ -13,9 +13,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	xterm "github.com/charmbracelet/x/term"
 
-	"github.com/parley-chat/parley/tui/local/device"
 	"github.com/parley-chat/parley/tui/chat"
 	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/local/device"
 	"github.com/parley-chat/parley/tui/theme"
 )
 
@@ -75,6 +75,8 @@ func Chat(ctx context.Context, o Options, t Terminal) error {
 		Keys:      dev,
 		Store:     dev.Store(),
 		Directory: l,
+		Groups:    l,
+		Account:   l,
 		Session:   "local-" + hex.EncodeToString(sid[:]),
 		Logger:    o.Logger,
 	})
@@ -143,7 +145,7 @@ func run(ctx context.Context, c *core.Core, l *link, tenant string, t Terminal, 
 			default:
 			}
 		},
-		Tenant:  tenant,
+		Tenant: tenant,
 		After: func(d time.Duration, msg tea.Msg) {
 			time.AfterFunc(d, func() { prog.Send(msg) })
 		},

@@ -12,10 +12,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/tui/local/dial"
-	"github.com/parley-chat/parley/tui/local/remote"
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/local/dial"
+	"github.com/parley-chat/parley/tui/local/remote"
 )
 
 // Back-off between connection attempts: doubling from the first to the
@@ -43,6 +43,8 @@ type link struct {
 	cl   *ssh.Client
 	subs map[*linkSub]struct{}
 	stop error // why the link gave up (a changed host key, another user's key)
+
+	settings settingsState
 }
 
 var (
@@ -108,6 +110,7 @@ func (l *link) attach(ctx context.Context, cl *ssh.Client, conn *remote.Conn) {
 	for _, s := range subs {
 		s.reattach(ctx, conn)
 	}
+	l.rewatch(conn)
 	l.onState("", false)
 }
 
@@ -182,6 +185,8 @@ func (l *link) current() (*remote.Conn, error) {
 	}
 	return l.conn, nil
 }
+
+func isOffline(err error) bool { return errors.Is(err, core.ErrOffline) }
 
 // offline marks a request that failed because the connection ended.
 func offline(err error) error {

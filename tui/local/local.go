@@ -24,10 +24,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/tui/local/dial"
-	"github.com/parley-chat/parley/tui/local/device"
-	"github.com/parley-chat/parley/tui/local/remote"
 	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/tui/local/device"
+	"github.com/parley-chat/parley/tui/local/dial"
+	"github.com/parley-chat/parley/tui/local/remote"
 )
 
 // Prompter asks the user.

@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/tui/local/device"
 	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/tui/local/device"
 )
 
 // exported is the server's answer to `migrate export`.

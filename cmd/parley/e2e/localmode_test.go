@@ -390,3 +390,38 @@ func TestLocalModeSurvivesKill(t *testing.T) {
 	waitLast(t, x, "ada", "k", n)
 	wantHistory(t, x, "eve", "k", n)
 }
+
+// TestLocalAndHostedInAGroup (devices issue, item 10): two local clients
+// and a hosted session in one group, created from a local client; each
+// one's message reaches the other two; 1:1 between hosted and local both
+// ways is covered by TestLocalModeChat.
+func TestLocalAndHostedInAGroup(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	adaKey, eveKey, bobKey := f.key("ada"), f.key("eve"), f.key("bob")
+	ada := f.createUser("acme", "--name", "Ada Lovelace")
+	eve := f.createUser("acme", "--name", "Eve Everett")
+	bob := f.activeUser("acme", []key{bobKey}, "--name", "Bob Baker")
+	x := f.x
+	la, le := newLocalClient(t, f.srv, adaKey), newLocalClient(t, f.srv, eveKey)
+	localEnrol(x, "enrol-ada", la.argv("--activate", ada.ActivationCode), "Ada Lovelace")
+	localEnrol(x, "enrol-eve", le.argv("--activate", eve.ActivationCode), "Eve Everett")
+	localOpen(x, "ada", la.argv())
+	localOpen(x, "eve", le.argv())
+	f.chat("bob", bobKey)
+
+	x.line("ada", "/group create Mixed "+eve.ID+" "+bob.ID)
+	x.waitFor("ada", "Group Mixed created")
+	x.waitFor("eve", "# Mixed")
+	x.waitFor("bob", "# Mixed")
+	for _, w := range []string{"ada", "eve", "bob"} {
+		x.line(w, "/open Mixed")
+	}
+	for _, from := range []string{"ada", "eve", "bob"} {
+		text := "group line from " + from
+		x.line(from, text)
+		for _, to := range []string{"ada", "eve", "bob"} {
+			x.waitFor(to, text)
+		}
+	}
+}

@@ -30,12 +30,16 @@ func (r *mailRelay) Fetch(_ context.Context, after uint64, limit int) ([]core.De
 	return out, nil
 }
 
-func (r *mailRelay) Ack(_ context.Context, seqs []uint64) ([]bool, error) { return make([]bool, len(seqs)), nil }
-func (r *mailRelay) Send(context.Context, []byte) (core.Sent, error)      { return core.Sent{}, nil } // receipts
+func (r *mailRelay) Ack(_ context.Context, seqs []uint64) ([]bool, error) {
+	return make([]bool, len(seqs)), nil
+}
+func (r *mailRelay) Send(context.Context, []byte) (core.Sent, error) { return core.Sent{}, nil } // receipts
 func (r *mailRelay) Contact(_ context.Context, id crypto.ID) (core.Contact, error) {
 	return r.contacts[id], nil
 }
-func (r *mailRelay) Subscribe(context.Context, func()) (core.Subscription, error) { return nothing{}, nil }
+func (r *mailRelay) Subscribe(context.Context, func()) (core.Subscription, error) {
+	return nothing{}, nil
+}
 
 type nothing struct{}
 
