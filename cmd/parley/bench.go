@@ -63,7 +63,7 @@ itself, deletes its users and suspends its tenant.`,
 	f.IntVar(&c.Active, "active", 10, "users among them chatting in pairs (an even number)")
 	f.Float64Var(&c.Rate, "rate", 1, "messages a second each active user sends")
 	f.DurationVar(&c.Duration, "duration", 30*time.Second, "how long they chat")
-	f.IntVar(&c.Parallel, "parallel", 32, "logins in flight at once")
+	f.IntVar(&c.Parallel, "parallel", 8, "logins in flight at once (at most the server's --max-startups-per-source)")
 	f.IntVar(&c.ServerPID, "server-pid", 0, "the server's process ID, when it runs on this machine: CPU and memory")
 	f.StringVar(&html, "html", "", "also write the report as HTML to `FILE`")
 	_ = cmd.MarkFlagRequired("admin-key")

@@ -44,7 +44,9 @@ type Config struct {
 	Rate          float64
 	// Duration is how long the active users chat.
 	Duration time.Duration
-	// Parallel bounds logins in flight at once (default 32).
+	// Parallel bounds logins in flight at once (default 8: a server lets
+	// --max-startups-per-source, 10 by default, connections from one
+	// address be in their handshake at once).
 	Parallel int
 	// ServerPID, when the server runs on this machine, lets the report
 	// give its CPU per message and memory per session (from /proc).
@@ -88,7 +90,7 @@ func (c *Config) check() error {
 		return errors.New("duration: more than 0")
 	}
 	if c.Parallel <= 0 {
-		c.Parallel = 32
+		c.Parallel = 8
 	}
 	if c.HostKey == nil {
 		c.HostKey = ssh.InsecureIgnoreHostKey() //nolint:gosec // loopback by default; the caller may pass known_hosts
@@ -151,6 +153,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for i, m := range members {
 		r.ids[i] = m.id
 	}
+	if cfg.ServerPID > 0 {
+		time.Sleep(4 * time.Second) // the enrolments' KDF memory goes back first
+	}
 	before := sample(cfg.ServerPID)
 	fmt.Fprintf(cfg.Log, "logging %d users in (%s)…\n", cfg.Users, cfg.Mode)
 	users := make([]user, len(members))
@@ -206,22 +211,48 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func chat(ctx context.Context, u user, i int, rate float64, r *recorder) {
 	t := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer t.Stop()
-	for n := 0; ; n++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		// The send itself is not cut off by the end of the run.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		marker := r.sent(i)
-		if err := u.send(ctx, marker); err != nil && ctx.Err() == nil {
+		if err := u.send(sctx, marker); err != nil {
 			r.fail(marker, err)
 		}
+		cancel()
 	}
 }
 
+// dial connects as signer. A connection the server refuses before the
+// handshake — its startup limits count a connection until it has seen the
+// close, so a fast sequence of logins from one address can brush against
+// them — is tried again after a pause, a few times.
 func (c *Config) dial(signer ssh.Signer) (*ssh.Client, error) {
-	return ssh.Dial("tcp", c.Addr, &ssh.ClientConfig{User: "bench", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
-		HostKeyCallback: c.HostKey, Timeout: time.Minute})
+	cfg := &ssh.ClientConfig{User: "bench", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		HostKeyCallback: c.HostKey, Timeout: time.Minute}
+	var err error
+	for try := range 8 {
+		var cl *ssh.Client
+		if cl, err = ssh.Dial("tcp", c.Addr, cfg); err == nil {
+			return cl, nil
+		}
+		if !refusedEarly(err) {
+			return nil, err
+		}
+		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+	}
+	return nil, err
+}
+
+// refusedEarly says the server closed the connection before the handshake
+// finished: a startup limit, not a wrong key.
+func refusedEarly(err error) bool {
+	s := err.Error()
+	return errors.Is(err, io.EOF) || strings.Contains(s, "connection reset by peer") || strings.Contains(s, "handshake failed: EOF")
 }
 
 // create makes one user through the admin commands.
