@@ -161,14 +161,14 @@ func directoryTenants(tx store.Tx, own string) ([]store.Tenant, error) {
 
 // Query is a parsed directory search: every term must match.
 type Query struct {
-	names []*regexp.Regexp // each must match the display, first, last or nickname
+	names []*regexp.Regexp // each must match the display name or a word of it, first, last, nickname or e-mail
 	tags  []*regexp.Regexp // each must match one of the tags
 }
 
 // ParseQuery parses a directory search. It is made of words separated by
 // spaces; every word must match. A word starting with # matches a tag
-// ("#sales"); any other word matches the display name, first name, last
-// name or nickname. In a word, * stands for any run of characters and ?
+// ("#sales"); any other word matches the display name (whole or any of
+// its words), first name, last name, nickname or e-mail address. In a word, * stands for any run of characters and ?
 // for one character, and the word must then match the whole name or tag
 // ("mül*" finds "Müller"; "*mül*" finds "Anna Müller"); without them a
 // name word matches anywhere in the name and a tag word matches a whole
@@ -216,8 +216,11 @@ func (q Query) matches(f *folder, u store.User) bool {
 	if len(q.names) == 0 && len(q.tags) == 0 {
 		return false
 	}
-	names := make([]string, 0, 4)
-	for _, n := range []string{u.Name, u.FirstName, u.LastName, u.Nickname} {
+	// The display name counts whole and word by word, so that "mül*"
+	// finds "Anna Müller" when no first or last name was set.
+	fields := append(strings.Fields(u.Name), u.Name, u.FirstName, u.LastName, u.Nickname, u.Email)
+	names := make([]string, 0, len(fields))
+	for _, n := range fields {
 		if n != "" {
 			names = append(names, f.fold(n))
 		}

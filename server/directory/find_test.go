@@ -43,7 +43,7 @@ func newFindEnv(t *testing.T) *findEnv {
 		Tags: []string{"support"}}, "SHA256:bernd")
 	e.carla = e.person(t, directory.UserSpec{TenantID: e.acme.ID, Name: "Carla Schmidt", Nickname: "Mülli",
 		Category: "Field", Tags: []string{"sales-eu"}}, "SHA256:carla")
-	e.viewer = e.person(t, directory.UserSpec{TenantID: e.acme.ID, Name: "Vera Viewer"}, "SHA256:vera")
+	e.viewer = e.person(t, directory.UserSpec{TenantID: e.acme.ID, Name: "Vera Viewer", Email: "vera.v@acme.example"}, "SHA256:vera")
 	var err error
 	e.pending, _, err = e.dir.CreateUser(t.Context(), directory.UserSpec{TenantID: e.acme.ID, Name: "Max Müllerhaus",
 		Tags: []string{"sales"}}, nil)
@@ -112,6 +112,13 @@ func TestFindWildcardsAndTags(t *testing.T) {
 		{"müllheim", []string{}},   // revoked
 		{"(", []string{}},          // regexp syntax is literal
 		{"m.ller", []string{}},
+		// A user with a display name only is found by its words, wildcards too.
+		{"schm*", []string{"Carla Schmidt"}},
+		{"carla", []string{"Carla Schmidt"}},
+		{"view?r", []string{"Vera Viewer"}},
+		// And by e-mail address.
+		{"vera.v@acme.example", []string{"Vera Viewer"}},
+		{"*@acme.example", []string{"Vera Viewer"}},
 	}
 	for _, tt := range tests {
 		got := names(e.find(t, e.viewer, tt.query, 0))

@@ -194,6 +194,12 @@ func TestDirectoryFind(t *testing.T) {
 	check("--tag support", find(alice, "--tag", "support"), "Bob Builder")
 	check("two words", find(alice, "bob", "#support"), "Bob Builder")
 	check("gina from acme", find(alice, "gina"))
+	// A user created with --name only is found by any word of it, with
+	// wildcards too (issue 17, item 6), and by e-mail.
+	check("build* (a word of --name)", find(alice, "build*"), "Bob Builder")
+	check("b?b", find(alice, "b?b"), "Bob Builder")
+	f.run("user", "edit", b.ID, "--tenant", "acme", "--email", "bob.builder@acme.example")
+	check("by e-mail", find(alice, "*@acme.example"), "Bob Builder")
 
 	// Both tenants in one directory group: Gina appears, as another organisation.
 	f.run("tenant", "edit", "acme", "--directory-group", "Holding")
