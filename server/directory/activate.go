@@ -164,9 +164,12 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		return tx.PutDevice(store.Device{
+		if err := tx.PutDevice(store.Device{
 			Fingerprint: spec.Fingerprint, UserID: u.ID, AuthorizedKey: spec.AuthorizedKey, AddedAt: now, LastSeen: now,
-		})
+		}); err != nil {
+			return err
+		}
+		return s.auditTx(tx, spec.Fingerprint, u, AuditActivate, deviceAudit{Fingerprint: spec.Fingerprint, LocalMode: local})
 	})
 	if err != nil {
 		return store.User{}, fmt.Errorf("activate: %w", err)
@@ -293,7 +296,10 @@ func (s *Service) addDevice(ctx context.Context, hash []byte, spec ActivateSpec)
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		return tx.PutDevice(store.Device{Fingerprint: spec.Fingerprint, UserID: u.ID, AuthorizedKey: spec.AuthorizedKey, AddedAt: now, LastSeen: now})
+		if err := tx.PutDevice(store.Device{Fingerprint: spec.Fingerprint, UserID: u.ID, AuthorizedKey: spec.AuthorizedKey, AddedAt: now, LastSeen: now}); err != nil {
+			return err
+		}
+		return s.auditTx(tx, spec.Fingerprint, u, AuditAddDevice, deviceAudit{Fingerprint: spec.Fingerprint})
 	})
 	if err != nil {
 		return store.User{}, fmt.Errorf("add device: %w", err)

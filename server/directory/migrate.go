@@ -57,9 +57,10 @@ func (s *Service) ExportSecretKey(ctx context.Context, id crypto.ID, passphrase 
 }
 
 // FinishMigration deletes the user's sealed key once their client holds
-// the key: public must be the user's public key. From then on the user is
+// the key: public must be the user's public key; actor is the SSH key that
+// asked, for the audit log. From then on the user is
 // in local mode; open hosted sessions end within a second (Recheck).
-func (s *Service) FinishMigration(ctx context.Context, id crypto.ID, public crypto.PublicKey) error {
+func (s *Service) FinishMigration(ctx context.Context, id crypto.ID, public crypto.PublicKey, actor string) error {
 	err := s.db.Update(ctx, func(tx store.Tx) error {
 		u, err := tx.User(id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -77,7 +78,10 @@ func (s *Service) FinishMigration(ctx context.Context, id crypto.ID, public cryp
 			return invalid("that is not your public key: the server keeps your key until your client holds it")
 		}
 		u.SealedKey = nil
-		return tx.PutUser(u)
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		return s.auditTx(tx, actor, u, AuditMoveLocalMode, deviceAudit{Fingerprint: actor, LocalMode: true})
 	})
 	if err != nil {
 		return err

@@ -99,7 +99,7 @@ func (e *cmdEnv) migrateFinish(public string) error {
 		return err
 	}
 	dir := e.s.deps.Directory
-	if err := dir.FinishMigration(e.ctx, e.p.User.ID, pk); err != nil {
+	if err := dir.FinishMigration(e.ctx, e.p.User.ID, pk, e.p.KeyFingerprint); err != nil {
 		return err
 	}
 	if ring := e.s.deps.Hosted.Keyring; ring != nil {

@@ -226,6 +226,20 @@ func TestMigrateToLocalMode(t *testing.T) {
 	x.waitFor("bob", "written in local mode")
 	x.line("bob", "answer to the moved account")
 	x.waitFor("carl-local", "answer to the moved account")
+	// Enrolment and the move are in the tenant's audit log, by the user's key
+	// (issue 17, item 10: a device activation is audited).
+	var entries []auditEntryOut
+	f.json(&entries, "audit", "list", "--tenant", "acme", "--target", carl.ID)
+	var acts []string
+	for _, e := range entries {
+		acts = append(acts, e.Action)
+		if e.Action != "user.create" && e.Actor != carlKey.fingerprint() {
+			t.Errorf("%s was recorded with actor %q, want the user's key", e.Action, e.Actor)
+		}
+	}
+	if got := strings.Join(acts, " "); !strings.Contains(got, "user.activate") || !strings.HasSuffix(got, "user.local_mode") {
+		t.Fatalf("audit entries about Carl: %q, want the activation and the move", got)
+	}
 	// A second --migrate has nothing left to move.
 	x.line("carl-local", "/quit")
 	x.waitDead("carl-local")
