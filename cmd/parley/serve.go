@@ -43,11 +43,14 @@ type serveConfig struct {
 	HTTPMaxConns          int
 	HTTPMaxConnsPerSource int
 	HTTPHeaderTimeout     time.Duration
-	BootstrapAdmin        string
-	PublicHost            string
-	PublicPort            int
-	IdleTimeout           time.Duration
-	MaxSessions           int
+	// AdminTwoFactorWindow is how long an admin key needs no second code
+	// after proving one (0: every session needs its code).
+	AdminTwoFactorWindow time.Duration
+	BootstrapAdmin       string
+	PublicHost           string
+	PublicPort           int
+	IdleTimeout          time.Duration
+	MaxSessions          int
 	// HandshakeTimeout, MaxStartups and MaxStartupsPerSource bound
 	// connections that have not shown an enrolled key.
 	HandshakeTimeout     time.Duration
@@ -99,6 +102,8 @@ is PARLEY_SSH_LISTEN, and so on.`,
 	f.IntVar(&c.MaxSessions, "max-sessions", 10000, "most concurrent SSH sessions")
 	f.DurationVar(&c.HandshakeTimeout, "handshake-timeout", sshd.DefaultHandshakeTimeout,
 		"time to authenticate and start a session, and to start another after one ends")
+	f.DurationVar(&c.AdminTwoFactorWindow, "admin-2fa-window", 10*time.Minute,
+		"after an admin key proved its two-factor code, how long its further sessions need none (0: every session needs one); `admin logout` ends it")
 	f.IntVar(&c.MaxStartups, "max-startups", 100,
 		"most connections without an enrolled key at once (in the handshake, or with an unknown key); at most half of --max-sessions")
 	f.IntVar(&c.MaxStartupsPerSource, "max-startups-per-source", 10,
@@ -259,6 +264,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	adm := admin.New(db, dir, admin.Config{Logger: log, Messages: rel, Policies: policies,
 		Ceilings: map[string]int64{policy.MaxAttachmentMiB: c.MaxAttachmentMiB, policy.StorageQuotaMiB: c.MaxQuotaMiB,
 			policy.RetentionDays: int64(c.MaxRetentionDays)},
+		SecondFactorWindow: c.AdminTwoFactorWindow,
 		GroupsChanged: func(users []crypto.ID) {
 			for _, id := range users {
 				hub.Publish(id, relay.Event{Kind: relay.EventGroups})

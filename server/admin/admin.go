@@ -52,6 +52,10 @@ type Config struct {
 	// (an integer key, in its own unit): a value above one is refused.
 	// A key without a ceiling takes what the registry allows.
 	Ceilings map[string]int64
+	// SecondFactorWindow is how long an admin key that proved its second
+	// factor needs no code in its further sessions (see sudo.go); 0:
+	// every session needs its code.
+	SecondFactorWindow time.Duration
 }
 
 // Service is the administration service.
@@ -71,6 +75,9 @@ type Service struct {
 	codes codeLimiter
 	// refusals keeps a refused API key from filling the audit log.
 	refusals refusalLimiter
+	// sudo holds the open second-factor windows.
+	sudo       sudoWindows
+	sudoWindow time.Duration
 }
 
 // New returns the admin service.
@@ -85,7 +92,7 @@ func New(db store.DB, dir *directory.Service, cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{db: db, dir: dir, now: func() time.Time { return cfg.Now().UTC() }, rand: cfg.Rand, log: cfg.Logger, msgs: cfg.Messages,
-		policies: cfg.Policies, groupsChanged: cfg.GroupsChanged, ceilings: cfg.Ceilings}
+		policies: cfg.Policies, groupsChanged: cfg.GroupsChanged, ceilings: cfg.Ceilings, sudoWindow: cfg.SecondFactorWindow}
 }
 
 // announceGroup tells the open sessions of the users in the groups (old
@@ -193,6 +200,10 @@ func (s *Service) currentRoles(ctx context.Context, p *auth.Principal) ([]store.
 // proved a code in this session.
 func (s *Service) checkSecondFactor(ctx context.Context, p *auth.Principal) error {
 	if p.ProvedSecondFactor() || p.KeyFingerprint == "" {
+		return nil
+	}
+	if s.sudo.isOpen(p.KeyFingerprint, s.now()) {
+		p.MarkSecondFactor()
 		return nil
 	}
 	enabled := false

@@ -275,9 +275,9 @@ func (s *Service) TOTPStatus(ctx context.Context) (TOTPState, error) {
 // ProveSecondFactor checks a TOTP code (or an unused recovery code) for
 // the caller's key and, when it is right, marks the session as having
 // proved its second factor: it sets SecondFactor on the principal in ctx,
-// which the fronts keep for the whole session. A code is accepted once: a
-// second use within its period is refused, as is a recovery code used
-// before.
+// which the fronts keep for the whole session, and opens the key's
+// second-factor window (sudo.go). A code is accepted once: a second use
+// within its period is refused, as is a recovery code used before.
 func (s *Service) ProveSecondFactor(ctx context.Context, code string) error {
 	p := auth.From(ctx)
 	if p == nil || p.KeyFingerprint == "" {
@@ -297,14 +297,20 @@ func (s *Service) ProveSecondFactor(ctx context.Context, code string) error {
 		}
 		if step, ok := verifyTOTP(t.Secret, code, now, t.LastStep); ok {
 			t.LastStep = step
-			return tx.PutTOTP(t)
+			if err := tx.PutTOTP(t); err != nil {
+				return err
+			}
+			return s.openWindow(tx, p, now)
 		}
 		if i := recoveryIndex(t.Recovery, code); i >= 0 {
 			t.Recovery = append(t.Recovery[:i:i], t.Recovery[i+1:]...)
 			if err := tx.PutTOTP(t); err != nil {
 				return err
 			}
-			return s.recordKey(tx, p, "admin.totp.recovery-used", nil, map[string]int{"recovery_codes_left": len(t.Recovery)})
+			if err := s.recordKey(tx, p, "admin.totp.recovery-used", nil, map[string]int{"recovery_codes_left": len(t.Recovery)}); err != nil {
+				return err
+			}
+			return s.openWindow(tx, p, now)
 		}
 		return ErrBadCode
 	})
@@ -313,7 +319,19 @@ func (s *Service) ProveSecondFactor(ctx context.Context, code string) error {
 		return err
 	}
 	p.MarkSecondFactor()
+	if s.sudoWindow > 0 {
+		s.sudo.open(p.KeyFingerprint, now.Add(s.sudoWindow))
+	}
 	return nil
+}
+
+// openWindow audits the second-factor window a proved code opens (the
+// window itself is set after the commit).
+func (s *Service) openWindow(tx store.Tx, p *auth.Principal, now time.Time) error {
+	if s.sudoWindow <= 0 {
+		return nil
+	}
+	return s.recordKey(tx, p, "admin.2fa.window", nil, map[string]string{"until": now.Add(s.sudoWindow).Format(time.RFC3339)})
 }
 
 // recordKey writes an audit entry about the caller's own key into every

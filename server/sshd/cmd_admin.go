@@ -137,8 +137,24 @@ Only an owner (or an instance admin) may make an owner.`,
 		},
 	}
 
+	logout := &cobra.Command{
+		Use:   "logout",
+		Short: "End your key's two-factor window: its next sessions need a code again",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			was, err := e.s.deps.Admin.SecondFactorLogout(e.ctx)
+			if err != nil {
+				return err
+			}
+			msg := "No two-factor window was open for this key."
+			if was {
+				msg = "Two-factor window ended: the next admin command needs --otp again."
+			}
+			return e.done(map[string]bool{"window_was_open": was}, "%s", msg)
+		},
+	}
 	cmd := group("admin", "Manage a tenant's admins, and your key's two-factor authentication",
-		add, list, remove, e.totpCmd(), e.whoamiCmd())
+		add, list, remove, e.totpCmd(), e.whoamiCmd(), logout)
 	for _, c := range []*cobra.Command{add, list, remove} {
 		c.Flags().StringVar(&tenant, "tenant", "", "tenant name (default: your only tenant)")
 	}

@@ -171,6 +171,25 @@ func TestAdminsAndTwoFactor(t *testing.T) {
 	if !strings.Contains(out, "STATUS") {
 		t.Errorf("user list --otp: %q", out)
 	}
+	// The proved code opens a two-factor window for this key (issue 17,
+	// item 7): a script's next commands need no code, a used code is
+	// still refused, and `admin logout` ends the window.
+	srv.mustSSH(owner, "", "user", "list")
+	srv.mustSSH(owner, "", "admin", "list")
+	if out := srv.mustSSH(owner, "", "admin", "logout"); !strings.Contains(out, "Two-factor window ended") {
+		t.Errorf("admin logout: %q", out)
+	}
+	expectFail(t, srv.ssh(owner, "", "user", "list"), "two-factor")
+	if out := srv.mustSSH(owner, "", "admin", "logout"); !strings.Contains(out, "No two-factor window") {
+		t.Errorf("admin logout again: %q", out)
+	}
+	for _, action := range []string{"admin.2fa.window", "admin.2fa.logout"} {
+		var es []auditEntryOut
+		mustJSON(t, srv.mustSSH(auditor, "", "audit", "list", "--action", action, "--json"), &es)
+		if len(es) != 1 || es[0].Actor != owner.fingerprint() {
+			t.Errorf("audit entries %s: %+v, want one by the owner's key", action, es)
+		}
+	}
 	// A recovery code works once.
 	mustJSON(t, srv.mustSSH(owner, "", "admin", "list", "--json", "--otp", conf.Recovery[0]), &admins)
 	if admins[0].Fingerprint != owner.fingerprint() || !admins[0].TwoFactor {
