@@ -5,48 +5,184 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
 )
 
-// commandInfo is one command as /help lists it.
-type commandInfo struct {
+// The slash commands. One table, commandTable, holds every command: its
+// names, its line in /help or /more, the policy feature that may forbid
+// it, the service it needs and its handler. The composer's Enter looks a
+// command up there once (command); /help and the /more pane list its
+// lines from there, in the table's order.
+
+// A command is one slash command.
+type command struct {
+	// names are the command's name and then its aliases, each with its
+	// slash. A row without names is a help line only ("//text").
+	names []string
+	// usage and desc are the command's help line; in says which pane
+	// lists it. Not listed: a command described on another's line
+	// (/delete on /edit's).
 	usage, desc string
-	// feature is the core.Feature a policy may forbid; "" if none.
+	in          helpPane
+	// feature is the core.Feature a policy may forbid, "" if none: its
+	// help line is greyed with the reason, and the command is refused
+	// before its handler runs. A partial feature covers only part of the
+	// command (/group create, setting /quiet): the handler refuses that
+	// part itself.
 	feature string
+	partial bool
+	// needs is the service the handler uses beyond Service; a session
+	// whose core lacks it refuses the command.
+	needs need
+	// run handles the command; arg is the rest of the line, trimmed. It
+	// runs only once the checks above passed, so it may take the service
+	// needs names as present. It reports whether the composer is cleared.
+	run func(m *Model, arg string) (tea.Cmd, bool)
 }
 
-// line is the command's help line: syntax column, then description.
-func (c commandInfo) line() string { return fmt.Sprintf("%-23s%s", c.usage, c.desc) }
+// helpPane is the pane a command's help line appears in.
+type helpPane int
 
-// commands lists the commands /help shows, in its order.
-func commands() []commandInfo {
-	return []commandInfo{
-		{usage: "/msg <ID|name> <text>", desc: "send a message"},
-		{usage: "/open <ID|name>", desc: "open a conversation, group or list"},
-		{usage: "/nick <name>", desc: "set your nickname", feature: core.FeatureEditProfile},
-		{usage: "/quiet <when>|off", desc: "set or remove your quiet hours", feature: core.FeatureOwnQuietHours},
-		{usage: "/group create N ID…", desc: "new group; add, remove, leave", feature: core.FeatureCreateGroup},
-		{usage: "/list create N ID…", desc: "create a distribution list"},
-		{usage: "/reply <text>", desc: "answer the newest message"},
-		{usage: "/edit <text>, /delete", desc: "change the selected (↑) message"},
-		{usage: "/retry", desc: "send a failed message again"},
-		{usage: "/alarm <text>", desc: "alarm: rings in quiet hours"},
-		{usage: `/poll "Q" "A" "B"…`, desc: "a poll (/vote N, /close)"},
-		{usage: "/agree, /disagree", desc: "react to the last message"},
-		{usage: "/more", desc: "search, contacts, PIN, theme, …"},
-		{usage: "/help", desc: "show this help"},
-		{usage: "/quit", desc: "leave (also Ctrl+C)"},
-		{usage: "//text", desc: "send text starting with /"},
+const (
+	notListed helpPane = iota
+	inHelp             // /help
+	inMore             // /more
+)
+
+// line is the command's help line: syntax column, then description.
+func (c command) line() string { return fmt.Sprintf("%-23s%s", c.usage, c.desc) }
+
+// commandTable is every slash command; each help pane lists its lines in
+// this order.
+func commandTable() []command {
+	return []command{
+		// In /help.
+		{names: []string{"/msg", "/m"}, usage: "/msg <ID|name> <text>", desc: "send a message", in: inHelp,
+			run: (*Model).msgCommand},
+		{names: []string{"/open"}, usage: "/open <ID|name>", desc: "open a conversation, group or list", in: inHelp,
+			run: (*Model).openCommand},
+		{names: []string{"/nick"}, usage: "/nick <name>", desc: "set your nickname", in: inHelp,
+			feature: core.FeatureEditProfile, run: (*Model).nickCommand},
+		{names: []string{"/quiet"}, usage: "/quiet <when>|off", desc: "set or remove your quiet hours", in: inHelp,
+			feature: core.FeatureOwnQuietHours, partial: true, run: (*Model).quietCommand},
+		{names: []string{"/group", "/g"}, usage: "/group create N ID…", desc: "new group; add, remove, leave", in: inHelp,
+			feature: core.FeatureCreateGroup, partial: true, needs: needGroups, run: (*Model).groupCommand},
+		{names: []string{"/list"}, usage: "/list create N ID…", desc: "create a distribution list", in: inHelp,
+			needs: needGroups, run: (*Model).listCommand},
+		{names: []string{"/reply"}, usage: "/reply <text>", desc: "answer the newest message", in: inHelp,
+			needs: needGroups, run: (*Model).replyCommand},
+		{names: []string{"/edit"}, usage: "/edit <text>, /delete", desc: "change the selected (↑) message", in: inHelp,
+			needs: needGroups, run: (*Model).editCommand},
+		{names: []string{"/delete"}, needs: needGroups, run: (*Model).deleteCommand},
+		{names: []string{"/retry"}, usage: "/retry", desc: "send a failed message again", in: inHelp,
+			needs: needGroups, run: (*Model).retryCommand},
+		{names: []string{"/alarm"}, usage: "/alarm <text>", desc: "alarm: rings in quiet hours", in: inHelp,
+			needs: needGroups, run: (*Model).alarmCommand},
+		{names: []string{"/poll"}, usage: `/poll "Q" "A" "B"…`, desc: "a poll (/vote N, /close)", in: inHelp,
+			needs: needGroups, run: (*Model).pollCommand},
+		{names: []string{"/vote"}, needs: needGroups, run: (*Model).voteCommand},
+		{names: []string{"/close"}, needs: needGroups, run: (*Model).closeCommand},
+		{names: []string{"/agree"}, usage: "/agree, /disagree", desc: "react to the last message", in: inHelp,
+			needs: needGroups, run: (*Model).agreeCommand},
+		{names: []string{"/disagree"}, needs: needGroups, run: (*Model).disagreeCommand},
+		{names: []string{"/location"}, needs: needGroups, run: (*Model).locationCommand},
+		{names: []string{"/more"}, usage: "/more", desc: "search, contacts, PIN, theme, …", in: inHelp,
+			run: (*Model).moreCommand},
+		{names: []string{"/help", "/?"}, usage: "/help", desc: "show this help", in: inHelp,
+			run: (*Model).helpCommand},
+		{names: []string{"/quit", "/exit"}, usage: "/quit", desc: "leave (also Ctrl+C)", in: inHelp,
+			run: (*Model).quitCommand},
+		{usage: "//text", desc: "send text starting with /", in: inHelp}, // submit's escape, not a command
+
+		// In /more.
+		{names: []string{"/search", "/s"}, usage: "/search <text>", desc: "search your messages", in: inMore,
+			needs: needLocal, run: (*Model).searchCommand},
+		{names: []string{"/contacts"}, usage: "/contacts", desc: "your contacts and their trust", in: inMore,
+			needs: needLocal, run: (*Model).contactsCommand},
+		{names: []string{"/contact"}, usage: "/contact add|rm <ID>", desc: "add or remove a contact", in: inMore,
+			needs: needLocal, run: (*Model).contactCommand},
+		{names: []string{"/verify"}, usage: "/verify <ID> [<fp>]", desc: "show or check a contact's key", in: inMore,
+			needs: needLocal, run: (*Model).verifyCommand},
+		{names: []string{"/find"}, usage: "/find <name|#tag>", desc: "search the company directory", in: inMore,
+			feature: core.FeatureWorkDirectory, needs: needDirectory, run: (*Model).findCommand},
+		{names: []string{"/whoami"}, usage: "/whoami", desc: "your ID, key, devices, policies", in: inMore,
+			needs: needDirectory, run: (*Model).whoamiCommand},
+		{names: []string{"/hide"}, usage: "/hide, /unhide [chat]", desc: "hide a chat behind your PIN", in: inMore,
+			needs: needLocal, run: (*Model).hideCommand},
+		{names: []string{"/unhide"}, needs: needLocal, run: (*Model).unhideCommand},
+		{names: []string{"/pin"}, usage: "/pin [off]", desc: "set, change or remove your PIN", in: inMore,
+			needs: needLocal, run: (*Model).pinCommand},
+		{names: []string{"/hidden"}, usage: "/hidden [PIN]", desc: "show hidden chats", in: inMore,
+			needs: needLocal, run: (*Model).hiddenCommand},
+		{names: []string{"/conceal"}, usage: "/conceal", desc: "hide hidden chats again", in: inMore,
+			needs: needLocal, run: (*Model).concealCommand},
+		{names: []string{"/theme"}, usage: "/theme dark|light", desc: "for a dark or a light terminal", in: inMore,
+			needs: needLocal, run: (*Model).themeCommand},
+		{names: []string{"/notify"}, usage: "/notify <how>", desc: "bell, desktop, both or off", in: inMore,
+			needs: needLocal, run: (*Model).notifyCommand},
+		{names: []string{"/receipts"}, usage: "/receipts on|off", desc: "send read receipts or not", in: inMore,
+			needs: needLocal, run: (*Model).receiptsCommand},
 	}
 }
 
-// quietUsage is /quiet's syntax, for a mistyped command.
-const quietUsage = "Usage: /quiet Mon-Fri 18:00-08:00 [tz Europe/Zurich], or /quiet off"
+// registry is the command table with its names indexed, built once per
+// session.
+type registry struct {
+	table  []command
+	byName map[string]int // lower-case name or alias → index in table
+}
 
-// quietExample shows /quiet's schedule syntax in the help.
-const quietExample = "/quiet Mon-Fri 18:00-08:00 tz Europe/Zurich"
+func newRegistry() registry {
+	r := registry{table: commandTable(), byName: map[string]int{}}
+	for i, c := range r.table {
+		for _, n := range c.names {
+			r.byName[n] = i
+		}
+	}
+	return r
+}
+
+// lookup finds the command called name (lower case).
+func (r registry) lookup(name string) (command, bool) {
+	i, ok := r.byName[name]
+	if !ok {
+		return command{}, false
+	}
+	return r.table[i], true
+}
+
+// listed is the commands whose help lines pane p lists, in order.
+func (r registry) listed(p helpPane) []command {
+	var out []command
+	for _, c := range r.table {
+		if c.in == p {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// commandLines are the help lines of the commands pane p lists; those
+// policy forbids are greyed, with the reason under them.
+func (m *Model) commandLines(p helpPane, w int) []string {
+	th := m.th
+	var lines []string
+	for _, c := range m.cmds.listed(p) {
+		reason := m.restr.Reason(c.feature)
+		if reason == "" {
+			lines = append(lines, " "+c.line())
+			continue
+		}
+		lines = append(lines, th.Muted.Render(" "+c.line()))
+		for _, l := range strings.Split(ansi.Wrap("not available: "+cleanLine(reason), max(10, w-5), ""), "\n") {
+			lines = append(lines, th.Warning.Render("    "+l))
+		}
+	}
+	return lines
+}
 
 // submit handles the composer's Enter: a slash command or a message to the
 // open conversation. It reports whether the composer should be cleared.
@@ -75,56 +211,79 @@ func (m *Model) submit(raw string) (tea.Cmd, bool) {
 	return cmd, cmd != nil // a full outbox keeps the text in the composer
 }
 
+// command runs a slash command line: it looks the name up, refuses what
+// the session's service cannot serve or policy forbids, and hands the
+// rest of the line to the handler.
 func (m *Model) command(line string) (tea.Cmd, bool) {
 	name, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
-	switch strings.ToLower(name) {
-	case "/help", "/?":
-		m.showHelp = true
-		return nil, true
-	case "/quit", "/exit":
-		return m.quit(), true
-	case "/open":
-		if rest == "" {
-			m.setError("Usage: /open <ID|name>")
-			return nil, false
-		}
-		id, err := m.resolve(rest)
-		if err != nil {
-			m.setError(err.Error())
-			return nil, false
-		}
-		return m.openCmd(id, ""), true
-	case "/nick":
-		return m.nickCommand(rest)
-	case "/quiet":
-		return m.quietCommand(rest)
-	case "/msg", "/m":
-		who, text, _ := strings.Cut(rest, " ")
-		text = strings.TrimSpace(text)
-		if who == "" || text == "" {
-			m.setError("Usage: /msg <ID|name> <text>")
-			return nil, false
-		}
-		if len(text) > crypto.MaxTextLen {
-			m.setError(fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(text), crypto.MaxTextLen))
-			return nil, false
-		}
-		id, err := m.resolve(who)
-		if err != nil {
-			m.setError(err.Error())
-			return nil, false
-		}
-		return m.openCmd(id, text), true
+	c, ok := m.cmds.lookup(strings.ToLower(name))
+	if !ok {
+		m.setError(fmt.Sprintf("Unknown command %s: /help lists the commands.", cleanLine(name)))
+		return nil, false
 	}
-	if cmd, ok, handled := m.localCommand(strings.ToLower(name), rest); handled {
-		return cmd, ok
+	if !m.has(c.needs) {
+		m.setError(c.names[0] + " is not available in this session.")
+		return nil, false
 	}
-	if cmd, ok, handled := m.groupCommand(strings.ToLower(name), rest); handled {
-		return cmd, ok
+	if c.feature != "" && !c.partial && m.forbidden(c.names[0], c.feature) {
+		return nil, false
 	}
-	m.setError(fmt.Sprintf("Unknown command %s: /help lists the commands.", cleanLine(name)))
-	return nil, false
+	return c.run(m, rest)
+}
+
+// forbidden shows why a command is not available, if policy forbids it. The
+// UI only saves a round trip: the service refuses on its own either way.
+func (m *Model) forbidden(command, feature string) bool {
+	reason := m.restr.Reason(feature)
+	if reason == "" {
+		return false
+	}
+	m.setError(fmt.Sprintf("%s: %s.", command, strings.TrimSuffix(reason, ".")))
+	return true
+}
+
+// --- the commands of the conversation UI ---
+
+func (m *Model) helpCommand(string) (tea.Cmd, bool) {
+	m.showHelp = true
+	return nil, true
+}
+
+func (m *Model) quitCommand(string) (tea.Cmd, bool) { return m.quit(), true }
+
+// openCommand is /open <ID|name>.
+func (m *Model) openCommand(arg string) (tea.Cmd, bool) {
+	if arg == "" {
+		m.setError("Usage: /open <ID|name>")
+		return nil, false
+	}
+	id, err := m.resolve(arg)
+	if err != nil {
+		m.setError(err.Error())
+		return nil, false
+	}
+	return m.openCmd(id, ""), true
+}
+
+// msgCommand is /msg <ID|name> <text>: open the conversation, and send.
+func (m *Model) msgCommand(arg string) (tea.Cmd, bool) {
+	who, text, _ := strings.Cut(arg, " ")
+	text = strings.TrimSpace(text)
+	if who == "" || text == "" {
+		m.setError("Usage: /msg <ID|name> <text>")
+		return nil, false
+	}
+	if len(text) > crypto.MaxTextLen {
+		m.setError(fmt.Sprintf("Message too long: %d bytes, the limit is %d.", len(text), crypto.MaxTextLen))
+		return nil, false
+	}
+	id, err := m.resolve(who)
+	if err != nil {
+		m.setError(err.Error())
+		return nil, false
+	}
+	return m.openCmd(id, text), true
 }
 
 // resolve reads a Parley ID, or the name of a conversation the user has
@@ -155,95 +314,4 @@ func (m *Model) resolve(s string) (core.ConvRef, error) {
 		return core.ConvRef{}, fmt.Errorf("%q is not a Parley ID (8 characters A-Z, 0-9) nor a name in your chats", cleanLine(s))
 	}
 	return core.ConvRef{}, fmt.Errorf("%q matches %d chats: type more of the name, or the ID", cleanLine(s), len(hits))
-}
-
-// forbidden shows why a command is not available, if policy forbids it. The
-// UI only saves a round trip: the service refuses on its own either way.
-func (m *Model) forbidden(command, feature string) bool {
-	reason := m.restr.Reason(feature)
-	if reason == "" {
-		return false
-	}
-	m.setError(fmt.Sprintf("%s: %s.", command, strings.TrimSuffix(reason, ".")))
-	return true
-}
-
-func (m *Model) nickCommand(name string) (tea.Cmd, bool) {
-	if m.forbidden("/nick", core.FeatureEditProfile) {
-		return nil, false
-	}
-	if name == "" {
-		m.setError("Usage: /nick <name>")
-		return nil, false
-	}
-	svc, ctx := m.o.Service, m.o.Context
-	return func() tea.Msg {
-		err := svc.SetNickname(ctx, name)
-		return doneMsg{what: "Nickname not changed", info: "Your nickname is now " + name + ".", err: err}
-	}, true
-}
-
-// quietCommand shows, sets or removes the user's own quiet hours:
-// /quiet, /quiet off, /quiet SPEC [tz ZONE] (also --tz ZONE, --tz=ZONE).
-// Without a zone the session's is used, else UTC.
-func (m *Model) quietCommand(rest string) (tea.Cmd, bool) {
-	if rest == "" {
-		m.setInfo(m.quietSummary())
-		return nil, true
-	}
-	if m.forbidden("/quiet", core.FeatureOwnQuietHours) {
-		return nil, false
-	}
-	svc, ctx := m.o.Service, m.o.Context
-	if strings.EqualFold(rest, "off") {
-		return func() tea.Msg {
-			err := svc.ClearQuietHours(ctx)
-			return doneMsg{what: "Quiet hours not removed", info: "Your own quiet hours are removed.", err: err}
-		}, true
-	}
-	spec, zone := splitZone(rest)
-	if spec == "" || zone == "" {
-		m.setError(quietUsage)
-		return nil, false
-	}
-	if zone == "-" {
-		zone = m.o.Location.String()
-		if zone == "" || zone == "Local" {
-			zone = "UTC"
-		}
-	}
-	return func() tea.Msg {
-		err := svc.SetQuietHours(ctx, zone, spec)
-		return doneMsg{what: "Quiet hours not set", info: fmt.Sprintf("Quiet hours set: %s (%s).", spec, zone), err: err}
-	}, true
-}
-
-// splitZone cuts a trailing "tz ZONE", "--tz ZONE" or "--tz=ZONE" off a
-// quiet-hours schedule; the zone is "-" when none is given, "" when the
-// keyword has no zone after it.
-func splitZone(s string) (spec, zone string) {
-	f := strings.Fields(s)
-	n := len(f)
-	switch {
-	case n >= 1 && strings.HasPrefix(f[n-1], "--tz="):
-		return strings.Join(f[:n-1], " "), strings.TrimPrefix(f[n-1], "--tz=")
-	case n >= 1 && (f[n-1] == "tz" || f[n-1] == "--tz"):
-		return strings.Join(f[:n-1], " "), ""
-	case n >= 2 && (f[n-2] == "tz" || f[n-2] == "--tz"):
-		return strings.Join(f[:n-2], " "), f[n-1]
-	}
-	return strings.Join(f, " "), "-"
-}
-
-// quietSummary says which quiet hours apply, and whose they are.
-func (m *Model) quietSummary() string {
-	r := m.restr
-	if r.QuietSchedule == "" {
-		return "No quiet hours."
-	}
-	whose := "your organisation's"
-	if r.QuietOwn {
-		whose = "your own"
-	}
-	return fmt.Sprintf("Quiet hours (%s): %s.", whose, r.QuietSchedule)
 }

@@ -67,9 +67,6 @@ func (m *Model) contactsCmd(quiet bool) tea.Cmd {
 
 // contactsCommand is /contacts.
 func (m *Model) contactsCommand(arg string) (tea.Cmd, bool) {
-	if m.localSvc() == nil {
-		return m.unavailable("/contacts")
-	}
 	if strings.TrimSpace(arg) != "" {
 		m.setError("Usage: /contacts (to add one: /contact add <ID>)")
 		return nil, false
@@ -98,9 +95,6 @@ func (m *Model) contactsDone(msg contactsMsg) tea.Cmd {
 // contactCommand is /contact add|remove <ID|name>.
 func (m *Model) contactCommand(arg string) (tea.Cmd, bool) {
 	svc := m.localSvc()
-	if svc == nil {
-		return m.unavailable("/contact")
-	}
 	verb, who, _ := strings.Cut(strings.TrimSpace(arg), " ")
 	verb = strings.ToLower(verb)
 	who = strings.TrimSpace(who)
@@ -124,7 +118,7 @@ func (m *Model) contactCommand(arg string) (tea.Cmd, bool) {
 	if verb == "remove" {
 		return func() tea.Msg {
 			err := svc.RemoveContact(ctx, id)
-			return contactChangedMsg(ctx, svc, localDoneMsg{what: "Not removed", info: id.String() + " is no longer in your contacts.", err: err})
+			return contactChangedMsg(ctx, svc, changedMsg{what: "Not removed", info: id.String() + " is no longer in your contacts.", err: err})
 		}, true
 	}
 	return func() tea.Msg {
@@ -133,13 +127,60 @@ func (m *Model) contactCommand(arg string) (tea.Cmd, bool) {
 		if err == nil {
 			info = fmt.Sprintf("%s (%s) added to your contacts: %s.", e.Name, e.ID, trustText(e))
 		}
-		return contactChangedMsg(ctx, svc, localDoneMsg{what: "Not added", info: info, err: err})
+		return contactChangedMsg(ctx, svc, changedMsg{what: "Not added", info: info, err: err})
 	}, true
+}
+
+// resolvePerson reads a Parley ID, or the name of a contact or of someone
+// the user has a direct chat with (case-insensitive, unique prefix).
+func (m *Model) resolvePerson(s string) (crypto.ID, string, error) {
+	s = strings.TrimSpace(s)
+	if id, err := crypto.ParseID(s); err == nil {
+		return id, "", nil
+	}
+	want := strings.ToLower(strings.TrimPrefix(s, "~"))
+	type hit struct {
+		id   crypto.ID
+		name string
+	}
+	var hits []hit
+	seen := map[crypto.ID]bool{}
+	consider := func(id crypto.ID, name string) (hit, bool) {
+		n := strings.ToLower(strings.TrimPrefix(name, "~"))
+		if n == want {
+			return hit{id, name}, true
+		}
+		if strings.HasPrefix(n, want) && !seen[id] {
+			seen[id] = true
+			hits = append(hits, hit{id, name})
+		}
+		return hit{}, false
+	}
+	for _, c := range m.loc.contacts {
+		if h, ok := consider(c.ID, c.Name); ok {
+			return h.id, h.name, nil
+		}
+	}
+	for _, c := range m.convs {
+		if c.Ref.Kind != core.ConvDirect {
+			continue
+		}
+		if h, ok := consider(c.Ref.Peer, c.Title()); ok {
+			return h.id, h.name, nil
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0].id, hits[0].name, nil
+	case 0:
+		return crypto.ID{}, "", fmt.Errorf("%q is not a Parley ID (8 characters A-Z, 0-9) nor a name you know", cleanLine(s))
+	}
+	return crypto.ID{}, "", fmt.Errorf("%q matches %d people: type more of the name, or the ID", cleanLine(s), len(hits))
 }
 
 // contactChangedMsg follows a change of the contact list with the list as
 // it is now.
-func contactChangedMsg(ctx context.Context, svc LocalService, done localDoneMsg) tea.Msg {
+func contactChangedMsg(ctx context.Context, svc LocalService, done changedMsg) tea.Msg {
 	if done.err != nil {
 		return done
 	}
@@ -149,7 +190,7 @@ func contactChangedMsg(ctx context.Context, svc LocalService, done localDoneMsg)
 
 // contactsChanged answers /contact add|remove: the outcome, and the list.
 type contactsChanged struct {
-	done localDoneMsg
+	done changedMsg
 	list contactsMsg
 }
 
@@ -204,9 +245,6 @@ func (m *Model) contactLines(w, h int) []string {
 // it shows the key's; with one it checks it.
 func (m *Model) verifyCommand(arg string) (tea.Cmd, bool) {
 	svc := m.localSvc()
-	if svc == nil {
-		return m.unavailable("/verify")
-	}
 	who, fp, _ := strings.Cut(strings.TrimSpace(arg), " ")
 	if who == "" {
 		m.setError("Usage: /verify <ID> to see their key, /verify <ID> <fingerprint> to check it")
@@ -410,15 +448,10 @@ func fingerprintLines(style func(...string) string, fp string) []string {
 
 // --- /find ---
 
-// findCommand is /find <name|#tag>.
+// findCommand is /find <name|#tag>. Policy may forbid it: the command
+// table refuses it then.
 func (m *Model) findCommand(arg string) (tea.Cmd, bool) {
 	svc := m.dirSvc()
-	if svc == nil {
-		return m.unavailable("/find")
-	}
-	if m.forbidden("/find", core.FeatureWorkDirectory) {
-		return nil, false
-	}
 	q := strings.TrimSpace(arg)
 	if q == "" {
 		m.setError("Usage: /find <name> (wildcards: /find *mül*) or /find #tag")

@@ -15,31 +15,10 @@ import (
 	"github.com/parley-chat/parley/tui/core"
 )
 
-// GroupService is what groups, distribution lists, replies, alarms and
-// message changes need from the client core. A service without it has
-// none of these commands.
-type GroupService interface {
-	SendWith(ctx context.Context, ref core.ConvRef, text string, o core.SendOptions) (core.Message, error)
-	Edit(ctx context.Context, ref core.ConvRef, id crypto.MessageID, text string) error
-	Delete(ctx context.Context, ref core.ConvRef, id crypto.MessageID) error
-	CreateGroup(ctx context.Context, name string, members []crypto.ID) (core.Conversation, error)
-	AddMembers(ctx context.Context, key string, ids []crypto.ID) error
-	RemoveMembers(ctx context.Context, key string, ids []crypto.ID) error
-	RenameGroup(ctx context.Context, key, name string) error
-	SetGroupAdmin(ctx context.Context, key string, id crypto.ID, admin bool) error
-	LeaveGroup(ctx context.Context, key string) error
-	CreateList(ctx context.Context, name string, members []crypto.ID) (core.Conversation, error)
-	DeleteList(ctx context.Context, id string) error
-	CreatePoll(ctx context.Context, ref core.ConvRef, question string, choices []string, multi bool) (core.Message, error)
-	Vote(ctx context.Context, ref core.ConvRef, poll crypto.MessageID, choices []int) error
-	ClosePoll(ctx context.Context, ref core.ConvRef, poll crypto.MessageID) error
-	React(ctx context.Context, ref core.ConvRef, id crypto.MessageID, agree bool) error
-	SendLocation(ctx context.Context, ref core.ConvRef, loc crypto.Location) (core.Message, error)
-	DeleteHere(ctx context.Context, ref core.ConvRef, id crypto.MessageID, out bool) error
-	Retry(ctx context.Context, ref core.ConvRef, id crypto.MessageID) (core.Message, error)
-}
-
-var _ GroupService = (*core.Core)(nil)
+// Groups, distribution lists and what acts on a message: /group, /list,
+// /reply, /alarm, /edit, /delete, /retry, polls (/poll, /vote, /close),
+// reactions (/agree, /disagree) and /location, all through GroupService;
+// and the message selection (↑/↓ in an empty composer) they act on.
 
 // groupState is what the chat keeps for groups: the names of members it
 // has looked up, for showing who wrote what.
@@ -88,57 +67,11 @@ const (
 	listUsage  = "Usage: /list create NAME ID..., or in a list: /list delete"
 )
 
-func (m *Model) groupSvc() GroupService {
-	g, _ := m.o.Service.(GroupService)
-	return g
-}
-
-// groupCommand handles the commands of groups, lists and message changes.
-func (m *Model) groupCommand(name, rest string) (cmd tea.Cmd, ok, handled bool) {
-	svc := m.groupSvc()
-	switch name {
-	case "/group", "/g", "/list", "/reply", "/alarm", "/edit", "/delete", "/poll", "/vote", "/close",
-		"/agree", "/disagree", "/location", "/retry":
-	default:
-		return nil, false, false
-	}
-	if svc == nil {
-		m.setError(name + " is not available in this session.")
-		return nil, false, true
-	}
-	switch name {
-	case "/group", "/g":
-		cmd, ok = m.groupSub(svc, rest)
-	case "/list":
-		cmd, ok = m.listSub(svc, rest)
-	case "/reply":
-		cmd, ok = m.replyCommand(svc, rest)
-	case "/alarm":
-		cmd, ok = m.sendWith(svc, rest, core.SendOptions{Alarm: true}, "Usage: /alarm TEXT")
-	case "/edit":
-		cmd, ok = m.changeLast(svc, rest, false)
-	case "/delete":
-		cmd, ok = m.changeLast(svc, rest, true)
-	case "/poll":
-		cmd, ok = m.pollCommand(svc, rest)
-	case "/vote":
-		cmd, ok = m.voteCommand(svc, rest)
-	case "/close":
-		cmd, ok = m.closeCommand(svc)
-	case "/agree", "/disagree":
-		cmd, ok = m.reactCommand(svc, name == "/agree")
-	case "/location":
-		cmd, ok = m.locationCommand(svc, rest)
-	case "/retry":
-		cmd, ok = m.retryCommand(svc)
-	}
-	return cmd, ok, true
-}
-
 const pollUsage = `Usage: /poll "Question?" "Choice 1" "Choice 2" ... [--multi]`
 
 // pollCommand asks the open conversation a question.
-func (m *Model) pollCommand(svc GroupService, rest string) (tea.Cmd, bool) {
+func (m *Model) pollCommand(rest string) (tea.Cmd, bool) {
+	svc := m.groupSvc()
 	words, err := shlex.Split(rest, true)
 	if err != nil {
 		m.setError("Poll: " + err.Error() + ". " + pollUsage)
@@ -177,7 +110,8 @@ func (m *Model) latestPoll(open bool) *core.Message {
 
 // voteCommand votes in the newest poll of the open conversation: "/vote 2"
 // or "/vote 1,3"; "/vote -" withdraws the vote.
-func (m *Model) voteCommand(svc GroupService, rest string) (tea.Cmd, bool) {
+func (m *Model) voteCommand(rest string) (tea.Cmd, bool) {
+	svc := m.groupSvc()
 	pm := m.latestPoll(false)
 	if pm == nil {
 		return nil, false
@@ -203,8 +137,10 @@ func (m *Model) voteCommand(svc GroupService, rest string) (tea.Cmd, bool) {
 	}, true
 }
 
-// closeCommand closes the user's newest open poll of the conversation.
-func (m *Model) closeCommand(svc GroupService) (tea.Cmd, bool) {
+// closeCommand is /close: it closes the user's newest open poll of the
+// conversation.
+func (m *Model) closeCommand(string) (tea.Cmd, bool) {
+	svc := m.groupSvc()
 	me := m.o.Service.Me().ID
 	for i := len(m.msgs) - 1; i >= 0; i-- {
 		msg := m.msgs[i]
@@ -246,7 +182,10 @@ func (m *Model) pollLines(p *core.Poll, w int) []string {
 	return lines
 }
 
-func (m *Model) groupSub(svc GroupService, rest string) (tea.Cmd, bool) {
+// groupCommand is /group: create a group, or in one: members, add, remove,
+// admin, unadmin, rename, leave.
+func (m *Model) groupCommand(rest string) (tea.Cmd, bool) {
+	svc := m.groupSvc()
 	verb, args, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	args = strings.TrimSpace(args)
 	ctx := m.o.Context
@@ -336,7 +275,9 @@ func (m *Model) groupSub(svc GroupService, rest string) (tea.Cmd, bool) {
 	return nil, false
 }
 
-func (m *Model) listSub(svc GroupService, rest string) (tea.Cmd, bool) {
+// listCommand is /list: create a distribution list, or delete the open one.
+func (m *Model) listCommand(rest string) (tea.Cmd, bool) {
+	svc := m.groupSvc()
 	verb, args, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	ctx := m.o.Context
 	switch strings.ToLower(verb) {
@@ -408,7 +349,8 @@ func (m *Model) members(words []string) ([]crypto.ID, error) {
 }
 
 // replyCommand answers the newest incoming message of the open chat.
-func (m *Model) replyCommand(svc GroupService, text string) (tea.Cmd, bool) {
+func (m *Model) replyCommand(text string) (tea.Cmd, bool) {
+	svc := m.groupSvc()
 	t := m.target("Nothing to reply to in this chat.", "The selected message was deleted: there is nothing to reply to.",
 		func(msg core.Message) bool {
 			return (!msg.Outgoing || m.grp.picked != nil) && !msg.Deleted && msg.Kind != core.KindSystem
@@ -441,6 +383,21 @@ func (m *Model) sendWith(svc GroupService, text string, o core.SendOptions, usag
 		return err
 	})
 	return cmd, cmd != nil
+}
+
+// alarmCommand is /alarm TEXT: a message that rings even in quiet hours.
+func (m *Model) alarmCommand(text string) (tea.Cmd, bool) {
+	return m.sendWith(m.groupSvc(), text, core.SendOptions{Alarm: true}, "Usage: /alarm TEXT")
+}
+
+// editCommand is /edit NEW TEXT.
+func (m *Model) editCommand(text string) (tea.Cmd, bool) {
+	return m.changeLast(m.groupSvc(), text, false)
+}
+
+// deleteCommand is /delete.
+func (m *Model) deleteCommand(text string) (tea.Cmd, bool) {
+	return m.changeLast(m.groupSvc(), text, true)
 }
 
 // changeLast edits (or deletes) the selected message of the open chat, or
@@ -495,9 +452,11 @@ func (m *Model) changeLast(svc GroupService, text string, del bool) (tea.Cmd, bo
 	}), true
 }
 
-// retryCommand sends the selected failed message, or the newest one, again:
-// through the outbox, in its turn, keeping the message's place.
-func (m *Model) retryCommand(svc GroupService) (tea.Cmd, bool) {
+// retryCommand is /retry: it sends the selected failed message, or the
+// newest one, again: through the outbox, in its turn, keeping the
+// message's place.
+func (m *Model) retryCommand(string) (tea.Cmd, bool) {
+	svc := m.groupSvc()
 	msg := m.target("No message failed in this chat: there is nothing to retry.",
 		"The selected message is not one of yours that failed: there is nothing to retry.",
 		func(msg core.Message) bool { return msg.Outgoing && msg.State == core.StateFailed && !msg.Deleted })
@@ -641,6 +600,10 @@ func (m *Model) senderName(msg core.Message) string {
 	return msg.From.String()
 }
 
+// agreeCommand is /agree, disagreeCommand /disagree.
+func (m *Model) agreeCommand(string) (tea.Cmd, bool)    { return m.reactCommand(m.groupSvc(), true) }
+func (m *Model) disagreeCommand(string) (tea.Cmd, bool) { return m.reactCommand(m.groupSvc(), false) }
+
 // reactCommand agrees or disagrees with the newest message of someone
 // else in the open chat; the same again takes it back.
 func (m *Model) reactCommand(svc GroupService, agree bool) (tea.Cmd, bool) {
@@ -664,7 +627,8 @@ func (m *Model) reactCommand(svc GroupService, agree bool) (tea.Cmd, bool) {
 const locationUsage = "Usage: /location LAT,LON [label], e.g. /location 47.3769,8.5417 Zurich HB"
 
 // locationCommand shares a position in the open chat.
-func (m *Model) locationCommand(svc GroupService, rest string) (tea.Cmd, bool) {
+func (m *Model) locationCommand(rest string) (tea.Cmd, bool) {
+	svc := m.groupSvc()
 	coords, label, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	lat, lon, ok := strings.Cut(coords, ",")
 	if !ok {

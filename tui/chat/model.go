@@ -144,8 +144,10 @@ type Model struct {
 	settingsReading bool
 	settingsAgain   bool
 
-	// loc is the state of the local features (local.go).
-	loc localState
+	// cmds are the slash commands (commands.go).
+	cmds registry
+	// loc is the state of the features beside the conversation (features.go).
+	loc featureState
 	// grp is the state of groups (groups.go).
 	grp groupState
 }
@@ -170,7 +172,7 @@ func New(o Options) *Model {
 	if o.Location == nil {
 		o.Location = time.Local
 	}
-	m := &Model{o: o, th: o.Theme, keys: newKeyMap()}
+	m := &Model{o: o, th: o.Theme, keys: newKeyMap(), cmds: newRegistry()}
 
 	m.input = newInput(m.th)
 	m.input.Placeholder = "Type a message, or /help"
@@ -189,13 +191,7 @@ func newInput(th *theme.Theme) textinput.Model {
 	in := textinput.New()
 	in.SetVirtualCursor(false) // the terminal's own cursor: no blink timer
 	in.Prompt = "› "
-	st := in.Styles()
-	st.Focused.Prompt = th.Prompt
-	st.Blurred.Prompt = th.Muted
-	st.Focused.Text = th.Text
-	st.Focused.Placeholder = th.Muted
-	st.Blurred.Placeholder = th.Muted
-	in.SetStyles(st)
+	styleComposer(&in, th)
 	// Ctrl+V would read the clipboard of the machine the UI runs on, which
 	// for a hosted session is the server's: terminals paste on their own.
 	in.KeyMap.Paste.SetEnabled(false)
@@ -368,7 +364,7 @@ func quitAfterRender(reason string) tea.Cmd {
 // --- chat ---
 
 func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if cmd, ok := m.updateLocal(msg); ok {
+	if cmd, ok := m.updateFeatures(msg); ok {
 		return m, cmd
 	}
 	if cmd, ok := m.updateGroups(msg); ok {
@@ -616,6 +612,14 @@ func (m *Model) openConversation(peer core.ConvRef, name string) {
 	if i := m.convIndex(peer); i >= 0 {
 		m.sel = i
 	}
+}
+
+// closeConversation leaves the open conversation: the pane shows the
+// welcome again.
+func (m *Model) closeConversation() {
+	m.open, m.openName = core.ConvRef{}, ""
+	m.msgs, m.older = nil, nil
+	m.scroll = 0
 }
 
 func (m *Model) conv(peer core.ConvRef) *core.Conversation {

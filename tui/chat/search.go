@@ -15,6 +15,9 @@ import (
 // server never sees the query); the results pane lists them newest first,
 // the match highlighted, and Enter jumps to the conversation.
 
+// searchLimit is how many results /search shows at most.
+const searchLimit = 100
+
 // maxQuery bounds a search query, in characters (as the core does).
 const maxQuery = 200
 
@@ -27,9 +30,6 @@ type searchMsg struct {
 // searchCommand is /search TEXT.
 func (m *Model) searchCommand(arg string) (tea.Cmd, bool) {
 	svc := m.localSvc()
-	if svc == nil {
-		return m.unavailable("/search")
-	}
 	q := strings.TrimSpace(arg)
 	if q == "" {
 		m.setError("Usage: /search <text> (case does not matter)")

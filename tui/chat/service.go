@@ -7,6 +7,11 @@ import (
 	"github.com/parley-chat/parley/tui/core"
 )
 
+// The UI's view of the client core: Service, which every session has, and
+// three optional interfaces the model finds on Options.Service. A service
+// without one of them leaves its commands unavailable (the command table
+// names which each needs). The core implements all four.
+
 // Service is what the chat UI needs from the client core.
 type Service interface {
 	Me() core.Identity
@@ -26,4 +31,100 @@ type Service interface {
 	ClearQuietHours(ctx context.Context) error
 }
 
-var _ Service = (*core.Core)(nil)
+// GroupService is what groups, distribution lists, replies, alarms and
+// message changes need from the client core.
+type GroupService interface {
+	SendWith(ctx context.Context, ref core.ConvRef, text string, o core.SendOptions) (core.Message, error)
+	Edit(ctx context.Context, ref core.ConvRef, id crypto.MessageID, text string) error
+	Delete(ctx context.Context, ref core.ConvRef, id crypto.MessageID) error
+	CreateGroup(ctx context.Context, name string, members []crypto.ID) (core.Conversation, error)
+	AddMembers(ctx context.Context, key string, ids []crypto.ID) error
+	RemoveMembers(ctx context.Context, key string, ids []crypto.ID) error
+	RenameGroup(ctx context.Context, key, name string) error
+	SetGroupAdmin(ctx context.Context, key string, id crypto.ID, admin bool) error
+	LeaveGroup(ctx context.Context, key string) error
+	CreateList(ctx context.Context, name string, members []crypto.ID) (core.Conversation, error)
+	DeleteList(ctx context.Context, id string) error
+	CreatePoll(ctx context.Context, ref core.ConvRef, question string, choices []string, multi bool) (core.Message, error)
+	Vote(ctx context.Context, ref core.ConvRef, poll crypto.MessageID, choices []int) error
+	ClosePoll(ctx context.Context, ref core.ConvRef, poll crypto.MessageID) error
+	React(ctx context.Context, ref core.ConvRef, id crypto.MessageID, agree bool) error
+	SendLocation(ctx context.Context, ref core.ConvRef, loc crypto.Location) (core.Message, error)
+	DeleteHere(ctx context.Context, ref core.ConvRef, id crypto.MessageID, out bool) error
+	Retry(ctx context.Context, ref core.ConvRef, id crypto.MessageID) (core.Message, error)
+}
+
+// LocalService is what the features of the user's own device store and
+// account need from the client core: search, hidden chats and their PIN,
+// preferences, contacts and key verification.
+type LocalService interface {
+	Search(ctx context.Context, query string, limit int) ([]core.Message, error)
+	Hide(ctx context.Context, ref core.ConvRef) error
+	Unhide(ctx context.Context, ref core.ConvRef) error
+	PINSet(ctx context.Context) (bool, error)
+	SetPIN(ctx context.Context, old, pin string) error
+	Reveal(ctx context.Context, pin string) error
+	Conceal()
+	Revealed() bool
+	Prefs(ctx context.Context) (core.Prefs, error)
+	SetPrefs(ctx context.Context, p core.Prefs) error
+	Contacts(ctx context.Context) ([]core.ContactEntry, error)
+	AddContact(ctx context.Context, id crypto.ID) (core.ContactEntry, error)
+	RemoveContact(ctx context.Context, id crypto.ID) error
+	Fingerprint(ctx context.Context, id crypto.ID) (string, error)
+	Verify(ctx context.Context, id crypto.ID, fingerprint string) error
+}
+
+// DirectoryService is what /find and /whoami need from the client core.
+type DirectoryService interface {
+	Find(ctx context.Context, query string) ([]core.DirectoryEntry, error)
+	Whoami(ctx context.Context) (core.WhoamiInfo, error)
+}
+
+var (
+	_ Service          = (*core.Core)(nil)
+	_ GroupService     = (*core.Core)(nil)
+	_ LocalService     = (*core.Core)(nil)
+	_ DirectoryService = (*core.Core)(nil)
+)
+
+// need names a service interface a command needs beyond Service.
+type need int
+
+const (
+	needService   need = iota // Service alone: every session has it
+	needGroups                // GroupService
+	needLocal                 // LocalService
+	needDirectory             // DirectoryService
+)
+
+// has reports whether the session's service has what n names.
+func (m *Model) has(n need) bool {
+	switch n {
+	case needGroups:
+		return m.groupSvc() != nil
+	case needLocal:
+		return m.localSvc() != nil
+	case needDirectory:
+		return m.dirSvc() != nil
+	}
+	return true
+}
+
+// groupSvc is the core's group features, nil when the service has none.
+func (m *Model) groupSvc() GroupService {
+	g, _ := m.o.Service.(GroupService)
+	return g
+}
+
+// localSvc is the core's device-store features, nil when the service has none.
+func (m *Model) localSvc() LocalService {
+	l, _ := m.o.Service.(LocalService)
+	return l
+}
+
+// dirSvc is the core's directory features, nil when the service has none.
+func (m *Model) dirSvc() DirectoryService {
+	d, _ := m.o.Service.(DirectoryService)
+	return d
+}

@@ -299,9 +299,9 @@ func (m *Model) paneLines(w, h int) []string {
 	case m.screen != screenChat:
 		lines = []string{"", th.Muted.Render(" Connecting…")}
 	case m.showHelp:
-		lines = m.commandLines(w)
+		lines = m.helpPaneLines(w)
 	case m.loc.pane != paneNone:
-		lines = m.localPaneLines(w, h)
+		lines = m.overlayLines(w, h)
 	case m.open.IsZero():
 		lines = []string{
 			th.Title.Render(" Welcome to Parley"),
@@ -327,22 +327,12 @@ func (m *Model) paneLines(w, h int) []string {
 	return lines[:h]
 }
 
-// commandLines is the /help pane: every command, those policy forbids greyed
-// with the reason under them, then the quiet hours in force.
-func (m *Model) commandLines(w int) []string {
+// helpPaneLines is the /help pane: its commands, those policy forbids
+// greyed with the reason under them, then the quiet hours in force.
+func (m *Model) helpPaneLines(w int) []string {
 	th := m.th
 	lines := []string{th.Title.Render(" Commands"), ""}
-	for _, c := range commands() {
-		reason := m.restr.Reason(c.feature)
-		if reason == "" {
-			lines = append(lines, " "+c.line())
-			continue
-		}
-		lines = append(lines, th.Muted.Render(" "+c.line()))
-		for _, l := range strings.Split(ansi.Wrap("not available: "+cleanLine(reason), max(10, w-5), ""), "\n") {
-			lines = append(lines, th.Warning.Render("    "+l))
-		}
-	}
+	lines = append(lines, m.commandLines(inHelp, w)...)
 	lines = append(lines, "")
 	if m.restr.Reason(core.FeatureOwnQuietHours) == "" {
 		lines = append(lines, th.Muted.Render(" e.g. "+quietExample))

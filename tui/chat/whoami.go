@@ -25,9 +25,6 @@ type whoamiMsg struct {
 // whoamiCommand is /whoami.
 func (m *Model) whoamiCommand(arg string) (tea.Cmd, bool) {
 	svc := m.dirSvc()
-	if svc == nil {
-		return m.unavailable("/whoami")
-	}
 	if strings.TrimSpace(arg) != "" {
 		m.setError("Usage: /whoami")
 		return nil, false

@@ -16,10 +16,10 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/tui/local/device"
-	"github.com/parley-chat/parley/tui/local/remote"
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/local/device"
+	"github.com/parley-chat/parley/tui/local/remote"
 )
 
 // benchServer starts the plain (race-free) binary for a measurement.
