@@ -2,6 +2,7 @@ package chat
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -125,6 +126,11 @@ func commandTable() []command {
 			needs: needLocal, run: (*Model).notifyCommand},
 		{names: []string{"/receipts"}, usage: "/receipts on|off", desc: "send read receipts or not", in: inMore,
 			needs: needLocal, run: (*Model).receiptsCommand},
+		// Only where the chat runs on the user's machine (local mode).
+		{names: []string{"/send"}, usage: "/send <path>", desc: "send a file from this machine", in: inMore,
+			needs: needFiles, run: (*Model).sendFileCommand},
+		{names: []string{"/save"}, usage: "/save [N]", desc: "save the newest (Nth) file here", in: inMore,
+			needs: needFiles, run: (*Model).saveCommand},
 	}
 }
 
@@ -165,12 +171,19 @@ func (r registry) listed(p helpPane) []command {
 	return out
 }
 
+// listedHere is listed without the commands this session cannot serve at
+// all (the user's own files, in a hosted session).
+func (m *Model) listedHere(p helpPane) []command {
+	out := m.cmds.listed(p)
+	return slices.DeleteFunc(out, func(c command) bool { return c.needs == needFiles && !m.has(needFiles) })
+}
+
 // commandLines are the help lines of the commands pane p lists; those
 // policy forbids are greyed, with the reason under them.
 func (m *Model) commandLines(p helpPane, w int) []string {
 	th := m.th
 	var lines []string
-	for _, c := range m.cmds.listed(p) {
+	for _, c := range m.listedHere(p) {
 		reason := m.restr.Reason(c.feature)
 		if reason == "" {
 			lines = append(lines, " "+c.line())

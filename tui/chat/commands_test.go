@@ -12,8 +12,11 @@ import (
 // commands lists the commands /help shows, in its order.
 func commands() []command { return newRegistry().listed(inHelp) }
 
-// moreCommands lists the commands the /more pane shows, in its order.
-func moreCommands() []command { return newRegistry().listed(inMore) }
+// moreCommands lists the commands the /more pane shows in a session
+// without the user's disk (hosted), in its order.
+func moreCommands() []command {
+	return slices.DeleteFunc(newRegistry().listed(inMore), func(c command) bool { return c.needs == needFiles })
+}
 
 // TestCommandTable: every name is a lower-case slash word that names one
 // command; every command has a handler; every listed line has its text.
@@ -49,7 +52,7 @@ func TestCommandNames(t *testing.T) {
 	want := []string{"/?", "/agree", "/alarm", "/close", "/conceal", "/contact", "/contacts", "/delete",
 		"/disagree", "/edit", "/exit", "/find", "/g", "/group", "/help", "/hidden", "/hide", "/list", "/location",
 		"/m", "/more", "/msg", "/nick", "/notify", "/open", "/pin", "/poll", "/quiet", "/quit", "/receipts",
-		"/reply", "/retry", "/s", "/search", "/theme", "/unhide", "/verify", "/vote", "/whoami"}
+		"/reply", "/retry", "/s", "/save", "/search", "/send", "/theme", "/unhide", "/verify", "/vote", "/whoami"}
 	var got []string
 	for _, c := range commandTable() {
 		got = append(got, c.names...)

@@ -39,6 +39,9 @@ type Options struct {
 	After func(d time.Duration, msg tea.Msg)
 	// Location is the time zone messages are shown in (default time.Local).
 	Location *time.Location
+	// Files is the user's own disk, for /send and /save; nil in a hosted
+	// session (the server's disk is not the user's).
+	Files FileAccess
 }
 
 // SyncMsg tells the UI that the core has live events to process.
@@ -464,6 +467,13 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil // a newer reading set another timer
 		}
 		return m, m.settingsCmd()
+	case fileDoneMsg:
+		if msg.err != nil {
+			m.setError(msg.err.Error())
+			return m, nil
+		}
+		m.setInfo(msg.info)
+		return m, m.reloadCmd()
 	case doneMsg:
 		if msg.err != nil {
 			m.setError(msg.what + ": " + msg.err.Error())

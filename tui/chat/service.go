@@ -96,6 +96,7 @@ const (
 	needGroups                // GroupService
 	needLocal                 // LocalService
 	needDirectory             // DirectoryService
+	needFiles                 // FileService and the user's disk (local mode)
 )
 
 // has reports whether the session's service has what n names.
@@ -107,6 +108,8 @@ func (m *Model) has(n need) bool {
 		return m.localSvc() != nil
 	case needDirectory:
 		return m.dirSvc() != nil
+	case needFiles:
+		return m.fileSvc() != nil
 	}
 	return true
 }

@@ -150,6 +150,7 @@ func run(ctx context.Context, c *core.Core, l *link, tenant string, t Terminal, 
 			time.AfterFunc(d, func() { prog.Send(msg) })
 		},
 		Location: time.Local,
+		Files:    disk{home: homeDir()},
 	})
 	prog = tea.NewProgram(model, tea.WithContext(ctx), tea.WithInput(t.In), tea.WithOutput(t.Out))
 	l.onState = func(offline string, final bool) { prog.Send(chat.ConnectionMsg{Offline: offline, Final: final}) }
@@ -162,4 +163,9 @@ func run(ctx context.Context, c *core.Core, l *link, tenant string, t Terminal, 
 		err = nil
 	}
 	return err
+}
+
+func homeDir() string {
+	h, _ := os.UserHomeDir()
+	return h
 }
