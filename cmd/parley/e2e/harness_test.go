@@ -281,8 +281,11 @@ func (x *tmux) start(name string, w, h int, argv ...string) {
 	for i, a := range argv {
 		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
+	// The shell waits a moment after the command, keeping its status: a
+	// command that prints one line and exits at once would otherwise leave
+	// the pane dead before tmux read what it printed.
 	x.run("-f", "/dev/null", "new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
-		"env TERM=xterm-256color "+strings.Join(quoted, " "))
+		`sh -c 'TERM=xterm-256color "$@"; s=$?; sleep 0.3; exit $s' sh `+strings.Join(quoted, " "))
 	x.run("set-option", "-t", name, "remain-on-exit", "on")
 }
 
