@@ -177,3 +177,49 @@ func TestOpenCoreNeedsTheWindow(t *testing.T) {
 		t.Fatal("closing a core took the key from the keyring")
 	}
 }
+
+// TestBlobPortRanges: the subsystem's port reads a blob in ranges, each
+// checked as Get is: a user who is neither uploader nor recipient, and a
+// range starting past the end, are refused; without a store there is no
+// port.
+func TestBlobPortRanges(t *testing.T) {
+	w := newWorld(t, 0)
+	if PortsFor(w.d, &auth.Principal{User: w.user("Nobody")}).Blobs != nil {
+		t.Fatal("a port without a blob store")
+	}
+	w.withFiles()
+	ada, bob, eve := w.user("Ada"), w.user("Bob"), w.user("Eve")
+	pa := PortsFor(w.d, &auth.Principal{User: ada, Session: "a"}).Blobs
+	pb := PortsFor(w.d, &auth.Principal{User: bob, Session: "b"}).Blobs
+	pe := PortsFor(w.d, &auth.Principal{User: eve, Session: "e"}).Blobs
+	data := randomFile(t, 100_000)
+	blob, err := pa.Put(bg, bytes.NewReader(data), int64(len(data)), []crypto.ID{bob.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 30_000)
+	for off := int64(0); off < int64(len(data)); {
+		n, size, err := pb.ReadAt(bg, blob, buf, off)
+		if err != nil || size != int64(len(data)) || n != min(len(buf), len(data)-int(off)) {
+			t.Fatalf("range at %d: %d bytes of %d, %v", off, n, size, err)
+		}
+		got = append(got, buf[:n]...)
+		off += int64(n)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("the ranges do not make up the blob")
+	}
+	if n, size, err := pb.ReadAt(bg, blob, buf, int64(len(data))); n != 0 || size != int64(len(data)) || err != nil {
+		t.Fatalf("a range at the end: %d, %d, %v", n, size, err)
+	}
+	if _, _, err := pb.ReadAt(bg, blob, buf, int64(len(data))+1); !errors.Is(err, ErrBlobRange) {
+		t.Fatalf("a range past the end: %v", err)
+	}
+	if _, _, err := pb.ReadAt(bg, blob, buf, -1); !errors.Is(err, ErrBlobRange) {
+		t.Fatalf("a negative offset: %v", err)
+	}
+	if _, _, err := pe.ReadAt(bg, blob, buf, 0); !errors.Is(err, blobs.ErrNotFound) {
+		t.Fatalf("a user who is no recipient: %v", err)
+	}
+}

@@ -218,12 +218,18 @@ type Ports struct {
 	Groups core.Groups
 	// Account is the user's own settings; it watches d.Policies.
 	Account core.Account
+	// Blobs is the blob store; nil when the deps have none.
+	Blobs BlobPort
 }
 
 // PortsFor returns the principal's ports; p must be a user (CanChat).
 func PortsFor(d Deps, p *auth.Principal) Ports {
-	return Ports{Relay: &relayClient{p: p, rel: d.Relay, dir: d.Directory}, Directory: &directoryClient{p: p, dir: d.Directory},
+	ports := Ports{Relay: &relayClient{p: p, rel: d.Relay, dir: d.Directory}, Directory: &directoryClient{p: p, dir: d.Directory},
 		Groups: groupsFor(d, p), Account: accountFor(d, p)}
+	if d.Blobs != nil {
+		ports.Blobs = blobPort{p: p, bs: d.Blobs}
+	}
+	return ports
 }
 
 // groupsFor returns the principal's Groups port: a nil interface, not a

@@ -210,3 +210,56 @@ type QuietHoursRequest struct {
 	Zone string `json:"zone"`
 	Spec string `json:"spec"`
 }
+
+// MaxBlobChunk bounds the data of one upload chunk (KindBlobPutChunk) and
+// of one download range (KindBlobGet): 512 KiB, which base64 in JSON keeps
+// well under MaxFrame.
+const MaxBlobChunk = 512 << 10
+
+// MaxBlobUploads bounds the uploads one channel has open at once: a
+// KindBlobPutBegin beyond it is refused (CodeRateLimited).
+const MaxBlobUploads = 4
+
+// BlobPutBeginRequest opens an upload (KindBlobPutBegin) of Size bytes of
+// ciphertext, -1 when unknown (the limits then apply as the bytes
+// arrive), that the uploader and the Recipients (Parley IDs) may fetch.
+type BlobPutBeginRequest struct {
+	Size       int64    `json:"size"`
+	Recipients []string `json:"recipients"`
+}
+
+// BlobUpload names an open upload of this channel: the answer to
+// KindBlobPutBegin, the request of KindBlobPutEnd and KindBlobPutCancel.
+type BlobUpload struct {
+	Upload string `json:"upload"`
+}
+
+// BlobPutChunkRequest adds Data (at most MaxBlobChunk bytes) to an upload
+// (KindBlobPutChunk). Offset is the number of bytes sent before it: chunks
+// come in order, without gaps or overlaps.
+type BlobPutChunkRequest struct {
+	Upload string `json:"upload"`
+	Offset int64  `json:"offset"`
+	Data   []byte `json:"data"`
+}
+
+// BlobRef names a stored blob, 32 lower-case hex characters: the answer to
+// KindBlobPutEnd, the request of KindBlobDelete.
+type BlobRef struct {
+	Blob string `json:"blob"`
+}
+
+// BlobGetRequest reads up to Limit bytes (at most MaxBlobChunk; 0:
+// MaxBlobChunk) of a blob from Offset (KindBlobGet).
+type BlobGetRequest struct {
+	Blob   string `json:"blob"`
+	Offset int64  `json:"offset"`
+	Limit  int    `json:"limit"`
+}
+
+// BlobRange is a range of a blob and the blob's whole Size in bytes. Data
+// is shorter than the limit asked only where the blob ends.
+type BlobRange struct {
+	Data []byte `json:"data"`
+	Size int64  `json:"size"`
+}

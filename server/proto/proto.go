@@ -76,11 +76,21 @@ const (
 	KindSetNickname     Kind = 0x31 // NicknameRequest → {}
 	KindSetQuietHours   Kind = 0x32 // QuietHoursRequest → {}
 	KindClearQuietHours Kind = 0x33 // {} → {}
+
+	// The blob store (core.Blobs): the ciphertext of file attachments. An
+	// upload is begun, sent in chunks and ended; a download is read in
+	// ranges.
+	KindBlobPutBegin  Kind = 0x34 // BlobPutBeginRequest → BlobUpload
+	KindBlobPutChunk  Kind = 0x35 // BlobPutChunkRequest → {}
+	KindBlobPutEnd    Kind = 0x36 // BlobUpload → BlobRef
+	KindBlobPutCancel Kind = 0x37 // BlobUpload → {}
+	KindBlobGet       Kind = 0x38 // BlobGetRequest → BlobRange
+	KindBlobDelete    Kind = 0x39 // BlobRef → {}
 )
 
 // lastRequest is the highest request kind; requests are contiguous from
 // KindWhoami.
-const lastRequest = KindClearQuietHours
+const lastRequest = KindBlobDelete
 
 // IsRequest reports whether k is a request a client may send.
 func (k Kind) IsRequest() bool { return k >= KindWhoami && k <= lastRequest }

@@ -3,8 +3,11 @@ package proto
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"io"
+	"math"
+	"strings"
 	"testing"
 )
 
@@ -100,9 +103,27 @@ func TestIsRequest(t *testing.T) {
 			t.Errorf("kind %#02x is not a request", byte(k))
 		}
 	}
-	for _, k := range []Kind{KindFind, KindGroupCreate, KindGroupLeave, KindSettings, KindClearQuietHours} {
+	for _, k := range []Kind{KindFind, KindGroupCreate, KindGroupLeave, KindSettings, KindClearQuietHours, KindBlobPutBegin, KindBlobDelete} {
 		if !k.IsRequest() {
 			t.Errorf("kind %#02x is not a request", byte(k))
+		}
+	}
+}
+
+// TestBlobChunkFits: a full upload chunk and a full download range, base64
+// in JSON with the longest handle and offsets, fit in a frame.
+func TestBlobChunkFits(t *testing.T) {
+	data := make([]byte, MaxBlobChunk)
+	for name, v := range map[string]any{
+		"chunk": BlobPutChunkRequest{Upload: strings.Repeat("9", 20), Offset: math.MaxInt64, Data: data},
+		"range": BlobRange{Data: data, Size: math.MaxInt64},
+	} {
+		js, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFrame(io.Discard, Frame{Kind: KindOK, ID: math.MaxUint32, Payload: js}); err != nil {
+			t.Errorf("a full %s of %d bytes: %v", name, len(js), err)
 		}
 	}
 }
@@ -115,6 +136,8 @@ func FuzzReadFrame(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	group := []byte(`{"name":"Team","members":["K7ZP4Q2M"]}`)
 	f.Add(append(binary.BigEndian.AppendUint32(nil, uint32(5+len(group))), append([]byte{byte(KindGroupCreate), 0, 0, 0, 2}, group...)...))
+	chunk := []byte(`{"upload":"1","offset":0,"data":"AAEC"}`)
+	f.Add(append(binary.BigEndian.AppendUint32(nil, uint32(5+len(chunk))), append([]byte{byte(KindBlobPutChunk), 0, 0, 0, 3}, chunk...)...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := bytes.NewReader(b)
 		fr, err := ReadFrame(r)

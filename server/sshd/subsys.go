@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/blobs"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/groups"
 	"github.com/parley-chat/parley/server/hosted"
@@ -51,6 +52,7 @@ func (s *Server) parleySubsystem(sess ssh.Session) {
 		}
 	}()
 	code := c.serve(ctx)
+	c.endUploads()
 	if c.sub != nil {
 		c.sub.Close()
 	}
@@ -72,6 +74,8 @@ type protoConn struct {
 	// Set by the subscribe request, in the serve goroutine; ended after it.
 	sub     core.Subscription
 	unwatch func() // the settings watch
+
+	uploads uploads // blob uploads in flight; ended after serve
 }
 
 func (c *protoConn) write(f proto.Frame) error {
@@ -268,6 +272,9 @@ func (c *protoConn) handle(ctx context.Context, f proto.Frame) (any, error) {
 		return c.group(ctx, f)
 	case proto.KindSettings, proto.KindSetNickname, proto.KindSetQuietHours, proto.KindClearQuietHours:
 		return c.account(ctx, f)
+	case proto.KindBlobPutBegin, proto.KindBlobPutChunk, proto.KindBlobPutEnd, proto.KindBlobPutCancel,
+		proto.KindBlobGet, proto.KindBlobDelete:
+		return c.blob(ctx, f)
 	}
 	return nil, fmt.Errorf("%w: request kind %#02x", errUnknownRequest, byte(f.Kind))
 }
@@ -323,20 +330,26 @@ func (c *protoConn) push(ctx context.Context, sub core.Subscription, wake, setti
 // here and told as an internal error.
 func (c *protoConn) classify(err error) (code, msg string) {
 	switch {
-	case errors.Is(err, relay.ErrRateLimited):
+	case errors.Is(err, relay.ErrRateLimited), errors.Is(err, errTooManyUploads):
 		return proto.CodeRateLimited, err.Error()
-	case errors.Is(err, directory.ErrUserNotFound), errors.Is(err, relay.ErrUnreachable), errors.Is(err, groups.ErrNotFound):
+	case errors.Is(err, directory.ErrUserNotFound), errors.Is(err, relay.ErrUnreachable), errors.Is(err, groups.ErrNotFound),
+		errors.Is(err, blobs.ErrNotFound), errors.Is(err, errNoUpload):
 		return proto.CodeNotFound, err.Error()
 	case errors.Is(err, relay.ErrNotUser), errors.Is(err, relay.ErrDetached), errors.Is(err, relay.ErrForgedSender),
 		errors.Is(err, relay.ErrAlarmForbidden), errors.Is(err, relay.ErrSubscriptions),
 		errors.Is(err, policy.ErrForbiddenByPolicy), errors.Is(err, directory.ErrNotActive),
-		errors.Is(err, groups.ErrNotAdmin), errors.Is(err, groups.ErrManaged), errors.Is(err, groups.ErrNotUser):
+		errors.Is(err, groups.ErrNotAdmin), errors.Is(err, groups.ErrManaged), errors.Is(err, groups.ErrNotUser),
+		errors.Is(err, blobs.ErrNotUser):
 		return proto.CodeForbidden, err.Error()
 	case errors.Is(err, relay.ErrTooLarge), errors.Is(err, relay.ErrMalformed), errors.Is(err, relay.ErrTooManyAcks),
 		errors.Is(err, directory.ErrInvalid), errors.Is(err, groups.ErrInvalid), errors.Is(err, groups.ErrTooMany),
-		errors.Is(err, quiet.ErrInvalid), errors.Is(err, policy.ErrInvalid), errors.Is(err, hosted.ErrNoOwnQuietHours):
+		errors.Is(err, quiet.ErrInvalid), errors.Is(err, policy.ErrInvalid), errors.Is(err, hosted.ErrNoOwnQuietHours),
+		errors.Is(err, blobs.ErrTooLarge), errors.Is(err, blobs.ErrQuota), errors.Is(err, blobs.ErrServerFull),
+		errors.Is(err, blobs.ErrInvalid), errors.Is(err, blobs.ErrIncomplete), errors.Is(err, hosted.ErrBlobRange),
+		errors.Is(err, errUploadOrder), errors.Is(err, errUploadOverrun):
 		return proto.CodeInvalid, err.Error()
-	case errors.Is(err, errUnknownRequest), errors.Is(err, core.ErrNoGroups), errors.Is(err, core.ErrNoAccount):
+	case errors.Is(err, errUnknownRequest), errors.Is(err, core.ErrNoGroups), errors.Is(err, core.ErrNoAccount),
+		errors.Is(err, core.ErrNoBlobs):
 		return proto.CodeUnknown, err.Error()
 	}
 	c.s.log.Warn("parley subsystem request failed", "err", err, "session", c.p.Session)

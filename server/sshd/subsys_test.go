@@ -17,6 +17,7 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/blobs"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/groups"
 	"github.com/parley-chat/parley/server/hosted"
@@ -206,6 +207,16 @@ func TestClassify(t *testing.T) {
 		{directory.ErrInvalid, proto.CodeInvalid},
 		{relay.ErrRateLimited, proto.CodeRateLimited},
 		{core.ErrNoGroups, proto.CodeUnknown},
+		{fmt.Errorf("%w: 2 MiB is over the limit of 1 MiB (parley_max_attachment_mib)", blobs.ErrTooLarge), proto.CodeInvalid},
+		{fmt.Errorf("%w: your files take 1 MiB of 1 MiB", blobs.ErrQuota), proto.CodeInvalid},
+		{blobs.ErrServerFull, proto.CodeInvalid},
+		{fmt.Errorf("receive file: %w: 5 of 10 bytes arrived", blobs.ErrIncomplete), proto.CodeInvalid},
+		{fmt.Errorf("%w: byte 9 of 8", hosted.ErrBlobRange), proto.CodeInvalid},
+		{blobs.ErrNotFound, proto.CodeNotFound},
+		{errNoUpload, proto.CodeNotFound},
+		{blobs.ErrNotUser, proto.CodeForbidden},
+		{errTooManyUploads, proto.CodeRateLimited},
+		{core.ErrNoBlobs, proto.CodeUnknown},
 	} {
 		code, msg := c.classify(tc.err)
 		if code != tc.code || msg != tc.err.Error() {

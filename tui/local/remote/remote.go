@@ -1,7 +1,7 @@
 // Package remote is the local client's end of the parley subsystem: it
 // speaks the client protocol (server/proto, docs/protocol.md) over one SSH
 // channel and gives the client core the ports a hosted session gets in
-// process: Relay, BatchRelay, Directory, Groups and Account.
+// process: Relay, BatchRelay, Directory, Groups, Account and Blobs.
 //
 // Requests may be made from several goroutines; each waits for the answer
 // with its own ID. Pushes after Subscribe are queued (bounded) for the
@@ -9,6 +9,10 @@
 // functions instead. When the channel ends, every waiting and later
 // request fails with ErrClosed, and the subscription reports the end, so
 // the caller can dial again.
+//
+// Blobs go in pieces that fit a frame: an upload in chunks of
+// proto.MaxBlobChunk, at most proto.MaxBlobUploads at once (more wait for
+// a slot), and a download as ranges fetched as the reader reads them.
 package remote
 
 import (
@@ -46,6 +50,10 @@ type Conn struct {
 
 	wmu sync.Mutex // one frame at a time
 
+	// uploads holds a token per blob upload in flight, so that this
+	// client never opens more than the server allows (proto.MaxBlobUploads).
+	uploads chan struct{}
+
 	mu      sync.Mutex // guards the fields below
 	next    uint32
 	pending map[uint32]chan proto.Frame
@@ -81,7 +89,8 @@ func Open(ctx context.Context, rw io.ReadWriteCloser, client string) (*Conn, err
 		_ = rw.Close()
 		return nil, fmt.Errorf("protocol handshake: %w", r.err)
 	}
-	c := &Conn{rw: rw, welcome: r.w, pending: map[uint32]chan proto.Frame{}, done: make(chan struct{})}
+	c := &Conn{rw: rw, welcome: r.w, pending: map[uint32]chan proto.Frame{}, done: make(chan struct{}),
+		uploads: make(chan struct{}, proto.MaxBlobUploads)}
 	go c.read()
 	return c, nil
 }
