@@ -77,6 +77,7 @@ func Chat(ctx context.Context, o Options, t Terminal) error {
 		Directory: l,
 		Groups:    l,
 		Account:   l,
+		Blobs:     l,
 		Session:   "local-" + hex.EncodeToString(sid[:]),
 		Logger:    o.Logger,
 	})

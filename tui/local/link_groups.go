@@ -2,13 +2,15 @@ package local
 
 import (
 	"context"
+	"io"
 	"sync"
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
 )
 
-// The group registry and the account settings, across connections.
+// The group registry, the account settings and the blob store, across
+// connections.
 
 var (
 	_ core.Groups  = (*link)(nil)
@@ -187,4 +189,36 @@ func (l *link) ClearQuietHours(ctx context.Context) error {
 		return err
 	}
 	return offline(c.ClearQuietHours(ctx))
+}
+
+// Files: the blob store of the current connection. An upload or a
+// download cut off by the connection's end fails (the user sends or saves
+// again); nothing of it is queued.
+
+var _ core.Blobs = (*link)(nil)
+
+func (l *link) Put(ctx context.Context, r io.Reader, size int64, recipients []crypto.ID) (string, error) {
+	c, err := l.current()
+	if err != nil {
+		return "", err
+	}
+	id, err := c.Put(ctx, r, size, recipients)
+	return id, offline(err)
+}
+
+func (l *link) Get(ctx context.Context, blob string) (io.ReadCloser, error) {
+	c, err := l.current()
+	if err != nil {
+		return nil, err
+	}
+	rc, err := c.Get(ctx, blob)
+	return rc, offline(err)
+}
+
+func (l *link) Delete(ctx context.Context, blob string) error {
+	c, err := l.current()
+	if err != nil {
+		return err
+	}
+	return offline(c.Delete(ctx, blob))
 }

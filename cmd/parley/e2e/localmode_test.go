@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -147,24 +148,11 @@ func TestLocalModeChat(t *testing.T) {
 // assertNotOnDisk fails if any file under dir holds one of the texts.
 func assertNotOnDisk(t *testing.T, dir string, texts ...string) {
 	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, s := range texts {
-			if strings.Contains(string(b), s) {
-				t.Errorf("%s holds %q in clear", path, s)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	chunks := make([][]byte, len(texts))
+	for i, s := range texts {
+		chunks[i] = []byte(s)
 	}
+	assertBytesNotOnDisk(t, dir, chunks...)
 }
 
 // TestMigrateToLocalMode (devices issue, item 4): a tenant forbids hosted
@@ -437,5 +425,76 @@ func TestLocalAndHostedInAGroup(t *testing.T) {
 		for _, to := range []string{"ada", "eve", "bob"} {
 			x.waitFor(to, text)
 		}
+	}
+}
+
+// TestLocalModeFiles: a local client sends a file from its own disk with
+// /send and a hosted user fetches the same bytes with scp; the hosted
+// user sends one with scp and the local client /save's it into its
+// downloads, the same bytes; neither file is on the server's disk in clear.
+func TestLocalModeFiles(t *testing.T) {
+	need(t, "scp")
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	adaKey, bobKey := f.key("ada"), f.key("bob")
+	ada := f.createUser("acme", "--name", "Ada Lovelace")
+	bob := f.activeUser("acme", []key{bobKey}, "--name", "Bob Baker")
+	x := f.x
+	la := newLocalClient(t, f.srv, adaKey)
+	localEnrol(x, "enrol-ada", la.argv("--activate", ada.ActivationCode), "Ada Lovelace")
+	localOpen(x, "ada", la.argv())
+	f.chat("bob", bobKey) // his key is unlocked on the server while he chats
+	x.line("ada", "/open "+bob.ID)
+	x.line("bob", "/open "+ada.ID)
+
+	report, reportBytes := writeRandom(t, la.home, "report.pdf", 700<<10+13) // two chunks on the wire
+	x.line("ada", "/send "+report)
+	x.waitFor("ada", "Sent report.pdf")
+	x.waitFor("bob", "report.pdf")
+	got, ok := findFile(f.files(bobKey), "report.pdf")
+	if !ok || got.Size != int64(len(reportBytes)) || got.From != ada.ID {
+		t.Fatalf("bob's files: %+v", f.files(bobKey))
+	}
+	dl := filepath.Join(t.TempDir(), "report.pdf")
+	f.srv.mustSCP(bobKey, "HOST:inbox/"+got.ID, dl)
+	if b, err := os.ReadFile(dl); err != nil || !bytes.Equal(b, reportBytes) {
+		t.Fatalf("bob downloaded %d bytes (%v), want the %d ada sent", len(b), err, len(reportBytes))
+	}
+
+	notes, notesBytes := writeRandom(t, t.TempDir(), "notes.txt", 90<<10)
+	f.srv.mustSCP(bobKey, notes, "HOST:@"+ada.ID)
+	x.waitFor("ada", "notes.txt")
+	if err := os.MkdirAll(filepath.Join(la.home, "Downloads"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	x.line("ada", "/save")
+	x.waitFor("ada", "Saved notes.txt")
+	if b, err := os.ReadFile(filepath.Join(la.home, "Downloads", "notes.txt")); err != nil || !bytes.Equal(b, notesBytes) {
+		t.Fatalf("ada saved %d bytes (%v), want the %d bob sent", len(b), err, len(notesBytes))
+	}
+	assertBytesNotOnDisk(t, f.srv.data, reportBytes[:4096], notesBytes[:4096])
+}
+
+// assertBytesNotOnDisk fails if any file under dir holds one of the byte
+// strings.
+func assertBytesNotOnDisk(t *testing.T, dir string, chunks ...[]byte) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, c := range chunks {
+			if bytes.Contains(b, c) {
+				t.Errorf("%s holds %.40q in clear", path, c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
