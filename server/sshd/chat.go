@@ -69,6 +69,11 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 					_ = sess.Exit(1)
 					return
 				}
+				if why := model.Refused(); err == nil && why != "" {
+					fmt.Fprintf(sess.Stderr(), "Session ended: %s.\n", why)
+					_ = sess.Exit(1)
+					return
+				}
 				if err != nil {
 					s.log.Warn("chat session ended with an error", "err", err, "session", p.Session)
 					fmt.Fprintf(sess.Stderr(), "Session ended: %v\n", err)

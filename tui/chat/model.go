@@ -44,6 +44,11 @@ type Options struct {
 	Files FileAccess
 }
 
+// Refused says why the session ended without the user quitting: too many
+// wrong passphrases, the unlock timeout, a start that failed; "" when the
+// user quit. The host exits non-zero and says it.
+func (m *Model) Refused() string { return m.ended }
+
 // SyncMsg tells the UI that the core has live events to process.
 type SyncMsg struct{}
 
@@ -135,6 +140,9 @@ type Model struct {
 	statusKind statusKind
 	// offline is the connection's state for the header; "" when connected.
 	offline string
+	// ended is why the session ended by itself (too many wrong
+	// passphrases, …); "" while it runs and after the user quit.
+	ended string
 
 	// restr are the user's restrictions, read at start and again when the
 	// server announces a change or the quiet-hours schedule turns.
@@ -266,6 +274,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 		return m, nil
 	case quitMsg:
+		m.ended = msg.reason
 		return m, tea.Quit
 	case ConnectionMsg:
 		was := m.offline

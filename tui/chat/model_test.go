@@ -504,6 +504,9 @@ func TestUnlockWrongPassphrase(t *testing.T) {
 		if !d.quit {
 			t.Error("the session did not quit after too many wrong passphrases")
 		}
+		if got := d.m.Refused(); got != "too many wrong passphrases" {
+			t.Errorf("Refused() = %q, want the reason the host reports", got)
+		}
 	})
 }
 

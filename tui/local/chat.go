@@ -163,6 +163,9 @@ func run(ctx context.Context, c *core.Core, l *link, tenant string, t Terminal, 
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		err = nil
 	}
+	if why := model.Refused(); err == nil && why != "" {
+		return fmt.Errorf("session ended: %s", why)
+	}
 	return err
 }
 
