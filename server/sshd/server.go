@@ -169,8 +169,14 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
-// Shutdown stops accepting, then closes open sessions once ctx ends.
+// ErrShuttingDown is why open sessions end when the server stops.
+var ErrShuttingDown = errors.New("the server is shutting down")
+
+// Shutdown stops accepting and ends the open user sessions, telling them
+// why (a chat restores the terminal and says so), then closes what is
+// still open once ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.endSessions(ErrShuttingDown)
 	err := s.srv.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return s.srv.Close()

@@ -98,3 +98,17 @@ func (s *Server) recheck(ws []*watched) {
 		}
 	}
 }
+
+// endSessions ends every watched session with cause.
+func (s *Server) endSessions(cause error) {
+	sw := &s.watch
+	sw.mu.Lock()
+	ws := make([]*watched, 0, len(sw.set))
+	for w := range sw.set {
+		ws = append(ws, w)
+	}
+	sw.mu.Unlock()
+	for _, w := range ws {
+		w.end(cause)
+	}
+}

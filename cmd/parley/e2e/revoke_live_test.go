@@ -76,3 +76,28 @@ func TestAccessChangesReachOpenSessions(t *testing.T) {
 		t.Fatalf("a change took %v to end a session", worst)
 	}
 }
+
+// TestShutdownTellsOpenSessions (issue 17, item 9): SIGTERM ends an open
+// chat with a line that says why, leaves the alternate screen, and the
+// session exits 1.
+func TestShutdownTellsOpenSessions(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	annKey := f.key("ann")
+	f.activeUser("acme", []key{annKey}, "--name", "Ann Archer")
+	f.chat("ann", annKey)
+	if alt := strings.TrimSpace(f.x.run("display-message", "-p", "-t", "ann", "#{alternate_on}")); alt != "1" {
+		t.Fatalf("the chat is not on the alternate screen (%q)", alt)
+	}
+	f.srv.stop()
+	f.x.waitDead("ann")
+	if scr := f.x.run("capture-pane", "-p", "-S", "-", "-t", "ann"); !strings.Contains(scr, "Session ended: The server is shutting down") {
+		t.Fatalf("the chat ended without saying why:\n%s", scr)
+	}
+	if alt := strings.TrimSpace(f.x.run("display-message", "-p", "-t", "ann", "#{alternate_on}")); alt != "0" {
+		t.Errorf("the terminal was left on the alternate screen")
+	}
+	if st := f.x.exitStatus("ann"); st != "" && st != "1" {
+		t.Errorf("the session exited with %s, want 1", st)
+	}
+}
