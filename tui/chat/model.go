@@ -538,6 +538,14 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.screen != screenChat {
 		return m, nil
 	}
+	// A terminal sends Esc and a key typed right after it as one
+	// Alt+key: Esc then "/" arrives as Alt+/. A punctuation key with Alt
+	// is taken as both, so the slash is kept (Alt+letter stays the
+	// composer's word motion).
+	if r := []rune(msg.Text); msg.Mod == tea.ModAlt && len(r) == 1 && (unicode.IsPunct(r[0]) || unicode.IsSymbol(r[0])) {
+		m.handleKey(tea.KeyPressMsg{Code: tea.KeyEscape})
+		msg.Mod = 0
+	}
 	switch {
 	case key.Matches(msg, m.keys.Focus):
 		if m.focus == focusComposer {

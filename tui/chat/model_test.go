@@ -2476,3 +2476,23 @@ func TestOutboxBounded(t *testing.T) {
 		d.wantScreen("still waiting to be sent")
 	})
 }
+
+// TestEscThenSlashKeepsTheSlash (issue 17, item 10): Esc and "/" typed
+// quickly arrive as Alt+/; the composer gets the slash, and the Esc
+// still clears what it clears.
+func TestEscThenSlashKeepsTheSlash(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("/frobnicate")
+		d.press(tea.KeyEscape)
+		d.press('u', tea.ModCtrl)
+		d.m.setError("an old error")
+		d.send(tea.KeyPressMsg{Code: '/', Text: "/", Mod: tea.ModAlt})
+		if got := d.m.input.Value(); got != "/" {
+			t.Fatalf("composer = %q after Esc+/, want the slash", got)
+		}
+		if d.m.status != "" {
+			t.Errorf("status = %q: the Esc part did not clear it", d.m.status)
+		}
+	})
+}

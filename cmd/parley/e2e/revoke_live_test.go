@@ -89,6 +89,11 @@ func TestShutdownTellsOpenSessions(t *testing.T) {
 	if alt := strings.TrimSpace(f.x.run("display-message", "-p", "-t", "ann", "#{alternate_on}")); alt != "1" {
 		t.Fatalf("the chat is not on the alternate screen (%q)", alt)
 	}
+	// Esc and "/" typed at once (a terminal may send them as Alt+/) keep
+	// the slash: the line is a command (issue 17, item 10).
+	f.x.key("ann", "Escape", "/")
+	f.x.line("ann", "help")
+	f.x.waitFor("ann", "show this help")
 	f.srv.stop()
 	f.x.waitDead("ann")
 	if scr := f.x.run("capture-pane", "-p", "-S", "-", "-t", "ann"); !strings.Contains(scr, "Session ended: The server is shutting down") {
