@@ -542,9 +542,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	// Alt+key: Esc then "/" arrives as Alt+/. A punctuation key with Alt
 	// is taken as both, so the slash is kept (Alt+letter stays the
 	// composer's word motion).
-	if r := []rune(msg.Text); msg.Mod == tea.ModAlt && len(r) == 1 && (unicode.IsPunct(r[0]) || unicode.IsSymbol(r[0])) {
+	if r := msg.Code; msg.Mod == tea.ModAlt && r < unicode.MaxRune && (unicode.IsPunct(r) || unicode.IsSymbol(r)) {
 		m.handleKey(tea.KeyPressMsg{Code: tea.KeyEscape})
-		msg.Mod = 0
+		msg = tea.KeyPressMsg{Code: r, Text: string(r)} // with Alt, the terminal gave no text
 	}
 	switch {
 	case key.Matches(msg, m.keys.Focus):
