@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -271,7 +272,13 @@ func (m *Model) openCommand(arg string) (tea.Cmd, bool) {
 		m.setError("Usage: /open <ID|name>")
 		return nil, false
 	}
-	id, err := m.resolve(arg)
+	name, _ := splitName(arg)
+	id, err := m.resolve(name)
+	if errors.Is(err, errNotInChats) {
+		if cmd := m.lookupCmd(name, "", "/open "+arg); cmd != nil {
+			return cmd, true
+		}
+	}
 	if err != nil {
 		m.setError(err.Error())
 		return nil, false
@@ -281,8 +288,7 @@ func (m *Model) openCommand(arg string) (tea.Cmd, bool) {
 
 // msgCommand is /msg <ID|name> <text>: open the conversation, and send.
 func (m *Model) msgCommand(arg string) (tea.Cmd, bool) {
-	who, text, _ := strings.Cut(arg, " ")
-	text = strings.TrimSpace(text)
+	who, text := splitName(arg)
 	if who == "" || text == "" {
 		m.setError("Usage: /msg <ID|name> <text>")
 		return nil, false
@@ -292,6 +298,11 @@ func (m *Model) msgCommand(arg string) (tea.Cmd, bool) {
 		return nil, false
 	}
 	id, err := m.resolve(who)
+	if errors.Is(err, errNotInChats) {
+		if cmd := m.lookupCmd(who, text, "/msg "+arg); cmd != nil {
+			return cmd, true
+		}
+	}
 	if err != nil {
 		m.setError(err.Error())
 		return nil, false
@@ -324,7 +335,7 @@ func (m *Model) resolve(s string) (core.ConvRef, error) {
 	case 1:
 		return hits[0], nil
 	case 0:
-		return core.ConvRef{}, fmt.Errorf("%q is not a Parley ID (8 characters A-Z, 0-9) nor a name in your chats", cleanLine(s))
+		return core.ConvRef{}, notInChats(fmt.Sprintf("%q is not a Parley ID (8 characters A-Z, 0-9) nor a name in your chats", cleanLine(s)))
 	}
 	return core.ConvRef{}, fmt.Errorf("%q matches %d chats: type more of the name, or the ID", cleanLine(s), len(hits))
 }

@@ -77,6 +77,8 @@ func (m *Model) updateFeatures(msg tea.Msg) (tea.Cmd, bool) {
 		return m.verifyDone(msg), true
 	case findMsg:
 		return m.findDone(msg), true
+	case lookupMsg:
+		return m.lookupDone(msg), true
 	case whoamiMsg:
 		return m.whoamiDone(msg), true
 	case openedMsg:

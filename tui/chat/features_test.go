@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -272,4 +273,35 @@ func (d *driver) wantStatus(want string) {
 	if got := d.statusText(); !strings.Contains(got, want) {
 		d.t.Errorf("status = %q, want it to contain %q", got, want)
 	}
+}
+
+// TestOpenAndMsgFindNamesInTheDirectory (issue 17, item 10): a name no
+// chat has is looked up in the directory: one match opens (and /msg
+// sends), several show the list to pick from with the line back in the
+// composer, none says so.
+func TestOpenAndMsgFindNamesInTheDirectory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		erin := mustID("ERINERIN")
+		f := newVFake(threeChats())
+		f.dir = []core.DirectoryEntry{{ID: erin, Name: "Erin Example", Internal: true}}
+		f.contacts[erin] = core.Contact{ID: erin, Name: "Erin Example", Internal: true}
+		d := vChatDriver(t, f)
+		d.enter(`/msg "Erin Example" hello Erin`)
+		if got := strings.Join(callsWith(d.svc.takeCalls(), "Find", "Send"), "; "); !strings.Contains(got, `Find "Erin Example"`) || !strings.Contains(got, "Send") {
+			t.Fatalf("calls after /msg to a directory name: %s", got)
+		}
+		f.dir = []core.DirectoryEntry{{ID: mustID("FINNFIN1"), Name: "Finn Other"}, {ID: mustID("FINNFIN2"), Name: "Finn Other"}}
+		d.enter(`/open "Finn Other"`)
+		d.wantScreen("2 people match")
+		if got := d.m.input.Value(); got != `/open "Finn Other"` {
+			t.Errorf("composer = %q, want the line back to edit", got)
+		}
+		f.dir = nil
+		d.press(tea.KeyEscape)
+		d.m.input.Reset()
+		d.enter("/open Nobody")
+		if s := d.statusText(); !strings.Contains(s, "nobody in the directory") {
+			t.Errorf("status = %q", s)
+		}
+	})
 }
