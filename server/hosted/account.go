@@ -93,6 +93,12 @@ func restrictions(v policy.Values, now time.Time) core.Restrictions {
 	if !r.UserQuietHours {
 		r.Forbidden[core.FeatureOwnQuietHours] = ownQuietForbidden().Error()
 	}
+	// Alarms are the one feature a policy has to allow (the relay
+	// refuses them otherwise): shown forbidden until it does.
+	if !v.Bool(policy.AlarmSend) {
+		r.Forbidden[core.FeatureAlarm] = (&policy.ForbiddenError{Action: "send_alarm", Key: policy.AlarmSend,
+			Reason: "your organisation does not allow you to send alarm messages"}).Error()
+	}
 	// The schedule in effect (the user's own over the tenant's) decides,
 	// through the same decision points the services use; quiet hours end
 	// at its next change.

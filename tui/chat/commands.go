@@ -82,7 +82,7 @@ func commandTable() []command {
 		{names: []string{"/retry"}, usage: "/retry", desc: "send a failed message again", in: inHelp,
 			needs: needGroups, run: (*Model).retryCommand},
 		{names: []string{"/alarm"}, usage: "/alarm <text>", desc: "alarm: rings in quiet hours", in: inHelp,
-			needs: needGroups, run: (*Model).alarmCommand},
+			feature: core.FeatureAlarm, needs: needGroups, run: (*Model).alarmCommand},
 		{names: []string{"/poll"}, usage: `/poll "Q" "A" "B"…`, desc: "a poll (/vote N, /close)", in: inHelp,
 			needs: needGroups, run: (*Model).pollCommand},
 		{names: []string{"/vote"}, needs: needGroups, run: (*Model).voteCommand},

@@ -20,6 +20,7 @@ const (
 	FeatureCall          = "call"               // audio calls
 	FeatureVideoCall     = "video_call"         // video calls
 	FeatureGroupCall     = "group_call"         // group calls
+	FeatureAlarm         = "send_alarm"         // send alarm messages (/alarm)
 )
 
 // Restrictions are the rules in force for the user right now, as far as the

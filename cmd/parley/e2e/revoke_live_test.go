@@ -106,3 +106,39 @@ func TestShutdownTellsOpenSessions(t *testing.T) {
 		t.Errorf("the session exited with %s, want 1", st)
 	}
 }
+
+// TestAlarmNeedsPolicy (issue 17, item 8): /alarm is greyed in /help and
+// refused with its reason until the tenant allows alarms; then an alarm
+// reaches the recipient.
+func TestAlarmNeedsPolicy(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	annKey, bobKey := f.key("ann"), f.key("bob")
+	ann := f.activeUser("acme", []key{annKey}, "--name", "Ann Archer")
+	bob := f.activeUser("acme", []key{bobKey}, "--name", "Bob Baker")
+	x := f.x
+	f.chat("ann", annKey)
+	f.chat("bob", bobKey)
+	x.line("ann", "/open "+bob.ID)
+	x.line("bob", "/open "+ann.ID)
+	x.line("ann", "/help")
+	x.waitFor("ann", "not available: your organisation does not allow you to send alarm")
+	x.key("ann", "Escape")
+	x.line("ann", "/alarm the server room is flooding")
+	x.waitFor("ann", "does not allow you to send alarm messages")
+	x.key("ann", "C-u")
+
+	f.run("policy", "set", "--tenant", "acme", "parley_alarm_send", "true")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		x.line("ann", "/alarm the server room is flooding")
+		if strings.Contains(x.screen("bob"), "the server room is flooding") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the alarm never arrived after the policy allowed it:\n%s", x.screen("ann"))
+		}
+		time.Sleep(time.Second) // the settings push reaches the session
+		x.key("ann", "C-u")
+	}
+}
