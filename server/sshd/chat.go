@@ -52,6 +52,7 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 		Notify:   func() { prog.Send(chat.SyncMsg{}) },
 		Tenant:   tenant,
 		Location: sessionZone(sess.Environ()),
+		SCPHost:  s.scpHost(),
 		After: func(d time.Duration, msg tea.Msg) {
 			time.AfterFunc(d, func() { prog.Send(msg) }) // a no-op once the session ended
 		},

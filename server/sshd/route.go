@@ -127,6 +127,18 @@ func (s *Server) chatTarget() string {
 	return host
 }
 
+// scpHost is this server as scp names it: "[-P PORT] HOST".
+func (s *Server) scpHost() string {
+	host := s.cfg.PublicHost
+	if host == "" {
+		host = "HOST"
+	}
+	if s.cfg.PublicPort != 22 {
+		return fmt.Sprintf("-P %d %s", s.cfg.PublicPort, host)
+	}
+	return host
+}
+
 // sshCommand shows how to reach this server: "ssh [flags] [-p PORT] HOST".
 func (s *Server) sshCommand(flags ...string) string {
 	parts := []string{"ssh"}

@@ -99,3 +99,19 @@ func sendAndSave(t *testing.T) {
 		t.Fatalf("/send in a hosted session: %q", s)
 	}
 }
+
+func TestFileAndLocationHints(t *testing.T) {
+	f := core.Message{ID: crypto.MessageID{1}, File: &core.FileInfo{Name: "a.pdf", Size: 2048}}
+	hosted := New(Options{Service: newFakeService(), SCPHost: "-P 2222 chat.example.com"})
+	if got := hosted.messageText(f); !strings.Contains(got, "fetch: scp -P 2222 chat.example.com:inbox/") {
+		t.Errorf("hosted file hint: %q", got)
+	}
+	local := New(Options{Service: newFakeService(), Files: &fakeDisk{}})
+	if got := local.messageText(f); !strings.Contains(got, "/save keeps it") {
+		t.Errorf("local file hint: %q", got)
+	}
+	loc := core.Message{Location: &crypto.Location{Lat: 47.37689, Lon: 8.54169, Label: "HQ"}}
+	if got := hosted.messageText(loc); !strings.Contains(got, "https://www.openstreetmap.org/?mlat=47.37689&mlon=8.54169#map=16/47.37689/8.54169") {
+		t.Errorf("location: %q", got)
+	}
+}

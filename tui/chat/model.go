@@ -42,6 +42,9 @@ type Options struct {
 	// Files is the user's own disk, for /send and /save; nil in a hosted
 	// session (the server's disk is not the user's).
 	Files FileAccess
+	// SCPHost is how a hosted session's file hint names the server for
+	// scp: "chat.example.com", or "-P 2222 chat.example.com" off port 22.
+	SCPHost string
 }
 
 // Refused says why the session ended without the user quitting: too many

@@ -419,7 +419,7 @@ func (m *Model) layoutMessages(w, need int) []string {
 		if msg.Poll != nil && !msg.Deleted {
 			body = m.pollLines(msg.Poll, textW)
 		} else {
-			body = strings.Split(ansi.Wrap(markup(clean(messageText(msg))), textW, ""), "\n")
+			body = strings.Split(ansi.Wrap(markup(clean(m.messageText(msg))), textW, ""), "\n")
 		}
 		for j, l := range body {
 			line := strings.Repeat(" ", indent) + th.Text.Render(l)
@@ -511,7 +511,7 @@ func padRight(s string, w int) string {
 
 // messageText is what a message shows as its text: files, locations and
 // deletions say what they are.
-func messageText(msg core.Message) string {
+func (m *Model) messageText(msg core.Message) string {
 	var s string
 	switch {
 	case msg.DeletedHere:
@@ -519,9 +519,10 @@ func messageText(msg core.Message) string {
 	case msg.Deleted:
 		return "(message deleted)"
 	case msg.File != nil:
-		s = fmt.Sprintf("📎 %s (%s) · fetch: scp HOST:inbox/%s .", msg.File.Name, byteSize(msg.File.Size), msg.ID)
+		s = fmt.Sprintf("📎 %s (%s) · %s", msg.File.Name, byteSize(msg.File.Size), m.fetchHint(msg))
 	case msg.Location != nil:
-		s = fmt.Sprintf("📍 %.5f, %.5f %s", msg.Location.Lat, msg.Location.Lon, msg.Location.Label)
+		l := msg.Location
+		s = fmt.Sprintf("📍 %.5f, %.5f %s %s", l.Lat, l.Lon, l.Label, osmLink(l.Lat, l.Lon))
 	default:
 		s = msg.Text
 	}
@@ -546,4 +547,23 @@ func byteSize(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMG"[exp])
+}
+
+// fetchHint says how the user gets a file: /save where the chat runs on
+// their machine, the scp command that works against this server in a
+// hosted session.
+func (m *Model) fetchHint(msg core.Message) string {
+	if m.o.Files != nil {
+		return "/save keeps it"
+	}
+	host := m.o.SCPHost
+	if host == "" {
+		host = "HOST"
+	}
+	return fmt.Sprintf("fetch: scp %s:inbox/%s .", host, msg.ID)
+}
+
+// osmLink is an OpenStreetMap link to a position.
+func osmLink(lat, lon float64) string {
+	return fmt.Sprintf("https://www.openstreetmap.org/?mlat=%.5f&mlon=%.5f#map=16/%.5f/%.5f", lat, lon, lat, lon)
 }

@@ -455,6 +455,12 @@ func TestLocalModeFiles(t *testing.T) {
 	if !ok || got.Size != int64(len(reportBytes)) || got.From != ada.ID {
 		t.Fatalf("bob's files: %+v", f.files(bobKey))
 	}
+	// The hosted chat's hint is the scp command that works against this
+	// server (issue 17, item 5).
+	x.waitFor("bob", "127.0.0.1:inbox/"+got.ID) // the hint may wrap
+	if scr := x.screen("bob"); !strings.Contains(strings.Join(strings.Fields(scr), " "), "fetch: scp -P "+f.srv.sshPort) {
+		t.Fatalf("the file hint lacks the port:\n%s", scr)
+	}
 	dl := filepath.Join(t.TempDir(), "report.pdf")
 	f.srv.mustSCP(bobKey, "HOST:inbox/"+got.ID, dl)
 	if b, err := os.ReadFile(dl); err != nil || !bytes.Equal(b, reportBytes) {
@@ -464,6 +470,7 @@ func TestLocalModeFiles(t *testing.T) {
 	notes, notesBytes := writeRandom(t, t.TempDir(), "notes.txt", 90<<10)
 	f.srv.mustSCP(bobKey, notes, "HOST:@"+ada.ID)
 	x.waitFor("ada", "notes.txt")
+	x.waitFor("ada", "/save keeps it")
 	if err := os.MkdirAll(filepath.Join(la.home, "Downloads"), 0o700); err != nil {
 		t.Fatal(err)
 	}
