@@ -38,11 +38,12 @@ func (s *Server) console(sess ssh.Session, p *auth.Principal) int {
 	var prog *term.Program[ssh.Window]
 	var once sync.Once
 	model := adminui.New(adminui.Options{
-		Service:    &consoleAdapter{svc: s.deps.Admin},
-		Theme:      s.theme,
-		Context:    ctx,
-		SSHCommand: s.sshCommand(""),
-		Location:   sessionZone(sess.Environ()),
+		Service:         &consoleAdapter{svc: s.deps.Admin},
+		Theme:           s.theme,
+		Context:         ctx,
+		SSHCommand:      s.sshCommand(""),
+		ActivateCommand: s.sshCommand("-t"),
+		Location:        sessionZone(sess.Environ()),
 		After: func(d time.Duration, msg tea.Msg) {
 			time.AfterFunc(d, func() { prog.Send(msg) }) // a no-op once the session ended
 		},

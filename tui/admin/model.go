@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -24,6 +25,10 @@ type Options struct {
 	// SSHCommand is how admins reach this server ("ssh -p 2222 host"),
 	// for hints about exec commands.
 	SSHCommand string
+	// ActivateCommand is how a user runs `activate` with a terminal, so
+	// that the passphrase is asked twice and not echoed ("ssh -t -p 2222
+	// host"); default SSHCommand with -t.
+	ActivateCommand string
 	// MaxCodeTries ends the session after that many wrong second-factor
 	// codes (default 3).
 	MaxCodeTries int
@@ -163,6 +168,9 @@ func New(o Options) *Model {
 	}
 	if o.SSHCommand == "" {
 		o.SSHCommand = "ssh HOST"
+	}
+	if o.ActivateCommand == "" {
+		o.ActivateCommand = strings.Replace(o.SSHCommand, "ssh ", "ssh -t ", 1)
 	}
 	m := &Model{o: o, th: o.Theme, keys: newKeyMap()}
 	m.code = newInput(m.th, "Code: ", "")

@@ -337,7 +337,7 @@ func (m *Model) codeInfo(title string, nu NewUser, what string) *infoDialog {
 		th.Muted.Render("Expires:         ") + th.Text.Render(m.when(nu.ExpiresAt)),
 		"",
 		th.Text.Render(what),
-		th.Text.Render("  " + cleanLine(m.o.SSHCommand) + " activate " + cleanLine(nu.Code)),
+		th.Text.Render("  " + cleanLine(m.o.ActivateCommand) + " activate " + cleanLine(nu.Code)),
 		"",
 		th.Warning.Render("The code is single use and shown only now."),
 	}}

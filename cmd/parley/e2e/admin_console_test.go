@@ -80,6 +80,11 @@ func TestAdminConsole(t *testing.T) {
 	if code == "" || code == alice.ActivationCode {
 		t.Fatalf("no new activation code on the screen (old %s):\n%s", alice.ActivationCode, scr)
 	}
+	// The hint is the command that works as printed: with -t (a terminal
+	// for the passphrase) and this server's port (issue 17, item 5).
+	if want := "ssh -t -p " + srv.sshPort + " 127.0.0.1 activate " + code; !strings.Contains(scr, want) {
+		t.Errorf("the console's activation hint is not %q:\n%s", want, scr)
+	}
 	if r := srv.ssh(aliceKey, "alice's passphrase\n", "activate", alice.ActivationCode); r.code == 0 {
 		t.Fatalf("the replaced code still activates: %+v", r)
 	}
