@@ -79,7 +79,7 @@ func (o *Options) fill() error {
 	if o.Dial.Confirm == nil {
 		p := o.Prompt
 		o.Dial.Confirm = func(host, keyType, fp string) bool {
-			ok, err := p.Confirm(fmt.Sprintf("The authenticity of host '%s' can't be established.\r\n%s key fingerprint is %s.\r\nAre you sure you want to continue connecting (yes/no)? ", host, keyName(keyType), fp))
+			ok, err := p.Confirm(fmt.Sprintf("The authenticity of host '%s' can't be established.\r\n%s key fingerprint is %s.\r\nAre you sure you want to continue connecting (yes/no)? ", host, dial.KeyName(keyType), fp))
 			return err == nil && ok
 		}
 	}
@@ -92,17 +92,6 @@ func (o *Options) fill() error {
 	return nil
 }
 
-func keyName(t string) string {
-	switch t {
-	case ssh.KeyAlgoED25519:
-		return "ED25519"
-	case ssh.KeyAlgoRSA:
-		return "RSA"
-	case ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521:
-		return "ECDSA"
-	}
-	return t
-}
 
 // AccountDir is the directory of the account for the target: one per
 // server (host, and port when it is not 22), whatever alias named it.

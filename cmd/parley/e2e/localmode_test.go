@@ -49,15 +49,8 @@ func TestLocalModeChat(t *testing.T) {
 	lc := newLocalClient(t, f.srv, adaKey)
 
 	// Enrolment: trust on first use, a new passphrase twice.
-	x.start("enrol", 100, 30, lc.argv("--activate", ada.ActivationCode)...)
-	x.waitFor("enrol", "can't be established")
-	x.waitFor("enrol", "SHA256:")
-	x.line("enrol", "yes")
-	x.waitFor("enrol", "New passphrase")
-	x.line("enrol", "the local passphrase")
-	x.waitFor("enrol", "same passphrase again")
-	x.line("enrol", "the local passphrase")
-	x.waitFor("enrol", "Enrolled as Ada Lovelace ("+ada.ID+") of acme")
+	localEnrol(x, "enrol", lc.argv("--activate", ada.ActivationCode), "Ada Lovelace ("+ada.ID+") of acme")
+	x.waitFor("enrol", "ED25519 key fingerprint is SHA256:") // what the user was asked to accept
 	x.waitDead("enrol")
 	if kh, err := os.ReadFile(filepath.Join(lc.home, ".ssh", "known_hosts")); err != nil || !strings.Contains(string(kh), "[127.0.0.1]:"+f.srv.sshPort) {
 		t.Fatalf("known_hosts after first contact: %v %q", err, kh)
@@ -90,10 +83,7 @@ func TestLocalModeChat(t *testing.T) {
 	x.waitFor("again", "exists already")
 
 	// Chat: the same TUI, unlocked with the local passphrase.
-	x.start("ada", 100, 30, lc.argv()...)
-	x.waitFor("ada", "Passphrase")
-	x.line("ada", "the local passphrase")
-	x.waitFor("ada", "Welcome to Parley")
+	localOpen(x, "ada", lc.argv())
 	f.chat("bob", bobKey)
 	x.line("bob", "/open "+ada.ID)
 	x.line("ada", "/open "+bob.ID)
@@ -109,10 +99,7 @@ func TestLocalModeChat(t *testing.T) {
 	if st := x.exitStatus("ada"); st != "" && st != "0" {
 		t.Fatalf("parley chat exited with %s after /quit", st)
 	}
-	x.start("ada2", 100, 30, lc.argv()...)
-	x.waitFor("ada2", "Passphrase")
-	x.line("ada2", "the local passphrase")
-	x.waitFor("ada2", "Welcome to Parley")
+	localOpen(x, "ada2", lc.argv())
 	x.line("ada2", "/open "+bob.ID)
 	x.waitFor("ada2", "hello from my own machine")
 	x.waitFor("ada2", "hello back from the server")
@@ -140,7 +127,7 @@ func TestLocalModeChat(t *testing.T) {
 
 	// Nothing the users wrote is on the server's disk or in the local
 	// store in clear.
-	secrets := []string{"hello from my own machine", "hello back from the server", "written while offline", "the local passphrase"}
+	secrets := []string{"hello from my own machine", "hello back from the server", "written while offline", "a local passphrase"}
 	assertNotOnDisk(t, f.srv.data, secrets...)
 	assertNotOnDisk(t, lc.data, secrets...)
 }

@@ -44,12 +44,12 @@ func (e *HostKeyChangedError) Error() string {
 	b.WriteString("Someone could be eavesdropping on you right now (man-in-the-middle attack)!\n")
 	b.WriteString("It is also possible that a host key has just been changed.\n")
 	fmt.Fprintf(&b, "The fingerprint for the %s key sent by the remote host %s is\n%s.\n",
-		keyName(e.KeyType), e.Host, e.Fingerprint)
+		KeyName(e.KeyType), e.Host, e.Fingerprint)
 	if len(e.Known) > 0 {
 		fmt.Fprintf(&b, "Add the correct host key in %s to get rid of this message.\n", e.Known[0].Filename)
 	}
 	for _, k := range e.Known {
-		fmt.Fprintf(&b, "Offending %s key in %s:%d\n", keyName(k.Key.Type()), k.Filename, k.Line)
+		fmt.Fprintf(&b, "Offending %s key in %s:%d\n", KeyName(k.Key.Type()), k.Filename, k.Line)
 	}
 	fmt.Fprintf(&b, "Host key for %s has changed: the connection was refused.", e.Host)
 	return b.String()
@@ -58,8 +58,8 @@ func (e *HostKeyChangedError) Error() string {
 // Is reports whether target is ErrHostKeyChanged.
 func (e *HostKeyChangedError) Is(target error) bool { return target == ErrHostKeyChanged }
 
-// keyName names a key type the way OpenSSH's messages do ("ED25519").
-func keyName(keyType string) string {
+// KeyName names a key type the way OpenSSH's messages do ("ED25519").
+func KeyName(keyType string) string {
 	switch keyType {
 	case ssh.KeyAlgoED25519:
 		return "ED25519"
