@@ -12,9 +12,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/parley-chat/parley/tui/local/remote"
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/local/remote"
 )
 
 // enrol activates every member: hosted members with the run's passphrase

@@ -92,7 +92,6 @@ func (o *Options) fill() error {
 	return nil
 }
 
-
 // AccountDir is the directory of the account for the target: one per
 // server (host, and port when it is not 22), whatever alias named it.
 func AccountDir(o Options) (string, error) {
