@@ -57,6 +57,9 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 			time.AfterFunc(d, func() { prog.Send(msg) }) // a no-op once the session ended
 		},
 	})
+	// The line that says why a session ended goes to its output, after the
+	// terminal left the alternate screen on the same stream: on standard
+	// error, the client could print it first, into the screen it leaves.
 	prog = term.New(model, term.Options{
 		Input:   sess,
 		Output:  sess,
@@ -66,18 +69,18 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 			once.Do(func() {
 				if cause := context.Cause(ctx); err == nil && ctx.Err() != nil && !errors.Is(cause, context.Canceled) {
 					s.log.Info("chat session ended: access changed", "session", p.Session)
-					fmt.Fprintf(sess.Stderr(), "Session ended: %s\n", capitalizeFirst(cause.Error()))
+					fmt.Fprintf(sess, "Session ended: %s\r\n", capitalizeFirst(cause.Error()))
 					_ = sess.Exit(1)
 					return
 				}
 				if why := model.Refused(); err == nil && why != "" {
-					fmt.Fprintf(sess.Stderr(), "Session ended: %s.\n", why)
+					fmt.Fprintf(sess, "Session ended: %s.\r\n", why)
 					_ = sess.Exit(1)
 					return
 				}
 				if err != nil {
 					s.log.Warn("chat session ended with an error", "err", err, "session", p.Session)
-					fmt.Fprintf(sess.Stderr(), "Session ended: %v\n", err)
+					fmt.Fprintf(sess, "Session ended: %v\r\n", err)
 					_ = sess.Exit(1)
 					return
 				}

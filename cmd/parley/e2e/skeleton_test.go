@@ -192,7 +192,9 @@ func TestWalkingSkeleton(t *testing.T) {
 	x.waitFor("alice-wrong", "Too many attempts")
 	x.waitDead("alice-wrong")
 	// The session says why it ended, and exits non-zero (issue 17, item 9).
-	x.waitFor("alice-wrong", "Session ended: too many wrong passphrases.")
+	if scr := x.run("capture-pane", "-p", "-S", "-", "-t", "alice-wrong"); !strings.Contains(scr, "Session ended: too many wrong passphrases.") {
+		t.Fatalf("the session ended without saying why:\n%s", scr) // with what scrolled away
+	}
 	if st := x.exitStatus("alice-wrong"); st != "" && st != "1" {
 		t.Fatalf("three wrong passphrases: ssh exited with %s, want the session's 1", st)
 	}
