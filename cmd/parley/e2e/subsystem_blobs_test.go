@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -27,18 +26,7 @@ type sshChannel struct {
 // (tui/local/remote) through the real OpenSSH client.
 func dialRemote(t *testing.T, srv *server, k key) *remote.Conn {
 	t.Helper()
-	cmd := exec.Command("ssh", append([]string{"-s"}, append(srv.sshArgs(k), "parley")...)...)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, in, out := sshSubsystem(t, srv, k)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	c, err := remote.Open(ctx, sshChannel{out, in}, "e2e")

@@ -25,7 +25,9 @@ type protoClient struct {
 	pushes []proto.Event // pushes that arrived while call waited for an answer
 }
 
-func dialProto(t *testing.T, srv *server, k key) *protoClient {
+// sshSubsystem starts `ssh -s HOST parley` as k: its standard input and
+// output are the channel.
+func sshSubsystem(t *testing.T, srv *server, k key) (*exec.Cmd, io.WriteCloser, io.ReadCloser) {
 	t.Helper()
 	cmd := exec.Command("ssh", append([]string{"-s"}, append(srv.sshArgs(k), "parley")...)...)
 	in, err := cmd.StdinPipe()
@@ -39,6 +41,12 @@ func dialProto(t *testing.T, srv *server, k key) *protoClient {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, in, out
+}
+
+func dialProto(t *testing.T, srv *server, k key) *protoClient {
+	t.Helper()
+	cmd, in, out := sshSubsystem(t, srv, k)
 	c := &protoClient{t: t, cmd: cmd, in: in, frames: make(chan proto.Frame, 64)}
 	go func() {
 		defer close(c.frames)
