@@ -61,6 +61,10 @@
 //	mailbox/                    a log in arrival order
 //	    <seq>                   → version ‖ recipient ID ‖ received ‖ envelope
 //	                              (version 2: received in Unix ns; version 1: in ms)
+//	cursors/                    one delivery cursor per device of a user
+//	    <Parley ID> <device>    → version ‖ from seq ‖ added (Unix ns)
+//	mail_acks/
+//	    <seq> <device>          → 1: the device acknowledged seq
 //	devstore/
 //	    <Parley ID>/            one bucket per user: the user's sealed device store
 //	        <space>/            opaque keys → sealed values, written by the user's core
@@ -69,6 +73,13 @@
 // for any number of recipients touches only the right edge of the tree; an
 // in-memory index (recipient → sequence numbers) is rebuilt from the log at
 // open and updated after each commit. Expiry walks the log from its start.
+//
+// A user reads their mailbox from one or more devices: "hosted" (the server's
+// hosted core) and "key:<fingerprint>" for each SSH key that speaks the
+// client protocol. An envelope leaves the log when every device registered
+// before it arrived acknowledged it; a device registered later starts after
+// the sequence current at its registration (a user's first device takes what
+// waits). Removing a device drops its cursor.
 //
 // Records are JSON behind a one-byte record version. Sequence numbers are
 // big-endian uint64 so that byte order is numeric order.

@@ -9,7 +9,7 @@ import (
 )
 
 // SchemaVersion is the schema this binary writes.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // migration moves a database from version To-1 to To.
 type migration struct {
@@ -34,6 +34,7 @@ func migrations() []migration {
 		{To: 2, Name: "tenant administration", Run: migrateTo2},
 		{To: 3, Name: "policies", Run: migrateTo3},
 		{To: 4, Name: "group keys", Run: migrateTo4},
+		{To: 5, Name: "delivery cursors", Run: migrateTo5},
 	}
 }
 
@@ -86,6 +87,18 @@ func migrateTo2(tx *bolt.Tx) error {
 		tn.LegacySeats = 0
 		if err := t.PutTenant(tn); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// migrateTo5 adds per-device delivery cursors and their acknowledgements.
+// Mailboxes stay as they are: a user's first device to register takes what
+// waits.
+func migrateTo5(tx *bolt.Tx) error {
+	for _, b := range []string{bCursors, bMailAcks} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
 		}
 	}
 	return nil

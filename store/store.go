@@ -116,6 +116,23 @@ type Tx interface {
 	// ExpireMailbox removes up to limit deliveries received before cutoff.
 	ExpireMailbox(cutoff time.Time, limit int) (int, error)
 
+	// RegisterCursor returns a device's delivery cursor, creating it when
+	// absent: a user's first device receives everything waiting, a later one
+	// what arrives after its registration.
+	RegisterCursor(user crypto.ID, device string, now time.Time) (Cursor, error)
+	// Cursors lists a user's delivery cursors.
+	Cursors(user crypto.ID) ([]Cursor, error)
+	// DropCursor removes a device's cursor and its acknowledgements; what
+	// only it still owed leaves the mailbox (unless no device is left).
+	DropCursor(user crypto.ID, device string) error
+	// DeviceMailbox lists up to limit deliveries with seq > after that the
+	// device has to receive and has not acknowledged. The cursor must exist.
+	DeviceMailbox(recipient crypto.ID, device string, after uint64, limit int) ([]Delivery, error)
+	// AckMailbox records that device received seq; the delivery leaves the
+	// mailbox once every device that expects it did. It reports whether this
+	// acknowledgement was new.
+	AckMailbox(recipient crypto.ID, device string, seq uint64) (bool, error)
+
 	// Space opens one named key space of a user's device store.
 	Space(user crypto.ID, name string) Space
 }

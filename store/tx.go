@@ -39,6 +39,9 @@ const (
 	bExports      = "exports"
 	bTOTP         = "totp"
 	bStats        = "stats"
+	// Schema 5.
+	bCursors  = "cursors"
+	bMailAcks = "mail_acks"
 )
 
 // recordVersion prefixes every JSON record.
@@ -288,6 +291,10 @@ func (t *boltTx) DeleteDevice(fp string) error {
 		return err
 	}
 	if err := t.bucket(bUserDevices).Delete(userDeviceKey(d.UserID, fp)); err != nil {
+		return err
+	}
+	// The device's delivery cursor goes with it.
+	if err := t.DropCursor(d.UserID, KeyCursor(fp)); err != nil {
 		return err
 	}
 	return t.bucket(bDevices).Delete([]byte(fp))
@@ -628,6 +635,9 @@ func (t *boltTx) DeleteMailbox(recipient crypto.ID, seq uint64) (bool, error) {
 	if err := b.Delete(k); err != nil {
 		return false, err
 	}
+	if err := deleteAcks(t.bucket(bMailAcks), seq); err != nil {
+		return false, err
+	}
 	t.dels = append(t.dels, e.mailRef)
 	return true, nil
 }
@@ -651,8 +661,12 @@ func (t *boltTx) ExpireMailbox(cutoff time.Time, limit int) (int, error) {
 		}
 		doomed = append(doomed, e.mailRef)
 	}
+	acks := t.bucket(bMailAcks)
 	for _, d := range doomed {
 		if err := b.Delete(seqKey(d.seq)); err != nil {
+			return 0, err
+		}
+		if err := deleteAcks(acks, d.seq); err != nil {
 			return 0, err
 		}
 	}

@@ -81,6 +81,10 @@ func (s *Service) FinishMigration(ctx context.Context, id crypto.ID, public cryp
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
+		// No hosted core can open the mailbox any more: it holds nothing back.
+		if err := tx.DropCursor(u.ID, store.HostedCursor); err != nil {
+			return err
+		}
 		return s.auditTx(tx, actor, u, AuditMoveLocalMode, deviceAudit{Fingerprint: actor, LocalMode: true})
 	})
 	if err != nil {

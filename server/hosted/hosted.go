@@ -48,7 +48,7 @@ func NewCore(d Deps, p *auth.Principal) (*core.Core, error) {
 	return core.New(core.Config{
 		Groups:   groupsFor(d, p),
 		Identity: core.Identity{ID: u.ID, Name: u.Name, PublicKey: u.PublicKey},
-		Relay:    &relayClient{p: p, rel: d.Relay, dir: d.Directory},
+		Relay:    &relayClient{p: p, rel: d.Relay, dir: d.Directory, device: store.HostedCursor},
 		Keys:     &keys{p: p, dir: d.Directory, ring: d.Keyring},
 		Store:    &deviceStore{db: d.DB, bus: d.Bus, user: u.ID, session: p.Session},
 		Account:  accountFor(d, p),
@@ -66,11 +66,16 @@ type relayClient struct {
 	p   *auth.Principal
 	rel *relay.Service
 	dir *directory.Service
+	// device is the delivery cursor the client reads with: the hosted
+	// core's, or the SSH key's for a client that speaks the protocol.
+	device string
 }
 
 var _ core.Relay = (*relayClient)(nil)
 
-func (r *relayClient) ctx(ctx context.Context) context.Context { return auth.With(ctx, r.p) }
+func (r *relayClient) ctx(ctx context.Context) context.Context {
+	return relay.WithDevice(auth.With(ctx, r.p), r.device)
+}
 
 func (r *relayClient) Send(ctx context.Context, env []byte) (core.Sent, error) {
 	s, err := r.rel.Send(r.ctx(ctx), env)
@@ -222,9 +227,10 @@ type Ports struct {
 	Blobs BlobPort
 }
 
-// PortsFor returns the principal's ports; p must be a user (CanChat).
+// PortsFor returns the ports of a client that speaks the protocol as p (a
+// user: CanChat); it reads the mailbox with its own SSH key's cursor.
 func PortsFor(d Deps, p *auth.Principal) Ports {
-	ports := Ports{Relay: &relayClient{p: p, rel: d.Relay, dir: d.Directory}, Directory: &directoryClient{p: p, dir: d.Directory},
+	ports := Ports{Relay: &relayClient{p: p, rel: d.Relay, dir: d.Directory, device: relay.ClientDevice(p)}, Directory: &directoryClient{p: p, dir: d.Directory},
 		Groups: groupsFor(d, p), Account: accountFor(d, p)}
 	if d.Blobs != nil {
 		ports.Blobs = blobPort{p: p, bs: d.Blobs}

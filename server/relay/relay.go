@@ -136,21 +136,35 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 	return Sent{Seq: seq, Received: received}, nil
 }
 
-// Fetch returns up to limit envelopes waiting for the principal, after seq.
+// Fetch returns up to limit envelopes waiting for the principal's device
+// (see WithDevice), after seq.
 func (s *Service) Fetch(ctx context.Context, after uint64, limit int) ([]store.Delivery, error) {
 	p := auth.From(ctx)
 	if !p.CanChat() {
 		return nil, ErrNotUser
 	}
+	dev, err := deviceOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
 	var out []store.Delivery
-	err := s.db.View(ctx, func(tx store.Tx) error {
-		var err error
-		out, err = tx.Mailbox(p.UserID(), after, limit)
-		return err
-	})
+	read := func() error {
+		return s.db.View(ctx, func(tx store.Tx) error {
+			var err error
+			out, err = tx.DeviceMailbox(p.UserID(), dev, after, limit)
+			return err
+		})
+	}
+	err = read()
+	if errors.Is(err, store.ErrNotFound) {
+		// The device's first read: it gets its cursor now.
+		if err = s.register(ctx, p.UserID(), dev); err == nil {
+			err = read()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read mailbox: %w", err)
 	}
@@ -160,9 +174,10 @@ func (s *Service) Fetch(ctx context.Context, after uint64, limit int) ([]store.D
 // MaxAcks bounds how many envelopes one Ack call may acknowledge.
 const MaxAcks = 1000
 
-// Ack removes delivered envelopes from the principal's mailbox. For each
-// sequence number it reports whether this call removed it (false: already
-// gone, or never the principal's).
+// Ack records that the principal's device received envelopes; each leaves
+// the mailbox once every device of the user that expects it acknowledged
+// it. For each sequence number it reports whether this acknowledgement was
+// new (false: acknowledged before, gone, or never the device's).
 func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 	p := auth.From(ctx)
 	if !p.CanChat() {
@@ -171,10 +186,18 @@ func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 	if len(seqs) > MaxAcks {
 		return nil, ErrTooManyAcks
 	}
+	dev, err := deviceOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]bool, len(seqs))
-	err := s.db.Update(ctx, func(tx store.Tx) error {
+	now := s.cfg.Now()
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.RegisterCursor(p.UserID(), dev, now); err != nil {
+			return err
+		}
 		for i, seq := range seqs {
-			ok, err := tx.DeleteMailbox(p.UserID(), seq)
+			ok, err := tx.AckMailbox(p.UserID(), dev, seq)
 			if err != nil {
 				return err
 			}
@@ -188,11 +211,28 @@ func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 	return out, nil
 }
 
+func (s *Service) register(ctx context.Context, user crypto.ID, dev string) error {
+	now := s.cfg.Now()
+	return s.db.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.RegisterCursor(user, dev, now)
+		return err
+	})
+}
+
 // Subscribe registers a live session of the principal on the bus.
 func (s *Service) Subscribe(ctx context.Context, notify func()) (Feed, error) {
 	p := auth.From(ctx)
 	if !p.CanChat() {
 		return nil, ErrNotUser
+	}
+	dev, err := deviceOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	// A device is registered when it first goes live: what arrives from
+	// then on waits for it too.
+	if err := s.register(ctx, p.UserID(), dev); err != nil {
+		return nil, fmt.Errorf("register device: %w", err)
 	}
 	return s.bus.Subscribe(p.UserID(), notify)
 }
