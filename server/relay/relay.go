@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -107,6 +108,9 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 	if env.Sender != p.UserID() {
 		return Sent{}, ErrForgedSender
 	}
+	if env.Recipient == env.Sender {
+		return s.reflect(ctx, p, raw)
+	}
 	if !s.allow(p.KeyFingerprint) {
 		return Sent{}, ErrRateLimited
 	}
@@ -133,6 +137,50 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 	}
 	s.bus.Publish(env.Recipient, Event{Kind: EventMail, Seq: seq, Received: received, Envelope: raw})
 	s.stats.add(p.User.TenantID, received)
+	return Sent{Seq: seq, Received: received}, nil
+}
+
+// reflect stores an envelope a user's device sealed for the user's other
+// devices (crypto.TypeReflect). With no other device it is not kept; it is
+// acknowledged for the device that sent it, which has what it says.
+func (s *Service) reflect(ctx context.Context, p *auth.Principal, raw []byte) (Sent, error) {
+	dev, err := deviceOf(ctx, p)
+	if err != nil {
+		return Sent{}, err
+	}
+	received := s.cfg.Now().UTC()
+	user := p.UserID()
+	others := false
+	err = s.db.View(ctx, func(tx store.Tx) error {
+		cs, err := tx.Cursors(user)
+		others = slices.ContainsFunc(cs, func(c store.Cursor) bool { return c.Device != dev })
+		return err
+	})
+	if err != nil {
+		return Sent{}, fmt.Errorf("read devices: %w", err)
+	}
+	if !others {
+		return Sent{Received: received}, nil
+	}
+	if !s.allow(p.KeyFingerprint) {
+		return Sent{}, ErrRateLimited
+	}
+	var seq uint64
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if seq, err = tx.AppendMailbox(user, received, raw); err != nil {
+			return err
+		}
+		if _, err := tx.RegisterCursor(user, dev, received); err != nil {
+			return err
+		}
+		_, err = tx.AckMailbox(user, dev, seq)
+		return err
+	})
+	if err != nil {
+		return Sent{}, fmt.Errorf("store envelope: %w", err)
+	}
+	s.bus.Publish(user, Event{Kind: EventMail, Seq: seq, Received: received, Envelope: raw})
 	return Sent{Seq: seq, Received: received}, nil
 }
 

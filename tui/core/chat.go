@@ -323,6 +323,7 @@ func (c *Core) settle(ctx context.Context, k *crypto.StoreKey, m Message, sendEr
 	if err != nil {
 		return m, fmt.Errorf("save message state: %w", err)
 	}
+	c.reflectMessage(ctx, m)
 	return m, nil
 }
 
@@ -561,6 +562,9 @@ func (c *Core) MarkRead(ctx context.Context, ref ConvRef) (bool, error) {
 	})
 	if err != nil {
 		return false, fmt.Errorf("mark read: %w", err)
+	}
+	for _, list := range ids {
+		c.reflectRead(ctx, ref, list) // this device's reading counts on the others
 	}
 	if !c.readReceiptsOn(ctx) {
 		return true, nil

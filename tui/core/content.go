@@ -133,7 +133,11 @@ func (c *Core) sendControl(ctx context.Context, ref ConvRef, typ crypto.MessageT
 	defer c.sendMu.Unlock()
 	switch ref.Kind {
 	case ConvGroup:
-		return c.sendGroupControl(ctx, ref.Group, typ, body)
+		if err := c.sendGroupControl(ctx, ref.Group, typ, body); err != nil {
+			return err
+		}
+		c.reflect(ctx, ref, c.now(), typ, body)
+		return nil
 	case ConvDirect:
 	default:
 		return ErrListChange
@@ -150,13 +154,17 @@ func (c *Core) sendControl(ctx context.Context, ref ConvRef, typ crypto.MessageT
 	if err != nil {
 		return err
 	}
+	at := c.sendTime()
 	env, err := crypto.SealEnvelope(c.rand, crypto.Header{Flags: crypto.FlagSilent, Sender: c.me.ID, Recipient: ref.Peer,
-		MessageID: mid, Time: c.sendTime()}, shared, typ, body)
+		MessageID: mid, Time: at}, shared, typ, body)
 	if err != nil {
 		return err
 	}
-	_, err = c.relay.Send(ctx, env.Marshal())
-	return err
+	if _, err = c.relay.Send(ctx, env.Marshal()); err != nil {
+		return err
+	}
+	c.reflect(ctx, ref, at, typ, body)
+	return nil
 }
 
 // applyChange applies an incoming edit or delete: only the original

@@ -139,6 +139,10 @@ type opened struct {
 	// body the inner body; groupCtl the group control type 0x4a-0x4c).
 	group    *GroupInfo
 	groupCtl crypto.MessageType
+	// reflected is set for a copy of what another device of the user did
+	// (from is then the user; peer the other side of a 1:1 conversation).
+	reflected *crypto.Reflect
+	peer      Contact
 }
 
 // receiptTo is where a receipt goes: the sender, for a group message
@@ -215,6 +219,9 @@ func (c *Core) open(ctx context.Context, d Delivery, groups map[string]*GroupInf
 	if env.Recipient != c.me.ID {
 		return opened{}, errors.New("envelope for another recipient")
 	}
+	if env.Sender == c.me.ID {
+		return c.openReflect(ctx, d, env, groups)
+	}
 	from, err := c.Contact(ctx, env.Sender)
 	if err != nil {
 		return opened{}, fmt.Errorf("sender %s: %w", env.Sender, err)
@@ -270,33 +277,14 @@ func (c *Core) apply(tx Tx, k *crypto.StoreKey, o opened, ch *Changes, receipts 
 		ch.groupsChanged = true
 		return nil
 	}
+	if o.reflected != nil {
+		return c.applyReflect(tx, k, o, ch)
+	}
 	switch o.typ {
-	case crypto.TypeText:
-		text, err := crypto.TextBody(string(o.body))
-		if err != nil {
-			return nil //nolint:nilerr // malformed text is dropped, not fatal
+	case crypto.TypeText, crypto.TypeLocation, crypto.TypeFile:
+		if !c.content(tx, k, o, &m) {
+			return nil // malformed: dropped, not fatal
 		}
-		m.Kind, m.Text = KindText, string(text)
-		if id, body, ok := crypto.ParseQuoteText(m.Text); ok {
-			m.Text = body
-			m.ReplyTo = &id
-			if q, err := c.quoteTx(tx, k, m.Conv, id); err == nil {
-				m.Quote = q
-			}
-		}
-	case crypto.TypeLocation:
-		loc, err := crypto.ParseLocation(o.body)
-		if err != nil {
-			return nil //nolint:nilerr // malformed location is dropped
-		}
-		m.Kind, m.Location, m.Text = KindLocation, &loc, loc.Label
-	case crypto.TypeFile:
-		f, err := crypto.ParseFileMessage(o.body)
-		if err != nil {
-			return nil //nolint:nilerr // malformed file message is dropped
-		}
-		m.Kind, m.Text = KindFile, f.Name
-		m.File = &FileInfo{Blob: f.Blob, Key: f.Key, Name: f.Name, Mime: f.Mime, Caption: f.Caption, Size: f.Size}
 	case crypto.TypeDeliveryReceipt:
 		return c.applyReceipt(tx, k, o, m.Conv, ch)
 	case crypto.TypeEdit, crypto.TypeDelete:
@@ -318,6 +306,42 @@ func (c *Core) apply(tx Tx, k *crypto.StoreKey, o opened, ch *Changes, receipts 
 		return nil // a type this client does not show
 	}
 	return c.storeIncoming(tx, k, o, m, ch, receipts)
+}
+
+// content fills m from a text, location or file message; false for a
+// malformed body.
+func (c *Core) content(tx Tx, k *crypto.StoreKey, o opened, m *Message) bool {
+	switch o.typ {
+	case crypto.TypeText:
+		text, err := crypto.TextBody(string(o.body))
+		if err != nil {
+			return false
+		}
+		m.Kind, m.Text = KindText, string(text)
+		if id, body, ok := crypto.ParseQuoteText(m.Text); ok {
+			m.Text = body
+			m.ReplyTo = &id
+			if q, err := c.quoteTx(tx, k, m.Conv, id); err == nil {
+				m.Quote = q
+			}
+		}
+	case crypto.TypeLocation:
+		loc, err := crypto.ParseLocation(o.body)
+		if err != nil {
+			return false
+		}
+		m.Kind, m.Location, m.Text = KindLocation, &loc, loc.Label
+	case crypto.TypeFile:
+		f, err := crypto.ParseFileMessage(o.body)
+		if err != nil {
+			return false
+		}
+		m.Kind, m.Text = KindFile, f.Name
+		m.File = &FileInfo{Blob: f.Blob, Key: f.Key, Name: f.Name, Mime: f.Mime, Caption: f.Caption, Size: f.Size}
+	default:
+		return false
+	}
+	return true
 }
 
 // storeIncoming writes a new incoming message unless it was seen before,
