@@ -74,6 +74,7 @@ const (
 	CrossTenant          = "parley_cross_tenant"
 	AlarmSend            = "parley_alarm_send"
 	HostedMode           = "parley_hosted_mode"
+	MultiDevice          = "parley_multi_device"
 )
 
 // MaxStringLen bounds a TypeString value, in characters.
@@ -139,6 +140,10 @@ func registry() []Key {
 				"while they are connected). forbidden: the key stays on the user's device — enrolment only with " +
 				"parley chat --activate, no hosted chat, unlock, scp or files; hosted users move with parley chat --migrate. " +
 				"A tenant that wants end-to-end encryption against the server's operator forbids it."},
+		{Name: MultiDevice, Type: TypeBool, Default: "true", PerUser: true,
+			Description: "The user may chat from several devices at once (a hosted session and local clients, or several " +
+				"machines): each receives every message, and what one sends shows on the others. false: one device only — " +
+				"another is refused until an admin removes the first (user device remove) or the user moves to local mode."},
 		{Name: AlarmSend, Type: TypeBool, Default: "false", PerUser: true,
 			Description: "The user may send alarm messages (/alarm in the chat), which ring even during the recipients' " +
 				"quiet hours. Give it to the few who must reach people at night (operations, safety officers)."},

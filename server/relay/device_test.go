@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/policy"
 )
 
 // TestDevicesReceiveEach: a user's hosted device and a client's device each
@@ -14,7 +15,7 @@ import (
 // when both did. A caller cannot read with another key's cursor.
 func TestDevicesReceiveEach(t *testing.T) {
 	r, _ := newRelay(t, Config{})
-	alice, bob := newPeer(t, "ALICE001"), newPeer(t, "BOB00002")
+	alice, bob := storedPeer(t, r, "acme", "ALICE001"), storedPeer(t, r, "acme", "BOB00002")
 	client := WithDevice(bob.ctx, ClientDevice(auth.From(bob.ctx)))
 	// Both devices go live before anything arrives.
 	hs, err := r.Subscribe(bob.ctx, func() {})
@@ -73,5 +74,31 @@ func TestDevicesReceiveEach(t *testing.T) {
 	}
 	if _, err := r.Ack(other, []uint64{1}); !errors.Is(err, ErrNotUser) {
 		t.Fatalf("ack with another key's cursor: %v", err)
+	}
+}
+
+// TestOneDevicePolicy: with parley_multi_device false a user's second
+// device is refused; the first keeps working.
+func TestOneDevicePolicy(t *testing.T) {
+	r, _ := newRelay(t, Config{})
+	bob := storedPeer(t, r, "acme", "BOB00002")
+	setPolicy(t, r, "acme", bob.id, policy.MultiDevice, "false")
+	hs, err := r.Subscribe(bob.ctx, func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	client := WithDevice(bob.ctx, ClientDevice(auth.From(bob.ctx)))
+	if _, err := r.Subscribe(client, func() {}); !errors.Is(err, ErrOneDevice) {
+		t.Fatalf("second device subscribed: %v", err)
+	}
+	if _, err := r.Fetch(client, 0, 0); !errors.Is(err, ErrOneDevice) {
+		t.Fatalf("second device fetched: %v", err)
+	}
+	if _, err := r.Ack(client, []uint64{1}); !errors.Is(err, ErrOneDevice) {
+		t.Fatalf("second device acknowledged: %v", err)
+	}
+	if _, err := r.Fetch(bob.ctx, 0, 0); err != nil {
+		t.Fatalf("the first device: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -171,7 +172,7 @@ func (s *Service) reflect(ctx context.Context, p *auth.Principal, raw []byte) (S
 		if seq, err = tx.AppendMailbox(user, received, raw); err != nil {
 			return err
 		}
-		if _, err := tx.RegisterCursor(user, dev, received); err != nil {
+		if err := registerTx(tx, p.User, dev, received); err != nil {
 			return err
 		}
 		_, err = tx.AckMailbox(user, dev, seq)
@@ -209,7 +210,7 @@ func (s *Service) Fetch(ctx context.Context, after uint64, limit int) ([]store.D
 	err = read()
 	if errors.Is(err, store.ErrNotFound) {
 		// The device's first read: it gets its cursor now.
-		if err = s.register(ctx, p.UserID(), dev); err == nil {
+		if err = s.register(ctx, p.User, dev); err == nil {
 			err = read()
 		}
 	}
@@ -241,7 +242,7 @@ func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 	out := make([]bool, len(seqs))
 	now := s.cfg.Now()
 	err = s.db.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.RegisterCursor(p.UserID(), dev, now); err != nil {
+		if err := registerTx(tx, p.User, dev, now); err != nil {
 			return err
 		}
 		for i, seq := range seqs {
@@ -259,12 +260,32 @@ func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 	return out, nil
 }
 
-func (s *Service) register(ctx context.Context, user crypto.ID, dev string) error {
+func (s *Service) register(ctx context.Context, u *store.User, dev string) error {
 	now := s.cfg.Now()
-	return s.db.Update(ctx, func(tx store.Tx) error {
-		_, err := tx.RegisterCursor(user, dev, now)
+	return s.db.Update(ctx, func(tx store.Tx) error { return registerTx(tx, u, dev, now) })
+}
+
+// registerTx gives the device its cursor unless it has one; a second
+// device needs the user's parley_multi_device.
+func registerTx(tx store.Tx, u *store.User, dev string, now time.Time) error {
+	cs, err := tx.Cursors(u.ID)
+	if err != nil {
 		return err
-	})
+	}
+	if slices.ContainsFunc(cs, func(c store.Cursor) bool { return c.Device == dev }) {
+		return nil
+	}
+	if len(cs) > 0 {
+		v, err := policy.EffectiveTx(tx, u.TenantID, u.ID)
+		if err != nil {
+			return fmt.Errorf("read device policy: %w", err)
+		}
+		if !v.Bool(policy.MultiDevice) {
+			return ErrOneDevice
+		}
+	}
+	_, err = tx.RegisterCursor(u.ID, dev, now)
+	return err
 }
 
 // Subscribe registers a live session of the principal on the bus.
@@ -279,7 +300,7 @@ func (s *Service) Subscribe(ctx context.Context, notify func()) (Feed, error) {
 	}
 	// A device is registered when it first goes live: what arrives from
 	// then on waits for it too.
-	if err := s.register(ctx, p.UserID(), dev); err != nil {
+	if err := s.register(ctx, p.User, dev); err != nil {
 		return nil, fmt.Errorf("register device: %w", err)
 	}
 	return s.bus.Subscribe(p.UserID(), notify)

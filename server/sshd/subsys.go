@@ -336,7 +336,7 @@ func (c *protoConn) classify(err error) (code, msg string) {
 		errors.Is(err, blobs.ErrNotFound), errors.Is(err, errNoUpload):
 		return proto.CodeNotFound, err.Error()
 	case errors.Is(err, relay.ErrNotUser), errors.Is(err, relay.ErrDetached), errors.Is(err, relay.ErrForgedSender),
-		errors.Is(err, relay.ErrAlarmForbidden), errors.Is(err, relay.ErrSubscriptions),
+		errors.Is(err, relay.ErrAlarmForbidden), errors.Is(err, relay.ErrSubscriptions), errors.Is(err, relay.ErrOneDevice),
 		errors.Is(err, policy.ErrForbiddenByPolicy), errors.Is(err, directory.ErrNotActive),
 		errors.Is(err, groups.ErrNotAdmin), errors.Is(err, groups.ErrManaged), errors.Is(err, groups.ErrNotUser),
 		errors.Is(err, blobs.ErrNotUser):
