@@ -17,7 +17,7 @@ import (
 func chatCmd() *cobra.Command {
 	var o local.Options
 	var activate string
-	var migrate bool
+	var migrate, link bool
 	cmd := &cobra.Command{
 		Use:   "chat [flags] [user@]host[:port]",
 		Short: "Chat in local mode: your secret key and history stay on this machine",
@@ -43,11 +43,16 @@ A hosted account (enrolled with ssh host activate CODE) moves here with
   parley chat --migrate host
 
 which asks its passphrase, keeps the key on this machine, and has the server
-delete its copy: hosted sessions stop for that account.`,
+delete its copy: hosted sessions stop for that account. To use this machine
+as one more device and keep hosted sessions, link it instead:
+
+  parley chat --link host
+
+Every device then receives every message and shows what the others sent.`,
 		Args: cobra.ExactArgs(1),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			if migrate && activate != "" {
-				return errors.New("--activate and --migrate exclude each other")
+			if n := btoi(migrate) + btoi(link) + btoi(activate != ""); n > 1 {
+				return errors.New("--activate, --migrate and --link exclude each other")
 			}
 			return nil
 		},
@@ -62,6 +67,15 @@ delete its copy: hosted sessions stop for that account.`,
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Moved %s (%s) to this machine: the server no longer holds your key.\nChat with: parley chat %s\n",
+					a.Name, a.UserID, o.Target)
+				return nil
+			}
+			if link {
+				a, err := local.Link(cmd.Context(), o)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "This machine is now a device of %s (%s); your hosted sessions go on working.\nChat with: parley chat %s\n",
 					a.Name, a.UserID, o.Target)
 				return nil
 			}
@@ -80,10 +94,18 @@ delete its copy: hosted sessions stop for that account.`,
 	f := cmd.Flags()
 	f.StringVar(&activate, "activate", "", "enrol this machine with an activation `CODE`")
 	f.BoolVar(&migrate, "migrate", false, "move your hosted account's key from the server to this machine")
+	f.BoolVar(&link, "link", false, "copy your hosted account's key to this machine as one more device; hosted sessions keep working")
 	f.StringVarP(&o.Dial.IdentityFile, "identity", "i", "", "SSH private key `FILE` to authenticate with")
 	f.StringVarP(&o.Dial.ConfigFile, "config", "F", "", "SSH config `FILE` (default ~/.ssh/config)")
 	f.StringVar(&o.DataDir, "data", "", "local data `DIR` (default $XDG_DATA_HOME/parley)")
 	return cmd
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // ttyPrompt asks on the terminal: secrets without echo; lines from a

@@ -15,6 +15,9 @@ const (
 	AuditActivate      = "user.activate"
 	AuditAddDevice     = "device.add"
 	AuditMoveLocalMode = "user.local_mode"
+	// AuditKeyExport records that the user's secret key was opened and
+	// handed to their client (parley chat --migrate or --link).
+	AuditKeyExport = "user.key_export"
 )
 
 // deviceAudit is what an enrolment entry records: never a key or a code.

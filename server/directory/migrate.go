@@ -46,14 +46,26 @@ func hostedAllowedTx(tx store.Tx, u store.User) error {
 
 // ExportSecretKey opens a hosted user's sealed key with their passphrase
 // (throttled as an unlock) for their own client to keep: the first step
-// of the move to local mode. Policy forbidding hosted mode does not stop
+// of the move to local mode, or of linking one more device. Policy forbidding hosted mode does not stop
 // it: that is when a user must move.
-func (s *Service) ExportSecretKey(ctx context.Context, id crypto.ID, passphrase []byte) (*crypto.SecretKey, error) {
+func (s *Service) ExportSecretKey(ctx context.Context, id crypto.ID, passphrase []byte, actor string) (*crypto.SecretKey, error) {
 	sk, err := s.openSecretKey(ctx, id, passphrase)
-	if err == nil {
-		s.log.Info("secret key handed to the user's client to move to local mode", "user", id.String())
+	if err != nil {
+		return nil, err
 	}
-	return sk, err
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		u, err := tx.User(id)
+		if err != nil {
+			return err
+		}
+		return s.auditTx(tx, actor, u, AuditKeyExport, deviceAudit{Fingerprint: actor})
+	})
+	if err != nil {
+		sk.Wipe()
+		return nil, fmt.Errorf("audit the key export: %w", err)
+	}
+	s.log.Info("secret key handed to the user's client", "user", id.String(), "key", actor)
+	return sk, nil
 }
 
 // FinishMigration deletes the user's sealed key once their client holds

@@ -23,7 +23,9 @@ for you: migrate export opens your key with your passphrase (read from the
 first line of standard input, throttled like unlock) and prints it, as JSON,
 for your client to keep; migrate finish --public-key HEX then deletes the
 server's sealed copy. After that your key exists only on your device, and
-hosted sessions, unlock, scp and files stop for you.`,
+hosted sessions, unlock, scp and files stop for you. parley chat --link HOST
+runs only migrate export: your client keeps a copy of the key as one more
+device, and hosted sessions go on working. Each export is in the audit log.`,
 	}
 	export := &cobra.Command{
 		Use:   "export",
@@ -75,7 +77,7 @@ func (e *cmdEnv) migrateExport() error {
 		return fmt.Errorf("reading the passphrase: %w", err)
 	}
 	defer wipe(pass)
-	sk, err := dir.ExportSecretKey(e.ctx, e.p.User.ID, pass)
+	sk, err := dir.ExportSecretKey(e.ctx, e.p.User.ID, pass, e.p.KeyFingerprint)
 	if err != nil {
 		return err
 	}

@@ -389,7 +389,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case startedMsg:
 		if msg.err != nil {
 			m.setError("Could not connect: " + msg.err.Error())
-			return m, quitAfterRender("start failed")
+			return m, quitAfterRender(msg.err.Error())
 		}
 		m.screen = screenChat
 		return m, tea.Batch(m.syncCmd(), m.reloadCmd(), m.settingsCmd(), m.prefsCmd())

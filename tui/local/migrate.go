@@ -32,6 +32,21 @@ type exported struct {
 // account; only then is the server told to delete its sealed copy. If
 // the last step fails, running Migrate again finishes it.
 func Migrate(ctx context.Context, o Options) (device.Account, error) {
+	return copyKey(ctx, o, true)
+}
+
+// Link makes this machine one more device of a hosted account: the key is
+// copied here as Migrate does, and the server keeps its sealed copy, so
+// hosted sessions go on working. Both devices receive every message and
+// show what the other sent (where policy parley_multi_device allows it).
+// Migrate later finishes the move to local mode.
+func Link(ctx context.Context, o Options) (device.Account, error) {
+	return copyKey(ctx, o, false)
+}
+
+// copyKey brings the hosted account's key here; finish deletes the
+// server's copy.
+func copyKey(ctx context.Context, o Options, finish bool) (device.Account, error) {
 	if err := o.fill(); err != nil {
 		return device.Account{}, err
 	}
@@ -45,10 +60,14 @@ func Migrate(ctx context.Context, o Options) (device.Account, error) {
 	}
 	defer cl.Close()
 
-	// A move that stopped before its last step: the key is here already.
+	// A move that stopped before its last step, or a linked machine that
+	// moves now: the key is here already.
 	if d, err := device.Open(dir); err == nil {
 		a := d.Account
 		_ = d.Close()
+		if !finish {
+			return device.Account{}, fmt.Errorf("this machine holds the key of %s (%s) for %s already: chat with parley chat %s", a.Name, a.UserID, o.Target, o.Target)
+		}
 		if err := finishMigration(cl, a.PublicKey); err != nil {
 			return device.Account{}, err
 		}
@@ -98,6 +117,9 @@ func Migrate(ctx context.Context, o Options) (device.Account, error) {
 	a := device.Account{Server: o.Target, UserID: ex.ID, Name: ex.Name, Tenant: ex.Tenant, PublicKey: ex.PublicKey, Created: time.Now().UTC()}
 	if err := device.Write(dir, a, sealed); err != nil {
 		return device.Account{}, err
+	}
+	if !finish {
+		return a, nil
 	}
 	if err := finishMigration(cl, a.PublicKey); err != nil {
 		return device.Account{}, fmt.Errorf("%w\nYour key is kept on this machine; run parley chat --migrate %s again to finish", err, o.Target)

@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestOneUserLocalAndHostedDevices (devices issue, items 8–10): a hosted
+// user links a local client with parley chat --link and keeps the hosted
+// session; both devices receive what a contact sends and show what the
+// other device sent, in a 1:1 chat and in a group, live and after the
+// local client restarts; reading on one device clears the unread count on
+// the other. With parley_multi_device false, a second device is refused.
+func TestOneUserLocalAndHostedDevices(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	adaKey, bobKey := f.key("ada"), f.key("bob")
+	ada := f.activeUser("acme", []key{adaKey}, "--name", "Ada Lovelace")
+	bob := f.activeUser("acme", []key{bobKey}, "--name", "Bob Baker")
+	x := f.x
+	f.chat("ada", adaKey)
+	f.chat("bob", bobKey)
+
+	lc := newLocalClient(t, f.srv, adaKey)
+	x.start("link", 100, 30, lc.argv("--link")...)
+	x.waitFor("link", "can't be established")
+	x.line("link", "yes")
+	x.waitFor("link", "Passphrase of your hosted account")
+	x.line("link", "the passphrase")
+	x.waitFor("link", "New passphrase")
+	x.line("link", "a local passphrase")
+	x.waitFor("link", "same passphrase again")
+	x.line("link", "a local passphrase")
+	x.waitFor("link", "This machine is now a device of Ada Lovelace ("+ada.ID+")")
+	// The server keeps Ada's sealed key: the hosted session goes on.
+	var who struct {
+		SealedKey bool `json:"sealed_key"`
+	}
+	mustJSON(t, f.srv.mustSSH(adaKey, "", "whoami", "--json"), &who)
+	if !who.SealedKey {
+		t.Fatal("linking a device deleted the server's sealed key")
+	}
+	localOpen(x, "ada-local", lc.argv())
+	x.line("ada", "/open "+bob.ID)
+	x.line("ada-local", "/open "+bob.ID)
+	x.line("bob", "/open "+ada.ID)
+
+	x.line("bob", "hello to both of your devices")
+	x.waitFor("ada", "hello to both of your devices")
+	x.waitFor("ada-local", "hello to both of your devices")
+	x.line("ada-local", "typed on the laptop")
+	x.waitFor("bob", "typed on the laptop")
+	x.waitFor("ada", "typed on the laptop")
+	x.line("ada", "typed in the hosted session")
+	x.waitFor("bob", "typed in the hosted session")
+	x.waitFor("ada-local", "typed in the hosted session")
+
+	// A group: what one device of Ada writes shows on her other one.
+	x.line("bob", "/group create Pair "+ada.ID)
+	x.waitFor("ada", "# Pair")
+	x.waitFor("ada-local", "# Pair")
+	for _, w := range []string{"ada", "ada-local", "bob"} {
+		x.line(w, "/open Pair")
+	}
+	x.line("ada-local", "group line from the laptop")
+	x.waitFor("bob", "group line from the laptop")
+	x.waitFor("ada", "group line from the laptop")
+	x.line("ada", "group line from the hosted session")
+	x.waitFor("bob", "group line from the hosted session")
+	x.waitFor("ada-local", "group line from the hosted session")
+
+	// The local client restarts and shows the same 1:1 history, in order.
+	x.line("ada-local", "/quit")
+	x.waitDead("ada-local")
+	localOpen(x, "ada-local2", lc.argv())
+	x.line("ada-local2", "/open "+bob.ID)
+	scr := x.waitFor("ada-local2", "typed in the hosted session")
+	order := []string{"hello to both of your devices", "typed on the laptop", "typed in the hosted session"}
+	last := -1
+	for _, s := range order {
+		i := strings.Index(scr, s)
+		if i < last {
+			t.Fatalf("after a restart the local client shows the conversation out of order (%q):\n%s", s, scr)
+		}
+		last = i
+	}
+}
+
+// TestOneDevicePolicyRefusesSecond: with parley_multi_device false, a user
+// whose hosted session is their device cannot add a local client: the
+// client says why.
+func TestOneDevicePolicyRefusesSecond(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	adaKey := f.key("ada")
+	ada := f.activeUser("acme", []key{adaKey}, "--name", "Ada Lovelace")
+	x := f.x
+	f.run("policy", "set", "--tenant", "acme", "--user", ada.ID, "parley_multi_device", "false")
+	f.chat("ada", adaKey) // the hosted session is Ada's one device
+	lc := newLocalClient(t, f.srv, adaKey)
+	x.start("link", 100, 30, lc.argv("--link")...)
+	x.waitFor("link", "can't be established")
+	x.line("link", "yes")
+	x.waitFor("link", "Passphrase of your hosted account")
+	x.line("link", "the passphrase")
+	x.waitFor("link", "New passphrase")
+	x.line("link", "a local passphrase")
+	x.waitFor("link", "same passphrase again")
+	x.line("link", "a local passphrase")
+	x.waitFor("link", "This machine is now a device of Ada Lovelace")
+	x.start("ada-local", 100, 30, lc.argv()...)
+	x.waitFor("ada-local", "Passphrase")
+	x.line("ada-local", "a local passphrase")
+	x.waitFor("ada-local", "allows you one device")
+	x.waitDead("ada-local")
+	if st := x.exitStatus("ada-local"); st != "1" {
+		t.Fatalf("the refused client exited with status %q, want 1", st)
+	}
+}
