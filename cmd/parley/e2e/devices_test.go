@@ -1,16 +1,21 @@
 package e2e
 
 import (
+	"context"
+	"crypto/rand"
 	"strings"
 	"testing"
+
+	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/store"
 )
 
 // TestOneUserLocalAndHostedDevices (devices issue, items 8–10): a hosted
 // user links a local client with parley chat --link and keeps the hosted
 // session; both devices receive what a contact sends and show what the
 // other device sent, in a 1:1 chat and in a group, live and after the
-// local client restarts; reading on one device clears the unread count on
-// the other. With parley_multi_device false, a second device is refused.
+// local client restarts. (Read state across devices: server/hosted
+// TestTwoDevicesOneConversation.)
 func TestOneUserLocalAndHostedDevices(t *testing.T) {
 	f := newAdminFx(t)
 	f.run("tenant", "create", "acme", "--seats", "5")
@@ -116,4 +121,79 @@ func TestOneDevicePolicyRefusesSecond(t *testing.T) {
 	if st := x.exitStatus("ada-local"); st != "1" {
 		t.Fatalf("the refused client exited with status %q, want 1", st)
 	}
+}
+
+// TestLocalClientDetectsKeySwap (devices issue, item 7): the server's
+// operator replaces a contact's public key in the directory; the local
+// client, which pinned the key at first contact, refuses to send to the
+// contact and says so loudly.
+func TestLocalClientDetectsKeySwap(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	adaKey, bobKey := f.key("ada"), f.key("bob")
+	ada := f.createUser("acme", "--name", "Ada Lovelace")
+	bob := f.activeUser("acme", []key{bobKey}, "--name", "Bob Baker")
+	x := f.x
+	lc := newLocalClient(t, f.srv, adaKey)
+	localEnrol(x, "enrol", lc.argv("--activate", ada.ActivationCode), "Ada Lovelace")
+	localOpen(x, "ada", lc.argv())
+	x.line("ada", "/open "+bob.ID)
+	x.line("ada", "before the swap")
+	f.chat("bob", bobKey)
+	x.line("bob", "/open "+ada.ID)
+	x.waitFor("bob", "before the swap")
+	x.line("ada", "/quit")
+	x.waitDead("ada")
+
+	// The operator, with the server stopped, gives Bob another key.
+	port := f.srv.sshPort
+	f.srv.stop()
+	db, err := store.Open(f.srv.data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := crypto.ParseID(bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, _, err := crypto.GenerateKeyPair(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx store.Tx) error {
+		u, err := tx.User(id)
+		if err != nil {
+			return err
+		}
+		u.PublicKey = fake
+		return tx.PutUser(u)
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.args = append(f.srv.args, "--ssh-listen", "127.0.0.1:"+port)
+	f.srv.start()
+
+	localOpen(x, "ada2", lc.argv())
+	x.line("ada2", "/open "+bob.ID)
+	x.line("ada2", "after the swap")
+	x.waitFor("ada2", "DIFFERENT key")
+	// Nothing waits for Bob on the relay: the client sealed nothing.
+	x.line("ada2", "/quit")
+	x.waitDead("ada2")
+	f.srv.stop()
+	db, err = store.Open(f.srv.data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(context.Background(), func(tx store.Tx) error {
+		if ds, err := tx.Mailbox(id, 0, 0); err != nil || len(ds) != 0 {
+			t.Errorf("%d envelopes wait for Bob after the swap (%v): the client sent to the swapped key", len(ds), err)
+		}
+		return nil
+	})
 }

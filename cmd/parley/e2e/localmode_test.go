@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/crypto"
 )
 
 // localClient runs `parley chat` as a user of this machine would: its own
@@ -117,11 +120,11 @@ func TestLocalModeChat(t *testing.T) {
 	x.waitFor("ada2", "Connected again")
 	f.chat("bob2", bobKey)
 	x.line("bob2", "/open "+ada.ID)
-	scr := x.waitFor("bob2", "written while offline 2")
+	scr := paneText(x.waitFor("bob2", "│       written while offline 2"))
 	if i, j := strings.Index(scr, "written while offline 1"), strings.Index(scr, "written while offline 2"); i < 0 || i > j {
 		t.Fatalf("the queued messages arrived out of order or not at all:\n%s", scr)
 	}
-	if n := strings.Count(settled(x, "bob2"), "written while offline"); n != 2 {
+	if n := strings.Count(paneText(settled(x, "bob2")), "written while offline"); n != 2 {
 		t.Fatalf("Bob sees %d queued messages, want 2:\n%s", n, x.screen("bob2"))
 	}
 
@@ -130,6 +133,31 @@ func TestLocalModeChat(t *testing.T) {
 	secrets := []string{"hello from my own machine", "hello back from the server", "written while offline", "a local passphrase"}
 	assertNotOnDisk(t, f.srv.data, secrets...)
 	assertNotOnDisk(t, lc.data, secrets...)
+	// Nor in the server's log; and the secret key made on Ada's machine,
+	// raw or in hex, is neither on the server's disk nor in its log.
+	logText := f.srv.logText()
+	for _, s := range secrets {
+		if strings.Contains(logText, s) {
+			t.Errorf("the server's log holds %q", s)
+		}
+	}
+	sealed, err := os.ReadFile(filepath.Join(lc.accountDir(), "key.sealed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := crypto.ParsePublicKey(acct.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := crypto.OpenSecretKey([]byte("a local passphrase"), sealed, pub)
+	if err != nil {
+		t.Fatalf("open Ada's local key: %v", err)
+	}
+	raw, hexed := sk[:], []byte(hex.EncodeToString(sk[:]))
+	assertBytesNotOnDisk(t, f.srv.data, raw, hexed)
+	if strings.Contains(logText, string(hexed)) || strings.Contains(logText, string(raw)) {
+		t.Error("the server's log holds Ada's secret key")
+	}
 }
 
 // assertNotOnDisk fails if any file under dir holds one of the texts.
