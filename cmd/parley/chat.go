@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	xterm "github.com/charmbracelet/x/term"
@@ -16,7 +17,7 @@ import (
 
 func chatCmd() *cobra.Command {
 	var o local.Options
-	var activate string
+	var activate, exportKey, importKey string
 	var migrate, link bool
 	cmd := &cobra.Command{
 		Use:   "chat [flags] [user@]host[:port]",
@@ -48,11 +49,22 @@ as one more device and keep hosted sessions, link it instead:
 
   parley chat --link host
 
-Every device then receives every message and shows what the others sent.`,
+Every device then receives every message and shows what the others sent.
+
+A local-mode account gets another machine from a device that holds its key:
+
+  parley chat --export-key FILE host                  (on that device)
+  parley chat --activate CODE --import FILE host      (on the new machine)
+
+with an add-device code from your admin. FILE holds the key sealed with a
+passphrase you choose for it; carry it over yourself and delete it after.`,
 		Args: cobra.ExactArgs(1),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			if n := btoi(migrate) + btoi(link) + btoi(activate != ""); n > 1 {
-				return errors.New("--activate, --migrate and --link exclude each other")
+			if n := btoi(migrate) + btoi(link) + btoi(activate != "") + btoi(exportKey != ""); n > 1 {
+				return errors.New("--activate, --migrate, --link and --export-key exclude each other")
+			}
+			if importKey != "" && activate == "" {
+				return errors.New("--import FILE goes with --activate CODE (an add-device code from your admin)")
 			}
 			return nil
 		},
@@ -79,6 +91,24 @@ Every device then receives every message and shows what the others sent.`,
 					a.Name, a.UserID, o.Target)
 				return nil
 			}
+			if exportKey != "" {
+				a, err := local.ExportKey(o, exportKey)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Wrote the key of %s (%s) to %s, sealed with the passphrase you chose.\nOn the new machine: parley chat --activate CODE --import %s %s\nDelete the file once that machine is enrolled.\n",
+					a.Name, a.UserID, exportKey, filepath.Base(exportKey), o.Target)
+				return nil
+			}
+			if importKey != "" {
+				a, err := local.ImportDevice(cmd.Context(), o, activate, importKey)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "This machine is now a device of %s (%s) of %s.\nChat with: parley chat %s\n",
+					a.Name, a.UserID, a.Tenant, o.Target)
+				return nil
+			}
 			if activate != "" {
 				a, err := local.Activate(cmd.Context(), o, activate)
 				if err != nil {
@@ -94,6 +124,8 @@ Every device then receives every message and shows what the others sent.`,
 	f := cmd.Flags()
 	f.StringVar(&activate, "activate", "", "enrol this machine with an activation `CODE`")
 	f.BoolVar(&migrate, "migrate", false, "move your hosted account's key from the server to this machine")
+	f.StringVar(&exportKey, "export-key", "", "write this machine's key of the account to `FILE`, sealed, for another machine of yours")
+	f.StringVar(&importKey, "import", "", "with --activate: enrol this machine with the key `FILE` of --export-key")
 	f.BoolVar(&link, "link", false, "copy your hosted account's key to this machine as one more device; hosted sessions keep working")
 	f.StringVarP(&o.Dial.IdentityFile, "identity", "i", "", "SSH private key `FILE` to authenticate with")
 	f.StringVarP(&o.Dial.ConfigFile, "config", "F", "", "SSH config `FILE` (default ~/.ssh/config)")

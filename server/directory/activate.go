@@ -24,6 +24,9 @@ type ActivateSpec struct {
 	// PublicKey, when set, is the user's X25519 public key, made by their
 	// client; Passphrase must then be empty.
 	PublicKey *crypto.PublicKey
+	// Proof confirms an add-device code of a local-mode account: the
+	// crypto.ProveKey answer to DeviceChallenge (devicelink.go).
+	Proof []byte
 }
 
 // CheckActivation validates a code and key without changing anything, so a
@@ -113,7 +116,13 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 	if err != nil {
 		return store.User{}, err
 	}
+	if len(spec.Proof) > 0 && (cur.Status != store.UserActive || len(spec.Passphrase) > 0 || spec.PublicKey != nil) {
+		return store.User{}, invalid("a key proof goes only with an add-device code of a local-mode account, alone")
+	}
 	if cur.Status == store.UserActive {
+		if len(spec.Proof) > 0 {
+			return s.addLocalDevice(ctx, hash, spec, cur)
+		}
 		if spec.PublicKey != nil {
 			return store.User{}, s.refuseClientKeyForDevice(ctx, cur, *spec.PublicKey, spec.Fingerprint)
 		}
@@ -277,9 +286,15 @@ func (s *Service) addDevice(ctx context.Context, hash []byte, spec ActivateSpec)
 		return store.User{}, err
 	}
 	sk.Wipe()
+	return s.enrolDevice(ctx, hash, spec)
+}
+
+// enrolDevice adds the spec's SSH key to the code's active user, once the
+// caller confirmed the device (passphrase or key proof).
+func (s *Service) enrolDevice(ctx context.Context, hash []byte, spec ActivateSpec) (store.User, error) {
 	now := s.now()
 	var u store.User
-	err = s.db.Update(ctx, func(tx store.Tx) error {
+	err := s.db.Update(ctx, func(tx store.Tx) error {
 		var err error
 		if u, err = s.checkActivation(tx, hash, spec.Fingerprint); err != nil {
 			return err

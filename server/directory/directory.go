@@ -47,6 +47,9 @@ type Service struct {
 	kdf      *kdfGate // bounds Argon2id runs, frees their memory after a burst
 	throttle *throttle
 	policies *policyCache
+	// challenges are the live add-device challenges of local-mode
+	// accounts (devicelink.go).
+	challenges *challenges
 
 	mu    sync.RWMutex
 	users map[crypto.ID]store.User // cache of user records without secrets
@@ -74,13 +77,14 @@ func New(db store.DB, cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{
-		db:       db,
-		cfg:      cfg,
-		log:      cfg.Logger,
-		kdf:      newKDFGate(cfg.MaxConcurrentKDF),
-		throttle: newThrottle(cfg.Now),
-		policies: newPolicyCache(cfg.Policies),
-		users:    make(map[crypto.ID]store.User),
+		db:         db,
+		cfg:        cfg,
+		log:        cfg.Logger,
+		kdf:        newKDFGate(cfg.MaxConcurrentKDF),
+		throttle:   newThrottle(cfg.Now),
+		policies:   newPolicyCache(cfg.Policies),
+		challenges: newChallenges(),
+		users:      make(map[crypto.ID]store.User),
 	}
 }
 

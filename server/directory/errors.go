@@ -36,7 +36,7 @@ var (
 	// ErrLocalAddDevice refuses an add-device code for an account that is,
 	// or would be, in local mode: nothing the server holds could confirm
 	// the new device (a public key is no secret).
-	ErrLocalAddDevice = errors.New("adding a device to a local-mode account is not supported yet: use the device that holds your key")
+	ErrLocalAddDevice = errors.New("this account keeps its key on your own device: add this device from there — export the key with parley chat --export-key FILE HOST on a device that has it, then here: parley chat --activate CODE --import FILE HOST")
 	// ErrOrganisationOnly refuses a message to a recipient in a closed
 	// user group (th_block_unknown) from outside its tenant.
 	ErrOrganisationOnly = errors.New("this recipient accepts messages from its organisation only")

@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,26 +26,81 @@ func (e *cmdEnv) versionCmd() *cobra.Command {
 }
 
 func (e *cmdEnv) activateCmd() *cobra.Command {
-	var publicKey string
+	var publicKey, proof string
+	var challenge bool
 	c := &cobra.Command{
-		Use:   "activate CODE [--public-key HEX]",
+		Use:   "activate CODE [--public-key HEX | --challenge | --proof HEX]",
 		Short: "Enrol this SSH key with the activation code from your admin",
 		Long: `Enrols this SSH key with the activation code from your admin. Without
 --public-key the server makes your key pair and seals the secret key with a
 passphrase it asks for (hosted mode: you chat with ssh -t HOST). With
 --public-key HEX, the 64 hex characters of an X25519 public key your own
 client made, the server stores that public key only and asks for nothing: the
-secret key stays on your device (local mode: you chat with parley chat HOST).`,
+secret key stays on your device (local mode: you chat with parley chat HOST).
+
+A code that adds a device to a local-mode account needs proof that the new
+device holds the account's key: parley chat --activate CODE --import FILE HOST
+asks for a challenge (--challenge) and answers it (--proof HEX).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("public-key") {
+			switch {
+			case challenge:
+				return e.deviceChallenge(args[0])
+			case cmd.Flags().Changed("proof"):
+				return e.activateProved(args[0], proof)
+			case cmd.Flags().Changed("public-key"):
 				return e.activateLocal(args[0], publicKey)
 			}
 			return e.activate(args[0])
 		},
 	}
 	c.Flags().StringVar(&publicKey, "public-key", "", "the X25519 public key your client made (64 hex characters): local mode, no passphrase")
+	c.Flags().BoolVar(&challenge, "challenge", false, "print a one-time challenge for adding this key to a local-mode account")
+	c.Flags().StringVar(&proof, "proof", "", "the answer to the challenge (hex), made with the account's key")
+	c.MarkFlagsMutuallyExclusive("public-key", "challenge", "proof")
 	return c
+}
+
+// deviceChallenge prints a challenge for an add-device code of a
+// local-mode account (always JSON: a client reads it).
+func (e *cmdEnv) deviceChallenge(code string) error {
+	if err := e.mayActivate(); err != nil {
+		return err
+	}
+	ch, u, err := e.s.deps.Directory.DeviceChallenge(e.ctx, code, e.p.KeyFingerprint)
+	if err != nil {
+		return err
+	}
+	return e.printJSON(map[string]string{"challenge": ch.String(), "id": u.ID.String(), "public_key": u.PublicKey.String(),
+		"fingerprint": e.p.KeyFingerprint})
+}
+
+// activateProved enrols this SSH key as one more device of a local-mode
+// account, with the proof that this device holds the account's key.
+func (e *cmdEnv) activateProved(code, proof string) error {
+	if err := e.mayActivate(); err != nil {
+		return err
+	}
+	b, err := hex.DecodeString(proof)
+	if err != nil || len(b) == 0 || len(b) > 1024 {
+		return errors.New("--proof takes the hex answer to the challenge")
+	}
+	dir := e.s.deps.Directory
+	u, err := dir.Activate(e.ctx, directory.ActivateSpec{
+		Code: code, Fingerprint: e.p.KeyFingerprint, AuthorizedKey: e.p.AuthorizedKey, Proof: b,
+	})
+	if err != nil {
+		return err
+	}
+	tenant := ""
+	if t, err := dir.Tenant(e.ctx, u.TenantID); err == nil {
+		tenant = t.Name
+	}
+	if e.json {
+		return e.printJSON(localActivationJSON{ID: u.ID.String(), Name: u.Name, Tenant: tenant, PublicKey: u.PublicKey.String()})
+	}
+	_, err = fmt.Fprintf(e.out(), "This key is now a device of %s (%s). Chat with: parley chat %s\n", u.Name, u.ID, e.s.chatTarget())
+	return err
 }
 
 // mayActivate refuses keys that must not enrol: one already enrolled, or an

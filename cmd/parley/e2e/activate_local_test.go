@@ -79,12 +79,13 @@ func TestActivateWithClientMadeKey(t *testing.T) {
 		"already used")
 	expectFail(t, f.srv.ssh(again, "the passphrase\n", "activate", lou.ActivationCode), "already used")
 
-	// A code to add a device cannot serve a local-mode account: neither a
-	// passphrase nor a (copyable) public key could confirm the device.
+	// A code to add a device to a local-mode account: neither a passphrase
+	// nor a (copyable) public key confirms the device; the refusal says how
+	// (a key file and a proof: TestLocalAccountSecondMachine).
 	var more userOut
 	f.json(&more, "user", "code", lou.ID, "--tenant", "acme")
-	expectFail(t, f.srv.ssh(again, "the passphrase\n", "activate", more.ActivationCode), "not supported yet")
-	expectFail(t, f.srv.ssh(again, "", "activate", more.ActivationCode, "--public-key", pk.String()), "not supported yet")
+	expectFail(t, f.srv.ssh(again, "the passphrase\n", "activate", more.ActivationCode), "--export-key")
+	expectFail(t, f.srv.ssh(again, "", "activate", more.ActivationCode, "--public-key", pk.String()), "--export-key")
 
 	// On a terminal nothing is asked either; the person reads a confirmation.
 	ann := f.createUser("acme", "--name", "Ann Archer")

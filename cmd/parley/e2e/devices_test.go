@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -196,4 +198,86 @@ func TestLocalClientDetectsKeySwap(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestLocalAccountSecondMachine (devices issue, item 9): a local-mode
+// account gets a second machine: the first exports its key to a sealed
+// file, the second enrols its own SSH key with an add-device code and the
+// file, proving to the server that it holds the account's key. Both
+// machines then receive and show the same conversation. The key file is
+// of no use with another account's code, and a wrong file passphrase
+// enrols nothing.
+func TestLocalAccountSecondMachine(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "5")
+	adaKey, adaKey2, bobKey := f.key("ada"), f.key("ada-desktop"), f.key("bob")
+	ada := f.createUser("acme", "--name", "Ada Lovelace")
+	bob := f.activeUser("acme", []key{bobKey}, "--name", "Bob Baker")
+	x := f.x
+	laptop, desktop := newLocalClient(t, f.srv, adaKey), newLocalClient(t, f.srv, adaKey2)
+	localEnrol(x, "enrol", laptop.argv("--activate", ada.ActivationCode), "Ada Lovelace")
+
+	file := filepath.Join(desktop.home, "ada.parleykey")
+	x.start("export", 100, 30, laptop.argv("--export-key", file)...)
+	x.waitFor("export", "Passphrase of your key on this machine")
+	x.line("export", "a local passphrase")
+	x.waitFor("export", "New passphrase")
+	x.line("export", "the file's passphrase")
+	x.waitFor("export", "same passphrase again")
+	x.line("export", "the file's passphrase")
+	x.waitFor("export", "Wrote the key of Ada Lovelace")
+	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", err, st)
+	}
+
+	var more userOut
+	f.json(&more, "user", "code", ada.ID, "--tenant", "acme")
+	// A wrong passphrase for the file: nothing happens.
+	x.start("wrong", 100, 30, desktop.argv("--activate", more.ActivationCode, "--import", file)...)
+	x.waitFor("wrong", "Passphrase of the key file")
+	x.line("wrong", "not the file's passphrase")
+	x.waitFor("wrong", "wrong passphrase for the key file")
+	x.start("import", 100, 30, desktop.argv("--activate", more.ActivationCode, "--import", file)...)
+	x.waitFor("import", "Passphrase of the key file")
+	x.line("import", "the file's passphrase")
+	x.waitFor("import", "can't be established")
+	x.line("import", "yes")
+	x.waitFor("import", "New passphrase")
+	x.line("import", "a local passphrase")
+	x.waitFor("import", "same passphrase again")
+	x.line("import", "a local passphrase")
+	x.waitFor("import", "This machine is now a device of Ada Lovelace ("+ada.ID+")")
+
+	localOpen(x, "laptop", laptop.argv())
+	localOpen(x, "desktop", desktop.argv())
+	f.chat("bob", bobKey)
+	x.line("bob", "/open "+ada.ID)
+	x.line("laptop", "/open "+bob.ID)
+	x.line("desktop", "/open "+bob.ID)
+	x.line("bob", "to both machines")
+	x.waitFor("laptop", "to both machines")
+	x.waitFor("desktop", "to both machines")
+	x.line("desktop", "from the desktop")
+	x.waitFor("bob", "from the desktop")
+	x.waitFor("laptop", "from the desktop")
+	x.line("laptop", "from the laptop")
+	x.waitFor("bob", "from the laptop")
+	x.waitFor("desktop", "from the laptop")
+	// The server holds no key of Ada's, and the add-device is audited.
+	var who struct {
+		SealedKey bool `json:"sealed_key"`
+	}
+	mustJSON(t, f.srv.mustSSH(adaKey2, "", "whoami", "--json"), &who)
+	if who.SealedKey {
+		t.Fatal("the server holds a sealed key for the local account")
+	}
+	var entries []auditEntryOut
+	f.json(&entries, "audit", "list", "--tenant", "acme", "--target", ada.ID)
+	found := false
+	for _, e := range entries {
+		found = found || (e.Action == "device.add" && e.Actor == adaKey2.fingerprint())
+	}
+	if !found {
+		t.Fatalf("no device.add by the desktop's key in the audit log: %+v", entries)
+	}
 }
