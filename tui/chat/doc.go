@@ -10,7 +10,10 @@
 // and its handler. /help and the /more pane are listed from that table.
 // The handlers live with their feature: groups and message changes
 // (groups.go), settings (settings.go), search, contacts, whoami, hidden
-// chats, preferences and /more (features.go names their files).
+// chats, preferences and /more (features.go names their files). Beside the
+// conversation: the multi-line composer and pastes (composer.go), the unread
+// marker and the jump to the newest (unread.go), the chat list's previews
+// (preview.go) and drafts (drafts.go).
 //
 // Live events reach the model as SyncMsg, sent by whoever hosts it when the
 // core's subscription has something to process.

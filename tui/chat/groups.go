@@ -48,6 +48,7 @@ func (p *pick) is(msg core.Message) bool {
 // confirmation is a yes/no question in the status line; yes runs do.
 type confirmation struct {
 	question string
+	no       string // said when the answer is not yes
 	do       tea.Cmd
 }
 
@@ -505,7 +506,12 @@ func (m *Model) deleteOther(svc GroupService) (tea.Cmd, bool) {
 // ask puts a yes/no question in the status line; y runs do, any other
 // key drops it.
 func (m *Model) ask(question string, do tea.Cmd) tea.Cmd {
-	m.grp.confirm = &confirmation{question: question, do: do}
+	return m.confirm(question, "Nothing deleted.", do)
+}
+
+// confirm asks a y/N question: y runs do, anything else says no.
+func (m *Model) confirm(question, no string, do tea.Cmd) tea.Cmd {
+	m.grp.confirm = &confirmation{question: question, no: no, do: do}
 	m.setInfo(question)
 	return nil
 }
@@ -518,7 +524,7 @@ func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
 		m.clearStatus()
 		return c.do
 	}
-	m.setInfo("Nothing deleted.")
+	m.setInfo(c.no)
 	return nil
 }
 
@@ -672,7 +678,7 @@ func (m *Model) reactionLine(msg core.Message) string {
 // pickKey moves the message selection: ↑ and ↓ in an empty composer of
 // an open chat, Esc to drop it. It reports whether it used the key.
 func (m *Model) pickKey(msg tea.KeyPressMsg) bool {
-	if m.screen != screenChat || m.focus != focusComposer || m.open.IsZero() || m.input.Value() != "" || len(m.msgs) == 0 {
+	if m.screen != screenChat || m.focus != focusComposer || m.open.IsZero() || !m.composerEmpty() || len(m.msgs) == 0 {
 		return false
 	}
 	cur := m.pickedIndex()

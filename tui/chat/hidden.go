@@ -255,7 +255,7 @@ func (m *Model) revealedDone(msg revealedMsg) tea.Cmd {
 	}
 	m.loc.revealed = true
 	m.setInfo("Hidden chats are shown. /conceal hides them again.")
-	return m.reloadCmd()
+	return tea.Batch(m.reloadCmd(), m.draftsCmd()) // the hidden chats' drafts too
 }
 
 // concealCommand is /conceal: hidden chats leave the list again.
@@ -286,7 +286,7 @@ func (m *Model) startAsk(kind askKind, prompt string) {
 		m.loc.saved = composerLook{prompt: m.input.Prompt, placeholder: m.input.Placeholder, limit: m.input.CharLimit}
 	}
 	m.loc.ask = kind
-	m.input.Reset()
+	m.resetComposer()
 	m.input.Prompt = prompt
 	m.input.Placeholder = ""
 	m.input.EchoMode = textinput.EchoNone

@@ -1,6 +1,11 @@
 package chat
 
-import "charm.land/bubbles/v2/key"
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
 
 // keyMap holds every binding of the chat UI; the help line is rendered from it.
 type keyMap struct {
@@ -13,6 +18,8 @@ type keyMap struct {
 	PrevChat key.Binding
 	PageUp   key.Binding
 	PageDown key.Binding
+	Newline  key.Binding
+	Newest   key.Binding
 	Back     key.Binding
 	Quit     key.Binding
 	Unlock   key.Binding
@@ -29,6 +36,8 @@ func newKeyMap() keyMap {
 		PrevChat: key.NewBinding(key.WithKeys("ctrl+p")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup/pgdn", "scroll")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown")),
+		Newline:  key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("alt+enter/^j", "new line")),
+		Newest:   key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "newest")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("^c", "quit")),
 		Unlock:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "unlock")),
@@ -43,6 +52,14 @@ func (h composerHelp) ShortHelp() []key.Binding {
 }
 func (h composerHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
 
+// scrolledHelp is shown while typing, scrolled up from the newest message.
+type scrolledHelp struct{ k *keyMap }
+
+func (h scrolledHelp) ShortHelp() []key.Binding {
+	return []key.Binding{h.k.Send, h.k.Newest, h.k.PageUp, h.k.NextChat, h.k.Quit}
+}
+func (h scrolledHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
+
 // listHelp is shown while the conversation list has focus.
 type listHelp struct{ k *keyMap }
 
@@ -56,3 +73,23 @@ type lockHelp struct{ k *keyMap }
 
 func (h lockHelp) ShortHelp() []key.Binding  { return []key.Binding{h.k.Unlock, h.k.Quit} }
 func (h lockHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
+
+// keyHints is "key what · key what" for the bindings, from their help.
+func keyHints(bs ...key.Binding) string {
+	hints := make([]string, 0, len(bs))
+	for _, b := range bs {
+		h := b.Help()
+		hints = append(hints, h.Key+" "+h.Desc)
+	}
+	return strings.Join(hints, " · ")
+}
+
+// keyLines lists the bindings one a line, their keys in a column of w.
+func keyLines(w int, bs ...key.Binding) []string {
+	lines := make([]string, 0, len(bs))
+	for _, b := range bs {
+		h := b.Help()
+		lines = append(lines, fmt.Sprintf("  %-*s %s", w, h.Key, h.Desc))
+	}
+	return lines
+}

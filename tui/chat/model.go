@@ -39,6 +39,8 @@ type Options struct {
 	After func(d time.Duration, msg tea.Msg)
 	// Location is the time zone messages are shown in (default time.Local).
 	Location *time.Location
+	// Now is the clock the chat list's times are told by (default time.Now).
+	Now func() time.Time
 	// Files is the user's own disk, for /send and /save; nil in a hosted
 	// session (the server's disk is not the user's).
 	Files FileAccess
@@ -99,9 +101,10 @@ type Model struct {
 	o    Options
 	th   *theme.Theme
 	keys keyMap
-	// helpLines are the help line for the prompt, the composer and the list,
-	// rendered from the key map when the width changes.
-	helpLines [3]string
+	// helpLines are the help line for the prompt, the composer, the list
+	// and the composer while scrolled up, rendered from the key map when
+	// the width changes.
+	helpLines [4]string
 	input     textinput.Model
 	pass      *textinput.Model // the passphrase prompt; dropped once unlocked
 
@@ -164,6 +167,14 @@ type Model struct {
 	loc featureState
 	// grp is the state of groups (groups.go).
 	grp groupState
+	// comp is the composer beyond its input line (composer.go).
+	comp composer
+	// unread is the open conversation's unread marker (unread.go).
+	unread unreadState
+	// prev are the chat list's previews (preview.go).
+	prev previewState
+	// drafts are the conversations' drafts (drafts.go).
+	drafts draftState
 }
 
 // New returns the chat UI, starting at the passphrase prompt.
@@ -185,6 +196,9 @@ func New(o Options) *Model {
 	}
 	if o.Location == nil {
 		o.Location = time.Local
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	m := &Model{o: o, th: o.Theme, keys: newKeyMap(), cmds: newRegistry()}
 
@@ -269,8 +283,17 @@ type (
 	}
 )
 
-// Update handles one message.
+// Update handles one message; then the open conversation's draft is
+// noted and saved when due.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.update(msg)
+	if d := m.flushDrafts(); d != nil {
+		cmd = tea.Batch(cmd, d)
+	}
+	return next, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -306,7 +329,8 @@ func (m *Model) layout() {
 	h := help.New()
 	h.Styles = m.th.Help
 	h.SetWidth(m.w)
-	m.helpLines = [3]string{h.View(lockHelp{&m.keys}), h.View(composerHelp{&m.keys}), h.View(listHelp{&m.keys})}
+	m.helpLines = [4]string{h.View(lockHelp{&m.keys}), h.View(composerHelp{&m.keys}), h.View(listHelp{&m.keys}),
+		h.View(scrolledHelp{&m.keys})}
 	m.input.SetWidth(max(10, m.w-4))
 	// The passphrase field fits the unlock dialog: its prompt, the field, the cursor.
 	if m.pass != nil {
@@ -379,6 +403,9 @@ func quitAfterRender(reason string) tea.Cmd {
 // --- chat ---
 
 func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.updateDrafts(msg); ok {
+		return m, cmd
+	}
 	if cmd, ok := m.updateFeatures(msg); ok {
 		return m, cmd
 	}
@@ -392,7 +419,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, quitAfterRender(msg.err.Error())
 		}
 		m.screen = screenChat
-		return m, tea.Batch(m.syncCmd(), m.reloadCmd(), m.settingsCmd(), m.prefsCmd())
+		return m, tea.Batch(m.syncCmd(), m.reloadCmd(), m.settingsCmd(), m.prefsCmd(), m.draftsCmd())
 	case SyncMsg:
 		if m.screen != screenChat {
 			return m, nil
@@ -433,9 +460,11 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.convs = msg.convs
 		m.clampSelection()
-		var cmds []tea.Cmd
+		cmds := []tea.Cmd{m.previewCmd()}
 		if msg.peer == m.open && !m.open.IsZero() {
-			m.msgs, m.older = msg.page.Messages, msg.page.Older
+			m.arrived(msg.page.Messages)
+			m.older = msg.page.Older
+			m.placeUnread()
 			m.olderGen++ // an older page requested before this load no longer fits
 			m.olderPending = nil
 			if c := m.conv(m.open); c != nil && c.Unread > 0 {
@@ -515,7 +544,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setError(msg.err.Error())
 			return m, nil
 		}
-		m.openConversation(msg.peer, msg.name)
+		m.openByCommand(msg.peer, msg.name)
 		cmds := []tea.Cmd{m.reloadCmd()}
 		if msg.text != "" {
 			cmds = append(cmds, m.sendCmd(msg.peer, msg.text))
@@ -523,15 +552,20 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
+	case previewsMsg:
+		return m, m.previewsDone(msg)
+	case pasteSendMsg:
+		return m, m.sendPasted(msg.text)
 	case tea.PasteMsg:
-		if m.focus == focusComposer {
-			if n := len(m.input.Value()) + len(msg.Content); n > crypto.MaxTextLen {
-				m.setError(fmt.Sprintf("Paste refused: the message would be %d bytes, the limit is %d.", n, crypto.MaxTextLen))
-				return m, nil
-			}
+		switch {
+		case m.focus != focusComposer || m.grp.confirm != nil:
+		case m.loc.ask != askNone:
+			// A masked prompt takes one line: the input drops line breaks.
 			var cmd tea.Cmd
 			m.input, cmd = m.input.Update(msg)
 			return m, cmd
+		default:
+			return m, m.paste(msg.Content)
 		}
 	}
 	return m, nil
@@ -596,6 +630,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, m.keys.PageDown):
 		m.scroll = max(0, m.scroll-max(1, m.bodyHeight()-2))
+		if m.scroll == 0 {
+			m.jumpNewest()
+		}
+		return m, nil
+	case m.scroll > 0 && key.Matches(msg, m.keys.Newest):
+		m.jumpNewest()
 		return m, nil
 	}
 	if m.focus == focusList {
@@ -619,12 +659,18 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if key.Matches(msg, m.keys.Send) {
-		cmd, clearInput := m.submit(m.input.Value())
+	switch {
+	case key.Matches(msg, m.keys.Send):
+		cmd, clearInput := m.submit(m.composerValue())
 		if clearInput {
-			m.input.Reset()
+			m.resetComposer()
 		}
 		return m, cmd
+	case key.Matches(msg, m.keys.Newline):
+		m.newline()
+		return m, nil
+	case msg.Code == tea.KeyBackspace && msg.Mod == 0 && m.joinLine():
+		return m, nil
 	}
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
@@ -634,6 +680,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 func (m *Model) openConversation(peer core.ConvRef, name string) {
 	if m.open != peer {
 		m.msgs, m.older = nil, nil
+		m.resetUnread(peer)
+		m.switchDraft(m.open, peer)
 	}
 	if name == "" {
 		name = peer.String()
@@ -647,9 +695,11 @@ func (m *Model) openConversation(peer core.ConvRef, name string) {
 // closeConversation leaves the open conversation: the pane shows the
 // welcome again.
 func (m *Model) closeConversation() {
+	m.noteDraft(m.open)
 	m.open, m.openName = core.ConvRef{}, ""
 	m.msgs, m.older = nil, nil
 	m.scroll = 0
+	m.unread = unreadState{}
 }
 
 func (m *Model) conv(peer core.ConvRef) *core.Conversation {
@@ -845,6 +895,7 @@ func (m *Model) waiting() []core.Message {
 // quit leaves, once the outbox is empty: the first request waits for it
 // and says so, a second one leaves at once.
 func (m *Model) quit() tea.Cmd {
+	m.drafts.now = true // a draft not saved yet goes with the quit (Update batches it)
 	if len(m.outbox) == 0 || m.quitting || m.screen != screenChat {
 		return tea.Quit
 	}

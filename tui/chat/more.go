@@ -33,6 +33,10 @@ func (m *Model) moreLines(w int) []string {
 		name = theme.Dark
 	}
 	summary := fmt.Sprintf("Now: theme %s, notifications %s, read receipts %s.", name, m.notifyStyle(), receipts)
-	lines = append(lines, "", " "+fit(summary, max(10, w-2)))
+	lines = append(lines, "", " "+fit(summary, max(10, w-2)), "", th.Title.Render(" Keys"))
+	k := &m.keys
+	for _, l := range keyLines(14, k.Newline, k.Newest, k.PageUp, k.Focus, k.NextChat, k.Back) {
+		lines = append(lines, fit(l, w))
+	}
 	return lines
 }

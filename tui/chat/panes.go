@@ -141,7 +141,7 @@ func (m *Model) paneKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		return nil, true
 	case key.Matches(msg, k.Select):
-		if !list || strings.TrimSpace(m.input.Value()) != "" {
+		if !list || strings.TrimSpace(m.composerValue()) != "" {
 			return nil, false // the composer's Enter: a command or a message
 		}
 		return m.paneSelect(), true

@@ -61,7 +61,7 @@ func (m *Model) lookupCmd(name, text, line string) tea.Cmd {
 func (m *Model) lookupDone(msg lookupMsg) tea.Cmd {
 	if msg.err != nil {
 		m.setError(fmt.Sprintf("%q is in none of your chats, and the directory says: %v", cleanLine(msg.name), msg.err))
-		m.input.SetValue(msg.line)
+		m.setComposer(msg.line)
 		return nil
 	}
 	var exact []core.DirectoryEntry
@@ -76,13 +76,13 @@ func (m *Model) lookupDone(msg lookupMsg) tea.Cmd {
 	switch len(exact) {
 	case 0:
 		m.setError(fmt.Sprintf("%q is no Parley ID, none of your chats, nobody in the directory", cleanLine(msg.name)))
-		m.input.SetValue(msg.line)
+		m.setComposer(msg.line)
 		return nil
 	case 1:
 		return m.openCmd(core.Direct(exact[0].ID), msg.text)
 	}
 	cmd := m.findDone(findMsg{query: msg.name, found: exact})
 	m.setInfo(fmt.Sprintf("%d people match %q: pick one with ↑/↓ and Enter, then write.", len(exact), cleanLine(msg.name)))
-	m.input.SetValue(msg.line)
+	m.setComposer(msg.line)
 	return cmd
 }

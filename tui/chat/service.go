@@ -8,9 +8,9 @@ import (
 )
 
 // The UI's view of the client core: Service, which every session has, and
-// three optional interfaces the model finds on Options.Service. A service
+// four optional interfaces the model finds on Options.Service. A service
 // without one of them leaves its commands unavailable (the command table
-// names which each needs). The core implements all four.
+// names which each needs). The core implements all five.
 
 // Service is what the chat UI needs from the client core.
 type Service interface {
@@ -75,6 +75,15 @@ type LocalService interface {
 	Verify(ctx context.Context, id crypto.ID, fingerprint string) error
 }
 
+// ListService is what the chat list's previews and the composer's drafts
+// need from the client core: each conversation's newest message, and the
+// drafts kept in the device store.
+type ListService interface {
+	LastMessages(ctx context.Context, refs []core.ConvRef) (map[core.ConvRef]core.LastMessage, error)
+	Drafts(ctx context.Context) (map[core.ConvRef]string, error)
+	SetDraft(ctx context.Context, ref core.ConvRef, text string) error
+}
+
 // DirectoryService is what /find and /whoami need from the client core.
 type DirectoryService interface {
 	Find(ctx context.Context, query string) ([]core.DirectoryEntry, error)
@@ -86,6 +95,7 @@ var (
 	_ GroupService     = (*core.Core)(nil)
 	_ LocalService     = (*core.Core)(nil)
 	_ DirectoryService = (*core.Core)(nil)
+	_ ListService      = (*core.Core)(nil)
 )
 
 // need names a service interface a command needs beyond Service.
@@ -123,6 +133,12 @@ func (m *Model) groupSvc() GroupService {
 // localSvc is the core's device-store features, nil when the service has none.
 func (m *Model) localSvc() LocalService {
 	l, _ := m.o.Service.(LocalService)
+	return l
+}
+
+// listSvc is the core's previews and drafts, nil when the service has none.
+func (m *Model) listSvc() ListService {
+	l, _ := m.o.Service.(ListService)
 	return l
 }
 

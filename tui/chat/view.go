@@ -111,7 +111,7 @@ func (m *Model) lockView() (string, *tea.Cursor) {
 
 // --- the chat screen ---
 
-func (m *Model) bodyHeight() int { return max(1, m.h-4) }
+func (m *Model) bodyHeight() int { return max(1, m.h-3-m.composerRows()) }
 
 func (m *Model) listWidth() int {
 	if m.w < 60 {
@@ -145,10 +145,13 @@ func (m *Model) chatView() (string, *tea.Cursor) {
 		}
 	}
 	out = append(out, m.statusLine())
-	out = append(out, m.input.View())
-	if m.focus == focusList {
+	out = append(out, m.composerLines()...)
+	switch {
+	case m.focus == focusList:
 		out = append(out, m.helpLines[2])
-	} else {
+	case m.scroll > 0:
+		out = append(out, m.helpLines[3])
+	default:
 		out = append(out, m.helpLines[1])
 	}
 	var cur *tea.Cursor
@@ -232,7 +235,9 @@ func (m *Model) quietIndicator() string {
 	return "quiet until " + until.Format("2 Jan 15:04")
 }
 
-// listLines renders the conversation list, w columns by h rows.
+// listLines renders the conversation list, w columns by h rows. With
+// previews (a ListService), each conversation takes two rows: its title and
+// time, then its last message and unread count.
 func (m *Model) listLines(w, h int) []string {
 	th := m.th
 	lines := make([]string, 0, h)
@@ -240,14 +245,19 @@ func (m *Model) listLines(w, h int) []string {
 	if len(m.convs) == 0 {
 		lines = append(lines, th.Muted.Render(padRight(" (none yet)", w)))
 	}
+	rowH := 1
+	if m.listSvc() != nil {
+		rowH = 2
+	}
 	// Keep the selection visible.
-	rows := h - 1
+	rows := max(1, (h-1)/rowH)
 	first := 0
 	if m.sel >= rows {
 		first = m.sel - rows + 1
 	}
 	for i := first; i < len(m.convs) && len(lines) < h; i++ {
-		c := m.convs[i]
+		c := &m.convs[i]
+		selected, current := m.focus == focusList && i == m.sel, c.Ref == m.open
 		badge := ""
 		if c.Unread > 0 {
 			badge = fmt.Sprintf(" %d ", c.Unread)
@@ -255,40 +265,61 @@ func (m *Model) listLines(w, h int) []string {
 		// Markers as well as colours, so terminals without colour see them.
 		marker := "  "
 		switch {
-		case m.focus == focusList && i == m.sel:
+		case selected:
 			marker = "› "
-		case c.Ref == m.open:
+		case current:
 			marker = "▸ "
 		}
-		title := cleanLine(c.Title())
-		switch c.Ref.Kind {
-		case core.ConvGroup:
-			title = "# " + title // a group
-		case core.ConvList:
-			title = "» " + title // a distribution list
+		if rowH == 1 {
+			lines = append(lines, m.listRow(marker+m.listTitle(c), badge, th.Badge, w, selected, current))
+			continue
 		}
-		if c.Left {
-			title += " (left)"
+		right := m.previewTime(c)
+		if right != "" {
+			right = " " + right + " "
 		}
-		name := fit(title, w-ansi.StringWidth(marker)-ansi.StringWidth(badge)-1)
-		plain := marker + name
-		gap := w - ansi.StringWidth(plain) - ansi.StringWidth(badge)
-		row := plain + strings.Repeat(" ", max(0, gap))
-		switch {
-		case m.focus == focusList && i == m.sel:
-			row = th.Selected.Render(row)
-		case c.Ref == m.open:
-			row = th.Current.Render(row)
+		lines = append(lines, m.listRow(marker+m.listTitle(c), right, th.Muted, w, selected, current))
+		if len(lines) < h {
+			lines = append(lines, m.listRow("  "+m.previewText(c), badge, th.Badge, w, selected, current))
 		}
-		if badge != "" {
-			row += th.Badge.Render(badge)
-		}
-		lines = append(lines, row)
 	}
 	for len(lines) < h {
 		lines = append(lines, strings.Repeat(" ", w))
 	}
 	return lines
+}
+
+// listTitle is a conversation's title in the list, its kind marked.
+func (m *Model) listTitle(c *core.Conversation) string {
+	title := cleanLine(c.Title())
+	switch c.Ref.Kind {
+	case core.ConvGroup:
+		title = "# " + title // a group
+	case core.ConvList:
+		title = "» " + title // a distribution list
+	}
+	if c.Left {
+		title += " (left)"
+	}
+	return title
+}
+
+// listRow is one row of the list: text cut to fit, and at the right end
+// the badge (an unread count, or a title's time) in its style.
+func (m *Model) listRow(text, badge string, badgeStyle lipgloss.Style, w int, selected, current bool) string {
+	th := m.th
+	plain := fit(text, w-ansi.StringWidth(badge)-1)
+	row := plain + strings.Repeat(" ", max(0, w-ansi.StringWidth(plain)-ansi.StringWidth(badge)))
+	switch {
+	case selected:
+		row = th.Selected.Render(row)
+	case current:
+		row = th.Current.Render(row)
+	}
+	if badge != "" {
+		row += badgeStyle.Render(badge)
+	}
+	return row
 }
 
 // paneLines renders the right pane: the open conversation, help, or a welcome.
@@ -316,7 +347,11 @@ func (m *Model) paneLines(w, h int) []string {
 	default:
 		title := " " + cleanLine(m.openName) + " · " + m.open.String()
 		lines = append(lines, th.Title.Render(fit(title, w)))
-		lines = append(lines, m.messageLines(w, h-1)...)
+		body := m.messageLines(w, h-1)
+		if m.scroll > 0 && m.unread.below > 0 && len(body) > 0 {
+			body[len(body)-1] = m.belowLine(w)
+		}
+		lines = append(lines, body...)
 	}
 	for i := range lines {
 		lines[i] = padRight(fitStyled(lines[i], w), w)
@@ -331,7 +366,8 @@ func (m *Model) paneLines(w, h int) []string {
 // greyed with the reason under them, then the quiet hours in force.
 func (m *Model) helpPaneLines(w int) []string {
 	th := m.th
-	lines := []string{th.Title.Render(" Commands"), ""}
+	lines := []string{th.Title.Render(" Commands"),
+		th.Muted.Render(fit(" Keys: "+keyHints(m.keys.Newline, m.keys.Newest), w))}
 	lines = append(lines, m.commandLines(inHelp, w)...)
 	lines = append(lines, "")
 	if m.restr.Reason(core.FeatureOwnQuietHours) == "" {
@@ -390,6 +426,9 @@ func (m *Model) layoutMessages(w, need int) []string {
 			prev = &msgs[i-1]
 		}
 		newDay := prev == nil || !sameDay(prev.Time.In(m.o.Location), local)
+		if m.unread.n > 0 && keyOf(&msg) == m.unread.at {
+			block = append(block, m.unreadLine(w))
+		}
 		if newDay {
 			block = append(block, th.Muted.Render(fit(" ── "+local.Format("Monday, 2 January 2006")+" ──", w)))
 		}
@@ -419,7 +458,7 @@ func (m *Model) layoutMessages(w, need int) []string {
 		if msg.Poll != nil && !msg.Deleted {
 			body = m.pollLines(msg.Poll, textW)
 		} else {
-			body = strings.Split(ansi.Wrap(markup(clean(m.messageText(msg))), textW, ""), "\n")
+			body = bodyLines(m.messageText(msg), textW)
 		}
 		for j, l := range body {
 			line := strings.Repeat(" ", indent) + th.Text.Render(l)
@@ -448,6 +487,16 @@ func (m *Model) layoutMessages(w, need int) []string {
 		lines = append(lines, out[i]...)
 	}
 	return lines
+}
+
+// bodyLines lays out a message's text: each of its lines cleaned, marked
+// up and wrapped on its own, so a style never runs into the next line.
+func bodyLines(text string, w int) []string {
+	var out []string
+	for _, l := range strings.Split(clean(text), "\n") {
+		out = append(out, strings.Split(ansi.Wrap(markup(l), w, ""), "\n")...)
+	}
+	return out
 }
 
 func (m *Model) stateMark(msg core.Message) string {

@@ -22,7 +22,7 @@
 //	ref      Tag("ref", conv, dir, ID)                              the msg key (tags and times only)
 //	ref      Tag("poll", creator, poll ID)                          the msg key of a poll
 //	nonce    Tag("nonce", nonce)                                    0x01: seen, for replay detection
-//	local    Tag("local", name)                                     sealed PIN hash / preferences
+//	local    Tag("local", name)                                     sealed PIN hash / preferences / drafts
 //	contact  Tag("contact", ID)                                     sealed contact record
 //
 // conv is the peer's 8-byte ID for a 1:1 conversation (as before

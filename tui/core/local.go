@@ -7,13 +7,14 @@ import (
 )
 
 // Local features keep records that only the user's own sessions read: the
-// PIN that guards hidden chats, the user's preferences and the contact list
-// with its trust levels. They live in the device store next to the history,
+// PIN that guards hidden chats, the user's preferences, the drafts and the
+// contact list with its trust levels. They live in the device store next to the history,
 // sealed with the same StoreKey, under opaque tags:
 //
 //	space    key                        value
 //	local    Tag("local", "pin")        sealed pinRecord: Argon2id hash, salt, throttle state
 //	local    Tag("local", "prefs")      sealed Prefs
+//	local    Tag("local", "drafts")     sealed drafts, one per conversation (drafts.go)
 //	contact  Tag("contact", ID)         sealed contactRecord
 //
 // The store sees that the records exist and their sizes, not what they hold.

@@ -37,10 +37,11 @@ func burst(x *tmux, name, tag string, n int) {
 	}
 }
 
-// numbers lists the burst lines tag#### a screen shows, top to bottom.
+// numbers lists the burst lines tag#### a screen shows, top to bottom. The
+// chat list's column is left out: its preview repeats the newest line.
 func numbers(scr, tag string) []int {
 	var out []int
-	for _, m := range regexp.MustCompile(regexp.QuoteMeta(tag)+`(\d{4})`).FindAllStringSubmatch(scr, -1) {
+	for _, m := range regexp.MustCompile(regexp.QuoteMeta(tag)+`(\d{4})`).FindAllStringSubmatch(paneText(scr), -1) {
 		n, _ := strconv.Atoi(m[1])
 		out = append(out, n)
 	}

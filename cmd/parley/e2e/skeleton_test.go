@@ -209,7 +209,7 @@ func TestWalkingSkeleton(t *testing.T) {
 	x.line("bob-again", "bob's passphrase")
 	x.waitFor("bob-again", "Alice Example")
 	x.line("bob-again", "/open Alice")
-	scr = x.waitFor("bob-again", "third message 789")
+	scr = x.waitFor("bob-again", "│       third message 789") // in the conversation, not the list's preview
 	for _, want := range []string{"hello from alice 123", "hi alice 456"} {
 		if !strings.Contains(scr, want) {
 			t.Fatalf("after restart, %q is missing:\n%s", want, scr)
