@@ -143,7 +143,7 @@ func registry() []Key {
 		{Name: MultiDevice, Type: TypeBool, Default: "true", PerUser: true,
 			Description: "The user may chat from several devices at once (a hosted session and local clients, or several " +
 				"machines): each receives every message, and what one sends shows on the others. false: one device only — " +
-				"another is refused until an admin removes the first (user device remove) or the user moves to local mode."},
+				"another is refused until an admin removes the first (device remove) or the user moves to local mode."},
 		{Name: AlarmSend, Type: TypeBool, Default: "false", PerUser: true,
 			Description: "The user may send alarm messages (/alarm in the chat), which ring even during the recipients' " +
 				"quiet hours. Give it to the few who must reach people at night (operations, safety officers)."},

@@ -1,14 +1,17 @@
 package sshd
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/directory"
+	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -46,7 +49,8 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 				return e.printJSON(newUserJSON{userJSON: toUserJSON(u, nu.Tenant.Name, 0),
 					ActivationCode: nu.Code.Code, ExpiresAt: nu.Code.ExpiresAt})
 			}
-			return e.printCode(fmt.Sprintf("Created %s in tenant %s.", u.Name, nu.Tenant.Name), u.ID.String(), nu.Code)
+			return e.printCode(fmt.Sprintf("Created %s in tenant %s.", u.Name, nu.Tenant.Name), u.ID.String(), nu.Code,
+				e.enrolHint(u.ID, nu.Code.Code))
 		},
 	}
 	pf.register(create)
@@ -222,10 +226,16 @@ through an approved export (export request users), under the four-eyes rule.`,
 				return e.printJSON(newUserJSON{userJSON: e.userJSON(tenant, u), ActivationCode: c.Code, ExpiresAt: c.ExpiresAt})
 			}
 			what := "New activation code for " + u.Name + "."
+			enrol := e.enrolHint(u.ID, c.Code)
 			if u.Status == store.UserActive {
 				what = "Code to add a device for " + u.Name + " (confirmed with the user's passphrase)."
+				if local, err := e.s.deps.Directory.LocalMode(e.ctx, u.ID); err == nil && local {
+					what = "Code to add a device for " + u.Name + " (local mode: the new machine proves it holds the user's key)."
+					enrol = "parley chat --activate " + c.Code + " --import KEYFILE " + e.s.chatTarget() +
+						"\n  (KEYFILE: made by parley chat --export-key KEYFILE " + e.s.chatTarget() + " on one of the user's devices)"
+				}
 			}
-			return e.printCode(what, u.ID.String(), c)
+			return e.printCode(what, u.ID.String(), c, enrol)
 		},
 	}
 
@@ -250,14 +260,23 @@ type newUserJSON struct {
 	ExpiresAt      time.Time `json:"activation_expires_at"`
 }
 
-func (e *cmdEnv) printCode(what, id string, c directory.Code) error {
+// enrolHint is the command a new user runs with code: hosted activation,
+// or the local client's where policy forbids hosted mode for them.
+func (e *cmdEnv) enrolHint(id crypto.ID, code string) string {
+	if err := e.s.deps.Directory.HostedAllowed(e.ctx, id); errors.Is(err, policy.ErrForbiddenByPolicy) {
+		return "parley chat --activate " + code + " " + e.s.chatTarget() + "   (hosted mode is forbidden for this user)"
+	}
+	return e.s.sshCommand("-t") + " activate " + code
+}
+
+func (e *cmdEnv) printCode(what, id string, c directory.Code, enrol string) error {
 	_, err := fmt.Fprintf(e.out(), `%s
   Parley ID:        %s
   Activation code:  %s  (single use, expires %s)
 
 The user enrols their own SSH key with:
-    %s activate %s
-`, what, id, c.Code, c.ExpiresAt.Format("2006-01-02 15:04 MST"), e.s.sshCommand("-t"), c.Code)
+    %s
+`, what, id, c.Code, c.ExpiresAt.Format("2006-01-02 15:04 MST"), enrol)
 	return err
 }
 

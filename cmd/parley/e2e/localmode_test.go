@@ -194,6 +194,10 @@ func TestMigrateToLocalMode(t *testing.T) {
 	dan := f.createUser("acme", "--name", "Dan Dunn")
 	expectFail(t, f.srv.ssh(danKey, "the passphrase\n", "activate", dan.ActivationCode), "Enrol on your own device instead")
 	expectFail(t, f.srv.ssh(carlKey, "the passphrase\n", "unlock"), "parley chat --migrate")
+	// The admin's code for a user who may not be hosted names the local client.
+	if out := f.run("user", "code", dan.ID, "--tenant", "acme"); !strings.Contains(out, "parley chat --activate") {
+		t.Fatalf("user code with hosted mode forbidden prints:\n%s", out)
+	}
 
 	lc := newLocalClient(t, f.srv, carlKey)
 	x.start("mig", 100, 30, lc.argv("--migrate")...)
