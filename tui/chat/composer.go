@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/tui/theme"
 )
 
 // The composer holds a message of several lines: the line being typed is
@@ -16,6 +19,10 @@ import (
 // goes in as it is, and a large one asks first, then leaves as one message.
 // The composer grows by up to maxComposerRows-1 lines above the input; the
 // conversation pane gives up the rows.
+//
+// The composer component edits and shows the text; what Enter does with
+// it (a slash command or a message) is the model's (commands.go), and so
+// is the masked prompt that borrows the input for a PIN (hidden.go).
 
 // maxComposerRows is how many rows the composer takes at most.
 const maxComposerRows = 5
@@ -26,103 +33,215 @@ const (
 	pasteAskBytes = 2000
 )
 
-// composer is the part of the composer beyond the text input.
+// composer is the composer component.
 type composer struct {
-	// above are the lines above the one being typed, oldest first.
+	// input is the line being typed.
+	input textinput.Model
+	// comp are the lines above it.
+	comp composerLines
+	keys composerKeys
+}
+
+// composerLines are the lines above the one being typed.
+type composerLines struct {
+	// above are the lines, oldest first.
 	above []string
+}
+
+// composerKeys are the composer's keys.
+type composerKeys struct {
+	Send, Newline key.Binding
+}
+
+func newComposerKeys() composerKeys {
+	return composerKeys{
+		Send:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+		Newline: key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("alt+enter/^j", "new line")),
+	}
+}
+
+// newComposer returns an empty composer styled with th.
+func newComposer(th *theme.Theme) composer {
+	c := composer{input: newInput(th), keys: newComposerKeys()}
+	c.input.Placeholder = "Type a message, or /help"
+	c.input.CharLimit = crypto.MaxTextLen
+	return c
+}
+
+func newInput(th *theme.Theme) textinput.Model {
+	in := textinput.New()
+	in.SetVirtualCursor(false) // the terminal's own cursor: no blink timer
+	in.Prompt = "› "
+	styleComposer(&in, th)
+	// Ctrl+V would read the clipboard of the machine the UI runs on, which
+	// for a hosted session is the server's: terminals paste on their own.
+	in.KeyMap.Paste.SetEnabled(false)
+	return in
 }
 
 // pasteSendMsg sends a confirmed large paste as one message.
 type pasteSendMsg struct{ text string }
 
-// composerValue is the whole message in the composer, lines joined.
-func (m *Model) composerValue() string {
-	if len(m.comp.above) == 0 {
-		return m.input.Value()
+// value is the whole message in the composer, lines joined.
+func (c *composer) composerValue() string {
+	if len(c.comp.above) == 0 {
+		return c.input.Value()
 	}
-	return strings.Join(m.comp.above, "\n") + "\n" + m.input.Value()
+	return strings.Join(c.comp.above, "\n") + "\n" + c.input.Value()
 }
 
-// composerEmpty reports an empty composer.
-func (m *Model) composerEmpty() bool {
-	return len(m.comp.above) == 0 && m.input.Value() == ""
+// empty reports an empty composer.
+func (c *composer) composerEmpty() bool {
+	return len(c.comp.above) == 0 && c.input.Value() == ""
 }
 
-// setComposer puts s in the composer, the cursor at its end.
-func (m *Model) setComposer(s string) {
+// set puts s in the composer, the cursor at its end.
+func (c *composer) setComposer(s string) {
 	lines := strings.Split(s, "\n")
-	m.comp.above = lines[:len(lines)-1]
-	m.input.SetValue(lines[len(lines)-1])
-	m.input.CursorEnd()
+	c.comp.above = lines[:len(lines)-1]
+	c.input.SetValue(lines[len(lines)-1])
+	c.input.CursorEnd()
 }
 
-// resetComposer empties the composer.
-func (m *Model) resetComposer() {
-	m.comp.above = nil
-	m.input.Reset()
+// reset empties the composer.
+func (c *composer) resetComposer() {
+	c.comp.above = nil
+	c.input.Reset()
 }
 
-// newline breaks the line being typed at the cursor.
-func (m *Model) newline() {
-	if len(m.composerValue())+1 > crypto.MaxTextLen {
-		m.setError(fmt.Sprintf("Message too long: the limit is %d bytes.", crypto.MaxTextLen))
-		return
+// handleKey edits the composer with a key: the newline key breaks the
+// line at the cursor, Backspace at the start of a line joins it to the one
+// above, other keys go to the input. The send key is not the composer's
+// to act on: send says it was pressed, and the model submits value().
+// refused is a refusal for the status line (the message would be too long).
+func (c *composer) handleKey(msg tea.KeyPressMsg) (send bool, cmd tea.Cmd, refused string) {
+	switch {
+	case key.Matches(msg, c.keys.Send):
+		return true, nil, ""
+	case key.Matches(msg, c.keys.Newline):
+		return false, nil, c.newline()
+	case msg.Code == tea.KeyBackspace && msg.Mod == 0 && c.joinLine():
+		return false, nil, ""
 	}
-	r := []rune(m.input.Value())
-	pos := min(m.input.Position(), len(r))
-	m.comp.above = append(m.comp.above, string(r[:pos]))
-	m.input.SetValue(string(r[pos:]))
-	m.input.SetCursor(0)
+	c.input, cmd = c.input.Update(msg)
+	return false, cmd, ""
+}
+
+// newline breaks the line being typed at the cursor; refused says why not.
+func (c *composer) newline() (refused string) {
+	if len(c.composerValue())+1 > crypto.MaxTextLen {
+		return fmt.Sprintf("Message too long: the limit is %d bytes.", crypto.MaxTextLen)
+	}
+	r := []rune(c.input.Value())
+	pos := min(c.input.Position(), len(r))
+	c.comp.above = append(c.comp.above, string(r[:pos]))
+	c.input.SetValue(string(r[pos:]))
+	c.input.SetCursor(0)
+	return ""
 }
 
 // joinLine joins the line being typed to the one above, when the cursor
 // is at its start; it reports whether it did.
-func (m *Model) joinLine() bool {
-	n := len(m.comp.above)
-	if n == 0 || m.input.Position() > 0 {
+func (c *composer) joinLine() bool {
+	n := len(c.comp.above)
+	if n == 0 || c.input.Position() > 0 {
 		return false
 	}
-	prev := m.comp.above[n-1]
-	m.comp.above = m.comp.above[:n-1]
-	m.input.SetValue(prev + m.input.Value())
-	m.input.SetCursor(len([]rune(prev)))
+	prev := c.comp.above[n-1]
+	c.comp.above = c.comp.above[:n-1]
+	c.input.SetValue(prev + c.input.Value())
+	c.input.SetCursor(len([]rune(prev)))
 	return true
 }
 
-// paste takes a bracketed paste into the composer. One line goes to the
-// text input as before; several lines are put in place, or, beyond
-// pasteAskLines or pasteAskBytes, sent as one message once the user says
-// yes. Nothing is put in or sent beyond the message limit.
-func (m *Model) paste(content string) tea.Cmd {
+// pasted is what a paste did: the input's command, or, for a paste too
+// large to put in without asking, the question and the text to send.
+type pasted struct {
+	cmd      tea.Cmd
+	question string
+	text     string
+}
+
+// paste takes a bracketed paste. One line goes to the text input as
+// before; several lines are put in place, or, beyond pasteAskLines or
+// pasteAskBytes, left as they are with a question for the model to ask.
+// refused says why nothing was put in: beyond the message limit.
+func (c *composer) paste(content string) (p pasted, refused string) {
 	content = strings.ReplaceAll(strings.ReplaceAll(content, "\r\n", "\n"), "\r", "\n")
-	if n := len(m.composerValue()) + len(content); n > crypto.MaxTextLen {
-		m.setError(fmt.Sprintf("Paste refused: the message would be %d bytes, the limit is %d.", n, crypto.MaxTextLen))
-		return nil
+	if n := len(c.composerValue()) + len(content); n > crypto.MaxTextLen {
+		return pasted{}, fmt.Sprintf("Paste refused: the message would be %d bytes, the limit is %d.", n, crypto.MaxTextLen)
 	}
 	if !strings.Contains(content, "\n") {
 		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(tea.PasteMsg{Content: content})
-		return cmd
+		c.input, cmd = c.input.Update(tea.PasteMsg{Content: content})
+		return pasted{cmd: cmd}, ""
 	}
-	r := []rune(m.input.Value())
-	pos := min(m.input.Position(), len(r))
+	r := []rune(c.input.Value())
+	pos := min(c.input.Position(), len(r))
 	before, after := string(r[:pos]), string(r[pos:])
-	head := strings.Join(append(append([]string{}, m.comp.above...), before), "\n")
+	head := strings.Join(append(append([]string{}, c.comp.above...), before), "\n")
 	whole := head + content + after
 	if lines := strings.Count(whole, "\n") + 1; lines > pasteAskLines || len(whole) > pasteAskBytes {
-		text := strings.TrimSpace(whole)
 		q := fmt.Sprintf("Send %d lines as one message? y/N", lines)
 		if len(whole) > pasteAskBytes && lines <= pasteAskLines {
 			q = fmt.Sprintf("Send %s as one message? y/N", byteSize(int64(len(whole))))
 		}
-		return m.confirm(q, "Not sent: the composer is as it was.", func() tea.Msg { return pasteSendMsg{text: text} })
+		return pasted{question: q, text: strings.TrimSpace(whole)}, ""
 	}
 	lines := strings.Split(head+content, "\n")
-	m.comp.above = lines[:len(lines)-1]
+	c.comp.above = lines[:len(lines)-1]
 	last := lines[len(lines)-1]
-	m.input.SetValue(last + after)
-	m.input.SetCursor(len([]rune(last)))
-	return nil
+	c.input.SetValue(last + after)
+	c.input.SetCursor(len([]rune(last)))
+	return pasted{}, ""
+}
+
+// rows is how many rows the composer takes: the input and up to
+// maxComposerRows-1 lines above it, as far as spare rows of the window
+// leave room.
+func (c *composer) composerHeight(spare int) int {
+	return 1 + min(len(c.comp.above), maxComposerRows-1, max(0, spare))
+}
+
+// View renders the composer in w columns and h rows (as rows gave): the
+// last lines above the input (the first of them says how many more there
+// are), then the input.
+func (c *composer) View(th *theme.Theme, w, h int) string {
+	rows := h - 1
+	var out []string
+	if rows > 0 {
+		shown := c.comp.above[len(c.comp.above)-rows:]
+		pad := strings.Repeat(" ", 2)
+		for i, l := range shown {
+			if i == 0 && len(c.comp.above) > rows {
+				more := len(c.comp.above) - rows + 1
+				out = append(out, th.Muted.Render(padRight(fit(fmt.Sprintf("  … %d more lines", more), w), w)))
+				continue
+			}
+			out = append(out, padRight(fit(pad+cleanLine(l), w), w))
+		}
+	}
+	return strings.Join(append(out, c.input.View()), "\n")
+}
+
+// The model's side of the composer.
+
+// composerRows is how many rows the composer takes in this window.
+func (m *Model) composerRows() int { return m.composerHeight(m.h - minHeight) }
+
+// paste takes a bracketed paste into the composer; a large one is sent
+// as one message once the user says yes.
+func (m *Model) paste(content string) tea.Cmd {
+	p, refused := m.composer.paste(content)
+	switch {
+	case refused != "":
+		m.setError(refused)
+		return nil
+	case p.question != "":
+		text := p.text
+		return m.confirm(p.question, "Not sent: the composer is as it was.", func() tea.Msg { return pasteSendMsg{text: text} })
+	}
+	return p.cmd
 }
 
 // sendPasted sends a confirmed paste as one message: as text even when it
@@ -138,30 +257,4 @@ func (m *Model) sendPasted(text string) tea.Cmd {
 		m.setComposer(text)
 	}
 	return cmd
-}
-
-// composerRows is how many rows the composer takes: the input and up to
-// maxComposerRows-1 lines above it, as far as the window leaves room.
-func (m *Model) composerRows() int {
-	return 1 + min(len(m.comp.above), maxComposerRows-1, max(0, m.h-minHeight))
-}
-
-// composerLines renders the composer: the last lines above the input (the
-// first of them says how many more there are), then the input.
-func (m *Model) composerLines() []string {
-	rows := m.composerRows() - 1
-	var out []string
-	if rows > 0 {
-		shown := m.comp.above[len(m.comp.above)-rows:]
-		pad := strings.Repeat(" ", 2)
-		for i, l := range shown {
-			if i == 0 && len(m.comp.above) > rows {
-				more := len(m.comp.above) - rows + 1
-				out = append(out, m.th.Muted.Render(padRight(fit(fmt.Sprintf("  … %d more lines", more), m.w), m.w)))
-				continue
-			}
-			out = append(out, padRight(fit(pad+cleanLine(l), m.w), m.w))
-		}
-	}
-	return append(out, m.input.View())
 }

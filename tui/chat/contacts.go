@@ -227,8 +227,8 @@ func trustText(e core.ContactEntry) string {
 	return "not verified: anyone could use this name"
 }
 
-// contactLines renders the contacts pane.
-func (m *Model) contactLines(w, h int) []string {
+// contactContent is what the contacts pane shows.
+func (m *Model) contactContent(w int) paneContent {
 	rows := make([]string, 0, len(m.loc.contacts))
 	for _, e := range m.loc.contacts {
 		mark := padRight(m.trustMark(e), 14)
@@ -236,7 +236,7 @@ func (m *Model) contactLines(w, h int) []string {
 		rows = append(rows, mark+" "+m.th.Text.Render(name)+" "+m.th.Muted.Render(e.ID.String()))
 	}
 	title := fmt.Sprintf("Contacts (%d)", len(rows))
-	return m.listPane(title, rows, "No contacts yet: /contact add <ID>, or /find <name>.", w, h)
+	return paneContent{title: title, rows: rows, empty: "No contacts yet: /contact add <ID>, or /find <name>."}
 }
 
 // --- /verify ---
@@ -486,8 +486,8 @@ func (m *Model) findDone(msg findMsg) tea.Cmd {
 	return nil
 }
 
-// findLines renders the directory results.
-func (m *Model) findLines(w, h int) []string {
+// findContent is what the pane of directory results shows.
+func (m *Model) findContent(w int) paneContent {
 	th := m.th
 	rows := make([]string, 0, len(m.loc.found))
 	for _, e := range m.loc.found {
@@ -514,5 +514,5 @@ func (m *Model) findLines(w, h int) []string {
 		rows = append(rows, row)
 	}
 	title := fmt.Sprintf("Directory: %s (%d)", cleanLine(m.loc.query), len(rows))
-	return m.listPane(title, rows, "Nobody matches.", w, h)
+	return paneContent{title: title, rows: rows, empty: "Nobody matches."}
 }

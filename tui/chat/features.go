@@ -13,7 +13,7 @@ import (
 // (hidden.go), preferences (prefs.go, notify.go) and the /more pane
 // (more.go). Their commands are rows of the command table; they reach the
 // conversation UI through updateFeatures at the top of updateChat, and
-// through the pane they show instead of the conversation (panes.go).
+// through the overlay they show instead of the conversation (panes.go).
 
 // featureState is the model's state for these features; each part is
 // declared with its feature.
@@ -33,18 +33,10 @@ type changedMsg struct {
 	reload     bool
 }
 
-// updateFeatures handles the features' messages, and keys while a pane or
-// the masked prompt is open. ok says it handled msg.
+// updateFeatures handles the features' messages (their keys are routed
+// by Model.routeKey). ok says it handled msg.
 func (m *Model) updateFeatures(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
-	case tea.KeyPressMsg:
-		if m.loc.ask != askNone {
-			return m.askKey(msg), true
-		}
-		if m.loc.pane != paneNone && m.focus == focusComposer {
-			return m.paneKey(msg)
-		}
-		return nil, false
 	case changedMsg:
 		if msg.err != nil {
 			m.setError(msg.what + ": " + msg.err.Error())

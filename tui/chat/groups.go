@@ -17,18 +17,15 @@ import (
 
 // Groups, distribution lists and what acts on a message: /group, /list,
 // /reply, /alarm, /edit, /delete, /retry, polls (/poll, /vote, /close),
-// reactions (/agree, /disagree) and /location, all through GroupService;
-// and the message selection (↑/↓ in an empty composer) they act on.
+// reactions (/agree, /disagree) and /location, all through GroupService.
+// They act on the message selected with ↑/↓ in an empty composer, which
+// the messages pane keeps (messages.go), or on the newest one.
 
 // groupState is what the chat keeps for groups: the names of members it
 // has looked up, for showing who wrote what.
 type groupState struct {
 	names   map[crypto.ID]string
 	looking bool
-	// picked is the message the user selected with ↑/↓ in an empty
-	// composer: /reply, /agree, /edit, /delete and /vote act on it
-	// instead of the newest one, or refuse. Nil: none.
-	picked *pick
 	// confirm is a question waiting for y or n (a deletion).
 	confirm *confirmation
 }
@@ -354,13 +351,13 @@ func (m *Model) replyCommand(text string) (tea.Cmd, bool) {
 	svc := m.groupSvc()
 	t := m.target("Nothing to reply to in this chat.", "The selected message was deleted: there is nothing to reply to.",
 		func(msg core.Message) bool {
-			return (!msg.Outgoing || m.grp.picked != nil) && !msg.Deleted && msg.Kind != core.KindSystem
+			return (!msg.Outgoing || m.picked != nil) && !msg.Deleted && msg.Kind != core.KindSystem
 		})
 	if t == nil {
 		return nil, false
 	}
 	id := t.ID
-	m.grp.picked = nil
+	m.picked = nil
 	return m.sendWith(svc, text, core.SendOptions{ReplyTo: &id}, "Usage: /reply TEXT (answers the selected or newest message)")
 }
 
@@ -418,7 +415,7 @@ func (m *Model) changeLast(svc GroupService, text string, del bool) (tea.Cmd, bo
 	ok := func(msg core.Message) bool {
 		return msg.Outgoing && !msg.Deleted && msg.Kind != core.KindSystem && (del || msg.State != core.StateFailed)
 	}
-	if m.grp.picked != nil {
+	if m.picked != nil {
 		i := m.pickedIndex()
 		if del && i >= 0 && !m.msgs[i].Outgoing && !m.msgs[i].Deleted && m.msgs[i].Kind != core.KindSystem {
 			return m.deleteOther(svc)
@@ -433,7 +430,7 @@ func (m *Model) changeLast(svc GroupService, text string, del bool) (tea.Cmd, bo
 		return nil, false
 	}
 	ref, id, ctx := m.open, msg.ID, m.o.Context
-	m.grp.picked = nil
+	m.picked = nil
 	if !del {
 		if msg.Conv.Kind == core.ConvList {
 			m.setError(core.ErrListChange.Error())
@@ -465,7 +462,7 @@ func (m *Model) retryCommand(string) (tea.Cmd, bool) {
 		return nil, false
 	}
 	ref, id := m.open, msg.ID
-	m.grp.picked = nil
+	m.picked = nil
 	cmd := m.enqueueStored(ref, func(ctx context.Context) error {
 		_, err := svc.Retry(ctx, ref, id)
 		return err
@@ -497,7 +494,7 @@ func (m *Model) deleteOther(svc GroupService) (tea.Cmd, bool) {
 		return nil, false
 	}
 	ref, id, ctx := m.open, m.msgs[i].ID, m.o.Context
-	m.grp.picked = nil
+	m.picked = nil
 	return m.ask("Delete "+cleanLine(m.senderName(m.msgs[i]))+"'s message here only (they and others keep it)? y/N", func() tea.Msg {
 		return groupDoneMsg{what: "Delete", info: "Message deleted here; the others keep it.", err: svc.DeleteHere(ctx, ref, id, false)}
 	}), true
@@ -531,11 +528,6 @@ func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
 // updateGroups handles the answers of group commands and name lookups.
 func (m *Model) updateGroups(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
-	case tea.KeyPressMsg:
-		if m.grp.confirm != nil {
-			return m.answer(msg), true
-		}
-		return nil, m.pickKey(msg)
 	case groupDoneMsg:
 		if msg.err != nil {
 			m.setError(msg.what + ": " + msg.err.Error())
@@ -615,10 +607,10 @@ func (m *Model) disagreeCommand(string) (tea.Cmd, bool) { return m.reactCommand(
 func (m *Model) reactCommand(svc GroupService, agree bool) (tea.Cmd, bool) {
 	if msg := m.target("No message of someone else to react to in this chat.", "The selected message was deleted: there is nothing to react to.",
 		func(msg core.Message) bool {
-			return (!msg.Outgoing || m.grp.picked != nil) && !msg.Deleted && msg.Kind != core.KindSystem
+			return (!msg.Outgoing || m.picked != nil) && !msg.Deleted && msg.Kind != core.KindSystem
 		}); msg != nil {
 		ref, id, ctx := m.open, msg.ID, m.o.Context
-		m.grp.picked = nil
+		m.picked = nil
 		what := "Agree"
 		if !agree {
 			what = "Disagree"
@@ -675,58 +667,22 @@ func (m *Model) reactionLine(msg core.Message) string {
 	return m.th.Muted.Render(strings.Join(parts, "  "))
 }
 
-// pickKey moves the message selection: ↑ and ↓ in an empty composer of
-// an open chat, Esc to drop it. It reports whether it used the key.
+// pickKey moves the message selection (messagesPane.pickKey): ↑ and ↓
+// in an empty composer of an open chat, Esc to drop it. It reports
+// whether it used the key.
 func (m *Model) pickKey(msg tea.KeyPressMsg) bool {
-	if m.screen != screenChat || m.focus != focusComposer || m.open.IsZero() || !m.composerEmpty() || len(m.msgs) == 0 {
+	if m.screen != screenChat || m.focus != focusComposer || m.open.IsZero() || !m.composerEmpty() {
 		return false
 	}
-	cur := m.pickedIndex()
-	switch msg.String() {
-	case "up":
-		switch {
-		case cur < 0:
-			cur = len(m.msgs) - 1
-		case cur > 0:
-			cur--
-		}
-	case "down":
-		if cur < 0 {
-			return false
-		}
-		cur++
-		if cur >= len(m.msgs) {
-			m.grp.picked = nil
-			m.clearStatus()
-			return true
-		}
-	case "esc":
-		if cur < 0 {
-			return false
-		}
-		m.grp.picked = nil
+	switch m.messagesPane.pickKey(msg) {
+	case pickMoved:
+		m.setInfo("Selected: /reply, /agree, /disagree, /edit, /delete, /vote act on it · Esc to drop")
+	case pickDropped:
 		m.clearStatus()
-		return true
 	default:
 		return false
 	}
-	p := m.msgs[cur]
-	m.grp.picked = &pick{id: p.ID, out: p.Outgoing, from: p.From}
-	m.setInfo("Selected: /reply, /agree, /disagree, /edit, /delete, /vote act on it · Esc to drop")
 	return true
-}
-
-// pickedIndex is the index of the selected message in m.msgs; -1 if none.
-func (m *Model) pickedIndex() int {
-	if m.grp.picked == nil {
-		return -1
-	}
-	for i := len(m.msgs) - 1; i >= 0; i-- {
-		if m.grp.picked.is(m.msgs[i]) {
-			return i
-		}
-	}
-	return -1
 }
 
 // target is the message a command acts on: the selected one if it
@@ -735,7 +691,7 @@ func (m *Model) pickedIndex() int {
 // replaced by another; with none selected and none qualifying, the reason
 // is none. Nil means the reason is in the status line.
 func (m *Model) target(none, refused string, ok func(core.Message) bool) *core.Message {
-	if m.grp.picked != nil {
+	if m.picked != nil {
 		i := m.pickedIndex()
 		switch {
 		case i < 0:

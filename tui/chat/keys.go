@@ -7,19 +7,16 @@ import (
 	"charm.land/bubbles/v2/key"
 )
 
-// keyMap holds every binding of the chat UI; the help line is rendered from it.
+// keyMap holds the keys the top-level model handles itself: those that
+// work wherever the focus is, and the passphrase prompt's. Each component
+// holds its own keys beside its update and view: the chat list's
+// (listKeys, list.go), the open conversation's (messageKeys, messages.go),
+// the composer's (composerKeys, composer.go) and the overlays' (paneKeys,
+// panes.go). Every help line is rendered from these bindings.
 type keyMap struct {
-	Send     key.Binding
 	Focus    key.Binding
-	Up       key.Binding
-	Down     key.Binding
-	Open     key.Binding
 	NextChat key.Binding
 	PrevChat key.Binding
-	PageUp   key.Binding
-	PageDown key.Binding
-	Newline  key.Binding
-	Newest   key.Binding
 	Back     key.Binding
 	Quit     key.Binding
 	Unlock   key.Binding
@@ -27,52 +24,20 @@ type keyMap struct {
 
 func newKeyMap() keyMap {
 	return keyMap{
-		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
 		Focus:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "chats")),
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "select")),
-		Down:     key.NewBinding(key.WithKeys("down", "j")),
-		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		NextChat: key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("^n/^p", "next/prev chat")),
 		PrevChat: key.NewBinding(key.WithKeys("ctrl+p")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup/pgdn", "scroll")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown")),
-		Newline:  key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("alt+enter/^j", "new line")),
-		Newest:   key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "newest")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("^c", "quit")),
 		Unlock:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "unlock")),
 	}
 }
 
-// composerHelp is shown while typing.
-type composerHelp struct{ k *keyMap }
+// bindings is a help line: the bindings it shows, in order.
+type bindings []key.Binding
 
-func (h composerHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.k.Send, h.k.Focus, h.k.NextChat, h.k.PageUp, h.k.Quit}
-}
-func (h composerHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
-
-// scrolledHelp is shown while typing, scrolled up from the newest message.
-type scrolledHelp struct{ k *keyMap }
-
-func (h scrolledHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.k.Send, h.k.Newest, h.k.PageUp, h.k.NextChat, h.k.Quit}
-}
-func (h scrolledHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
-
-// listHelp is shown while the conversation list has focus.
-type listHelp struct{ k *keyMap }
-
-func (h listHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.k.Up, h.k.Open, h.k.Back, h.k.Quit}
-}
-func (h listHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
-
-// lockHelp is shown on the passphrase prompt.
-type lockHelp struct{ k *keyMap }
-
-func (h lockHelp) ShortHelp() []key.Binding  { return []key.Binding{h.k.Unlock, h.k.Quit} }
-func (h lockHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
+func (b bindings) ShortHelp() []key.Binding  { return b }
+func (b bindings) FullHelp() [][]key.Binding { return [][]key.Binding{b} }
 
 // keyHints is "key what · key what" for the bindings, from their help.
 func keyHints(bs ...key.Binding) string {

@@ -102,10 +102,9 @@ type Model struct {
 	th   *theme.Theme
 	keys keyMap
 	// helpLines are the help line for the prompt, the composer, the list
-	// and the composer while scrolled up, rendered from the key map when
-	// the width changes.
+	// and the composer while scrolled up, rendered from the key maps when
+	// the width changes (or the theme).
 	helpLines [4]string
-	input     textinput.Model
 	pass      *textinput.Model // the passphrase prompt; dropped once unlocked
 
 	w, h   int
@@ -117,18 +116,17 @@ type Model struct {
 	closing   bool // the session is about to end: input is ignored
 	lockErr   string
 
-	convs    []core.Conversation
-	sel      int          // selected row in the conversation list
-	open     core.ConvRef // the open conversation, zero if none
-	openName string       // its title
-	msgs     []core.Message
-	older    []byte // cursor for older messages of the open conversation
-	// olderPending is the cursor of the older page being loaded; olderGen
-	// tells its answer from one made stale by a reload.
-	olderPending []byte
-	olderGen     int
-	scroll       int // lines scrolled up from the bottom
-	showHelp     bool
+	// convs are the conversations as the core last listed them; the
+	// chat list shows them and keeps the selection.
+	convs []core.Conversation
+	// The components (doc.go). They are embedded, so their state reads as
+	// the model's (m.sel, m.open, m.msgs, m.input); the overlay is part of
+	// loc.
+	chatList     // the conversation list (list.go)
+	messagesPane // the open conversation (messages.go)
+	composer     // the composer (composer.go)
+	// showHelp says the right pane shows /help.
+	showHelp bool
 
 	syncing     bool
 	syncPending bool
@@ -163,14 +161,11 @@ type Model struct {
 
 	// cmds are the slash commands (commands.go).
 	cmds registry
-	// loc is the state of the features beside the conversation (features.go).
+	// loc is the state of the features beside the conversation
+	// (features.go), the overlay among them (panes.go).
 	loc featureState
 	// grp is the state of groups (groups.go).
 	grp groupState
-	// comp is the composer beyond its input line (composer.go).
-	comp composer
-	// unread is the open conversation's unread marker (unread.go).
-	unread unreadState
 	// prev are the chat list's previews (preview.go).
 	prev previewState
 	// drafts are the conversations' drafts (drafts.go).
@@ -201,10 +196,9 @@ func New(o Options) *Model {
 		o.Now = time.Now
 	}
 	m := &Model{o: o, th: o.Theme, keys: newKeyMap(), cmds: newRegistry()}
-
-	m.input = newInput(m.th)
-	m.input.Placeholder = "Type a message, or /help"
-	m.input.CharLimit = crypto.MaxTextLen
+	m.chatList.keys = newListKeys()
+	m.messagesPane.keys = newMessageKeys()
+	m.composer = newComposer(m.th)
 
 	pass := newInput(m.th)
 	m.pass = &pass
@@ -213,17 +207,6 @@ func New(o Options) *Model {
 	m.pass.CharLimit = crypto.MaxPassphraseLen
 	m.pass.Focus()
 	return m
-}
-
-func newInput(th *theme.Theme) textinput.Model {
-	in := textinput.New()
-	in.SetVirtualCursor(false) // the terminal's own cursor: no blink timer
-	in.Prompt = "› "
-	styleComposer(&in, th)
-	// Ctrl+V would read the clipboard of the machine the UI runs on, which
-	// for a hosted session is the server's: terminals paste on their own.
-	in.KeyMap.Paste.SetEnabled(false)
-	return in
 }
 
 // Init starts the unlock timeout.
@@ -329,8 +312,13 @@ func (m *Model) layout() {
 	h := help.New()
 	h.Styles = m.th.Help
 	h.SetWidth(m.w)
-	m.helpLines = [4]string{h.View(lockHelp{&m.keys}), h.View(composerHelp{&m.keys}), h.View(listHelp{&m.keys}),
-		h.View(scrolledHelp{&m.keys})}
+	g, c, p := &m.keys, &m.composer.keys, &m.messagesPane.keys
+	m.helpLines = [4]string{
+		h.View(bindings{g.Unlock, g.Quit}),                               // the passphrase prompt
+		h.View(bindings{c.Send, g.Focus, g.NextChat, p.PageUp, g.Quit}),  // typing
+		h.View(m.listHelp(g)),                                            // the list has focus
+		h.View(bindings{c.Send, p.Newest, p.PageUp, g.NextChat, g.Quit}), // typing, scrolled up
+	}
 	m.input.SetWidth(max(10, m.w-4))
 	// The passphrase field fits the unlock dialog: its prompt, the field, the cursor.
 	if m.pass != nil {
@@ -459,14 +447,10 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.convs = msg.convs
-		m.clampSelection()
+		m.clampSelection(len(m.convs))
 		cmds := []tea.Cmd{m.previewCmd()}
 		if msg.peer == m.open && !m.open.IsZero() {
-			m.arrived(msg.page.Messages)
-			m.older = msg.page.Older
-			m.placeUnread()
-			m.olderGen++ // an older page requested before this load no longer fits
-			m.olderPending = nil
+			m.pageLoaded(msg.page, m.lineCount)
 			if c := m.conv(m.open); c != nil && c.Unread > 0 {
 				cmds = append(cmds, m.markReadCmd(m.open))
 			}
@@ -478,16 +462,15 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	case olderMsg:
-		if msg.peer != m.open || msg.gen != m.olderGen {
+		if !m.olderFits(msg) {
 			return m, nil // a reload or another conversation came in between
 		}
 		if msg.err != nil {
-			m.older, m.olderPending = m.olderPending, nil // let the user try again
+			m.olderFailed()
 			m.setError("Could not load older messages: " + msg.err.Error())
 			return m, nil
 		}
-		m.msgs = append(msg.page.Messages, m.msgs...)
-		m.older, m.olderPending = msg.page.Older, nil
+		m.prependOlder(msg.page)
 		return m, nil
 	case settingsMsg:
 		m.settingsReading = false
@@ -551,7 +534,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	case tea.KeyPressMsg:
-		return m.handleKey(msg)
+		return m, m.routeKey(msg)
 	case previewsMsg:
 		return m, m.previewsDone(msg)
 	case pasteSendMsg:
@@ -571,16 +554,42 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+// routeKey sends a key of the chat screen to whoever has it, in this
+// order: the masked prompt takes every key while it is open (hidden.go);
+// an overlay on the composer's side takes its own (panes.go); a pending
+// y/N question takes the next key (groups.go); ↑/↓ and Esc in an empty
+// composer select a message (messages.go); then chatKey.
+func (m *Model) routeKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.loc.ask != askNone {
+		return m.askKey(msg)
+	}
+	if m.loc.pane != paneNone && m.focus == focusComposer {
+		if cmd, ok := m.paneKey(msg); ok {
+			return cmd
+		}
+	}
+	if m.grp.confirm != nil {
+		return m.answer(msg)
+	}
+	if m.pickKey(msg) {
+		return nil
+	}
+	return m.chatKey(msg)
+}
+
+// chatKey handles the keys that work whatever has focus (Tab, Esc,
+// ^n/^p), then the open conversation's (scrolling), then hands the key to
+// the focused component: the chat list or the composer.
+func (m *Model) chatKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.screen != screenChat {
-		return m, nil
+		return nil
 	}
 	// A terminal sends Esc and a key typed right after it as one
 	// Alt+key: Esc then "/" arrives as Alt+/. A punctuation key with Alt
 	// is taken as both, so the slash is kept (Alt+letter stays the
 	// composer's word motion).
 	if r := msg.Code; msg.Mod == tea.ModAlt && r < unicode.MaxRune && (unicode.IsPunct(r) || unicode.IsSymbol(r)) {
-		m.handleKey(tea.KeyPressMsg{Code: tea.KeyEscape})
+		m.chatKey(tea.KeyPressMsg{Code: tea.KeyEscape})
 		msg = tea.KeyPressMsg{Code: r, Text: string(r)} // with Alt, the terminal gave no text
 	}
 	switch {
@@ -588,118 +597,74 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.focus == focusComposer {
 			m.focus = focusList
 			m.input.Blur()
-			if i := m.convIndex(m.open); i >= 0 {
-				m.sel = i
-			}
+			m.selectConv(m.convs, m.open)
 		} else {
 			m.focus = focusComposer
 			m.input.Focus()
 		}
-		return m, nil
+		return nil
 	case key.Matches(msg, m.keys.Back):
 		m.showHelp = false
 		m.clearStatus()
 		m.focus = focusComposer
 		m.input.Focus()
-		return m, nil
+		return nil
 	case key.Matches(msg, m.keys.NextChat, m.keys.PrevChat):
-		if len(m.convs) == 0 {
-			return m, nil
+		c := m.stepConv(m.convs, m.open, key.Matches(msg, m.keys.NextChat))
+		if c == nil {
+			return nil
 		}
-		i := m.convIndex(m.open)
-		if key.Matches(msg, m.keys.NextChat) {
-			i = (i + 1) % len(m.convs)
-		} else if i <= 0 {
-			i = len(m.convs) - 1
-		} else {
-			i--
-		}
-		m.sel = i
-		c := m.convs[i]
 		m.openConversation(c.Ref, c.Title())
-		return m, m.reloadCmd()
-	case key.Matches(msg, m.keys.PageUp):
-		step := max(1, m.bodyHeight()-2)
-		view := m.bodyHeight() - 1 // the pane's title takes a line
-		// Lay out only as far as the new position needs.
-		have := len(m.layoutMessages(m.paneWidth(), m.scroll+step+view))
-		m.scroll = max(0, min(m.scroll+step, have-view))
-		if m.older != nil && m.scroll+view >= have {
-			return m, m.olderCmd()
+		return m.reloadCmd()
+	}
+	layout := func(need int) []string { return m.layoutMessages(m.paneWidth(), need) }
+	if handled, older := m.messagesPane.handleKey(msg, layout, m.bodyHeight()); handled {
+		if older {
+			return m.olderCmd()
 		}
-		return m, nil
-	case key.Matches(msg, m.keys.PageDown):
-		m.scroll = max(0, m.scroll-max(1, m.bodyHeight()-2))
-		if m.scroll == 0 {
-			m.jumpNewest()
-		}
-		return m, nil
-	case m.scroll > 0 && key.Matches(msg, m.keys.Newest):
-		m.jumpNewest()
-		return m, nil
+		return nil
 	}
 	if m.focus == focusList {
-		switch {
-		case key.Matches(msg, m.keys.Up):
-			if m.sel > 0 {
-				m.sel--
-			}
-		case key.Matches(msg, m.keys.Down):
-			if m.sel < len(m.convs)-1 {
-				m.sel++
-			}
-		case key.Matches(msg, m.keys.Open):
-			if m.sel < len(m.convs) {
-				c := m.convs[m.sel]
-				m.openConversation(c.Ref, c.Title())
-				m.focus = focusComposer
-				m.input.Focus()
-				return m, m.reloadCmd()
-			}
+		if c := m.chatList.handleKey(m.convs, msg); c != nil {
+			m.openConversation(c.Ref, c.Title())
+			m.focus = focusComposer
+			m.input.Focus()
+			return m.reloadCmd()
 		}
-		return m, nil
+		return nil
 	}
+	send, cmd, refused := m.composer.handleKey(msg)
 	switch {
-	case key.Matches(msg, m.keys.Send):
+	case send:
 		cmd, clearInput := m.submit(m.composerValue())
 		if clearInput {
 			m.resetComposer()
 		}
-		return m, cmd
-	case key.Matches(msg, m.keys.Newline):
-		m.newline()
-		return m, nil
-	case msg.Code == tea.KeyBackspace && msg.Mod == 0 && m.joinLine():
-		return m, nil
+		return cmd
+	case refused != "":
+		m.setError(refused)
 	}
-	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(msg)
-	return m, cmd
+	return cmd
 }
 
 func (m *Model) openConversation(peer core.ConvRef, name string) {
+	unread := 0
 	if m.open != peer {
-		m.msgs, m.older = nil, nil
-		m.resetUnread(peer)
+		if c := m.conv(peer); c != nil {
+			unread = c.Unread
+		}
 		m.switchDraft(m.open, peer)
 	}
-	if name == "" {
-		name = peer.String()
-	}
-	m.open, m.openName, m.scroll, m.showHelp = peer, name, 0, false
-	if i := m.convIndex(peer); i >= 0 {
-		m.sel = i
-	}
+	m.showConv(peer, name, unread)
+	m.showHelp = false
+	m.selectConv(m.convs, peer)
 }
 
 // closeConversation leaves the open conversation: the pane shows the
 // welcome again.
 func (m *Model) closeConversation() {
 	m.noteDraft(m.open)
-	m.open, m.openName = core.ConvRef{}, ""
-	m.msgs, m.older = nil, nil
-	m.scroll = 0
-	m.unread = unreadState{}
+	m.clearConv()
 }
 
 func (m *Model) conv(peer core.ConvRef) *core.Conversation {
@@ -709,20 +674,7 @@ func (m *Model) conv(peer core.ConvRef) *core.Conversation {
 	return nil
 }
 
-func (m *Model) convIndex(peer core.ConvRef) int {
-	for i := range m.convs {
-		if m.convs[i].Ref == peer {
-			return i
-		}
-	}
-	return -1
-}
-
-func (m *Model) clampSelection() {
-	if m.sel >= len(m.convs) {
-		m.sel = max(0, len(m.convs)-1)
-	}
-}
+func (m *Model) convIndex(peer core.ConvRef) int { return convIndex(m.convs, peer) }
 
 // setError shows an error in the status line. Errors may quote what the
 // server or another user sent, so they are cleaned like any foreign text.

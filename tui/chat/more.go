@@ -34,8 +34,8 @@ func (m *Model) moreLines(w int) []string {
 	}
 	summary := fmt.Sprintf("Now: theme %s, notifications %s, read receipts %s.", name, m.notifyStyle(), receipts)
 	lines = append(lines, "", " "+fit(summary, max(10, w-2)), "", th.Title.Render(" Keys"))
-	k := &m.keys
-	for _, l := range keyLines(14, k.Newline, k.Newest, k.PageUp, k.Focus, k.NextChat, k.Back) {
+	g, c, p := &m.keys, &m.composer.keys, &m.messagesPane.keys
+	for _, l := range keyLines(14, c.Newline, p.Newest, p.PageUp, g.Focus, g.NextChat, g.Back) {
 		lines = append(lines, fit(l, w))
 	}
 	return lines

@@ -8,14 +8,17 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/theme"
 )
 
-// The panes the right side shows instead of the open conversation: lists
-// (search results, contacts, directory matches) whose rows Enter opens,
-// and texts (verify, whoami, more) that scroll. The features fill them
-// (search.go, contacts.go, whoami.go, more.go); this file opens and
-// closes them, moves their selection and frames what they show, with a
-// help line rendered from their keys.
+// The overlays: the panes the right side shows instead of the open
+// conversation. Lists (search results, contacts, directory matches) whose
+// rows Enter opens, and texts (verify, whoami, more) that scroll. One
+// component serves them all: it knows which pane is open, its selection or
+// scroll position, its keys (and the help line rendered from them), and
+// frames what the pane shows. The features fill them (search.go,
+// contacts.go, whoami.go, more.go) with a paneContent; what a chosen row
+// opens is the model's (paneSelect).
 
 // pane is what the right pane shows instead of the open conversation.
 type pane int
@@ -30,7 +33,8 @@ const (
 	paneMore
 )
 
-// overlay is the state of the pane shown instead of the conversation.
+// overlay is the overlay component: the pane shown instead of the
+// conversation, and what the features put in it.
 type overlay struct {
 	pane pane
 	// sel is the selected row of a list pane; top the first line shown of
@@ -52,15 +56,18 @@ type overlay struct {
 // paneKeys are the keys of a pane; its help line is rendered from them.
 type paneKeys struct {
 	Up, Down, Select, Scroll, Close key.Binding
+	// TextScroll is how a text pane's help names its scroll keys.
+	TextScroll key.Binding
 }
 
 func newPaneKeys() paneKeys {
 	return paneKeys{
-		Up:     key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "select")),
-		Down:   key.NewBinding(key.WithKeys("down")),
-		Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		Scroll: key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll")),
-		Close:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Up:         key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "select")),
+		Down:       key.NewBinding(key.WithKeys("down")),
+		Select:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Scroll:     key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll")),
+		Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		TextScroll: key.NewBinding(key.WithKeys("up", "down", "pgup", "pgdown"), key.WithHelp("↑/↓/pgup/pgdn", "scroll")),
 	}
 }
 
@@ -77,14 +84,154 @@ func (o *overlay) bindings() paneKeys {
 	return o.keys
 }
 
+// helpKeys is the help line of the open pane.
+func (o *overlay) helpKeys() bindings {
+	k := o.bindings()
+	if !o.isList() {
+		return bindings{k.TextScroll, k.Close}
+	}
+	return bindings{k.Up, k.Select, k.Scroll, k.Close}
+}
+
+// show opens p.
+func (o *overlay) show(p pane) { o.pane, o.sel, o.top = p, 0, 0 }
+
+// close goes back to the conversation.
+func (o *overlay) close() { o.pane, o.sel, o.top = paneNone, 0, 0 }
+
+// paneAction is what a key did to the open pane.
+type paneAction int
+
+const (
+	paneIgnored paneAction = iota // not the pane's: the composer's key
+	paneUsed                      // the selection moved, or the text scrolled
+	paneClosed                    // Esc closed the pane
+	paneChosen                    // Enter on a row: the model opens it
+)
+
+// handleKey takes a key while the pane is open: ↑/↓ move the selection
+// of rows rows (or scroll a text pane), PgUp/PgDn by page, Enter chooses
+// the selected row unless the user is typing, Esc closes the pane.
+func (o *overlay) handleKey(msg tea.KeyPressMsg, rows, page int, typing bool) paneAction {
+	k := o.bindings()
+	list := o.isList()
+	switch {
+	case key.Matches(msg, k.Close):
+		o.close()
+		return paneClosed
+	case key.Matches(msg, k.Up):
+		if list {
+			o.sel = max(0, o.sel-1)
+		} else {
+			o.top = max(0, o.top-1)
+		}
+		return paneUsed
+	case key.Matches(msg, k.Down):
+		if list {
+			o.sel = max(0, min(rows-1, o.sel+1))
+		} else {
+			o.top++ // clamped when drawn
+		}
+		return paneUsed
+	case key.Matches(msg, k.Scroll):
+		step := max(1, page)
+		if msg.String() == "pgup" {
+			step = -step
+		}
+		if list {
+			o.sel = max(0, min(rows-1, o.sel+step))
+		} else {
+			o.top = max(0, o.top+step)
+		}
+		return paneUsed
+	case key.Matches(msg, k.Select):
+		if !list || typing {
+			return paneIgnored // the composer's Enter: a command or a message
+		}
+		return paneChosen
+	}
+	return paneIgnored
+}
+
+// paneContent is what a feature puts in its pane: a list pane's title,
+// rows and the line shown without rows, or a text pane's lines.
+type paneContent struct {
+	title string
+	rows  []string
+	empty string
+	text  []string
+}
+
+// View renders the open pane with c, w columns by h rows, its help line
+// at the bottom. A text pane's scroll position is kept within its text.
+func (o *overlay) View(th *theme.Theme, c paneContent, w, h int) string {
+	var lines []string
+	if o.isList() {
+		lines = o.listLines(th, c, w, h)
+	} else {
+		lines = o.textLines(c.text, h)
+	}
+	return strings.Join(append(lines[:h-1], o.helpLine(th, w)), "\n")
+}
+
+// listLines lays out a list pane: its title, the rows around the
+// selection (the selected one marked).
+func (o *overlay) listLines(th *theme.Theme, c paneContent, w, h int) []string {
+	lines := []string{th.Title.Render(fit(" "+c.title, w))}
+	room := max(1, h-2) // title and help
+	if len(c.rows) == 0 {
+		lines = append(lines, "", th.Muted.Render(fit(" "+c.empty, w)))
+	}
+	first := 0
+	if o.sel >= room {
+		first = o.sel - room + 1
+	}
+	for i := first; i < len(c.rows) && i < first+room; i++ {
+		row := fitStyled(c.rows[i], w-2)
+		if i == o.sel {
+			lines = append(lines, th.Selected.Render("›")+" "+row)
+		} else {
+			lines = append(lines, "  "+row)
+		}
+	}
+	for len(lines) < h-1 {
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+// textLines shows lines from the scroll position.
+func (o *overlay) textLines(lines []string, h int) []string {
+	room := max(1, h-1)
+	o.top = max(0, min(o.top, len(lines)-room))
+	end := min(len(lines), o.top+room)
+	out := append([]string(nil), lines[o.top:end]...)
+	for len(out) < h-1 {
+		out = append(out, "")
+	}
+	return out
+}
+
+// helpLine is the help line of the pane, rendered from its keys.
+func (o *overlay) helpLine(th *theme.Theme, w int) string {
+	var parts []string
+	for _, b := range o.helpKeys() {
+		h := b.Help()
+		parts = append(parts, th.Help.ShortKey.Render(h.Key)+" "+th.Help.ShortDesc.Render(h.Desc))
+	}
+	return fitStyled(" "+strings.Join(parts, th.Help.ShortSeparator.Render(" • ")), w)
+}
+
+// The model's side of the overlays.
+
 // openPane shows p in the right pane.
 func (m *Model) openPane(p pane) {
-	m.loc.pane, m.loc.sel, m.loc.top = p, 0, 0
+	m.loc.show(p)
 	m.showHelp = false
 }
 
 // closePane goes back to the open conversation.
-func (m *Model) closePane() { m.loc.pane, m.loc.sel, m.loc.top = paneNone, 0, 0 }
+func (m *Model) closePane() { m.loc.close() }
 
 // paneRows is how many rows the selectable list of the open pane has.
 func (m *Model) paneRows() int {
@@ -99,51 +246,25 @@ func (m *Model) paneRows() int {
 	return 0
 }
 
-// paneKey handles a key while a pane is open: ↑/↓ move the selection
-// (or scroll a text pane), Enter on an empty composer opens the selected
-// row, Esc closes the pane. Other keys go to the composer.
+// paneKey routes a key while a pane is open: switching chats closes it
+// (and goes on to switch), the help on top keeps its keys, the rest are
+// the pane's (overlay.handleKey) or, those it leaves, the composer's.
 func (m *Model) paneKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	k := m.loc.bindings()
-	list := m.loc.isList()
 	switch {
 	case key.Matches(msg, m.keys.NextChat, m.keys.PrevChat):
 		m.closePane() // switching chats shows the chat
 		return nil, false
 	case m.showHelp:
 		return nil, false // the help is on top: keys are the help's
-	case key.Matches(msg, k.Close):
-		m.closePane()
+	}
+	typing := strings.TrimSpace(m.composerValue()) != ""
+	switch m.loc.handleKey(msg, m.paneRows(), m.bodyHeight()-3, typing) {
+	case paneUsed:
+		return nil, true
+	case paneClosed:
 		m.clearStatus()
 		return nil, true
-	case key.Matches(msg, k.Up):
-		if list {
-			m.loc.sel = max(0, m.loc.sel-1)
-		} else {
-			m.loc.top = max(0, m.loc.top-1)
-		}
-		return nil, true
-	case key.Matches(msg, k.Down):
-		if list {
-			m.loc.sel = max(0, min(m.paneRows()-1, m.loc.sel+1))
-		} else {
-			m.loc.top++ // clamped when drawn
-		}
-		return nil, true
-	case key.Matches(msg, k.Scroll):
-		step := max(1, m.bodyHeight()-3)
-		if msg.String() == "pgup" {
-			step = -step
-		}
-		if list {
-			m.loc.sel = max(0, min(m.paneRows()-1, m.loc.sel+step))
-		} else {
-			m.loc.top = max(0, m.loc.top+step)
-		}
-		return nil, true
-	case key.Matches(msg, k.Select):
-		if !list || strings.TrimSpace(m.composerValue()) != "" {
-			return nil, false // the composer's Enter: a command or a message
-		}
+	case paneChosen:
 		return m.paneSelect(), true
 	}
 	return nil, false
@@ -183,76 +304,25 @@ func (m *Model) openDirect(id crypto.ID, name string) tea.Cmd {
 	return m.reloadCmd()
 }
 
-// overlayLines renders the open pane, w columns by h rows.
+// overlayLines renders the open pane, w columns by h rows, with what its
+// feature puts in it.
 func (m *Model) overlayLines(w, h int) []string {
+	var c paneContent
 	switch m.loc.pane {
 	case paneSearch:
-		return m.searchLines(w, h)
+		c = m.searchContent(w)
 	case paneContacts:
-		return m.contactLines(w, h)
+		c = m.contactContent(w)
 	case paneFind:
-		return m.findLines(w, h)
+		c = m.findContent(w)
 	case paneVerify:
-		return m.textPane(m.verifyLines(w), w, h)
+		c.text = m.verifyLines(w)
 	case paneWhoami:
-		return m.textPane(m.whoamiLines(w), w, h)
+		c.text = m.whoamiLines(w)
 	case paneMore:
-		return m.textPane(m.moreLines(w), w, h)
+		c.text = m.moreLines(w)
+	default:
+		return nil
 	}
-	return nil
-}
-
-// listPane lays out a list pane: its title, the rows around the
-// selection (the selected one marked), and a help line at the bottom.
-func (m *Model) listPane(title string, rows []string, empty string, w, h int) []string {
-	th := m.th
-	lines := []string{th.Title.Render(fit(" "+title, w))}
-	room := max(1, h-2) // title and help
-	if len(rows) == 0 {
-		lines = append(lines, "", th.Muted.Render(fit(" "+empty, w)))
-	}
-	first := 0
-	if m.loc.sel >= room {
-		first = m.loc.sel - room + 1
-	}
-	for i := first; i < len(rows) && i < first+room; i++ {
-		row := fitStyled(rows[i], w-2)
-		if i == m.loc.sel {
-			lines = append(lines, th.Selected.Render("›")+" "+row)
-		} else {
-			lines = append(lines, "  "+row)
-		}
-	}
-	for len(lines) < h-1 {
-		lines = append(lines, "")
-	}
-	return append(lines[:h-1], m.paneHelp(true, w))
-}
-
-// textPane shows lines from the scroll position, with a help line.
-func (m *Model) textPane(lines []string, w, h int) []string {
-	room := max(1, h-1)
-	m.loc.top = max(0, min(m.loc.top, len(lines)-room))
-	end := min(len(lines), m.loc.top+room)
-	out := append([]string(nil), lines[m.loc.top:end]...)
-	for len(out) < h-1 {
-		out = append(out, "")
-	}
-	return append(out[:h-1], m.paneHelp(false, w))
-}
-
-// paneHelp is the help line of a pane, rendered from its keys.
-func (m *Model) paneHelp(list bool, w int) string {
-	k := m.loc.bindings()
-	bs := []key.Binding{k.Up, k.Select, k.Scroll, k.Close}
-	if !list {
-		scroll := key.NewBinding(key.WithKeys("up", "down", "pgup", "pgdown"), key.WithHelp("↑/↓/pgup/pgdn", "scroll"))
-		bs = []key.Binding{scroll, k.Close}
-	}
-	var parts []string
-	for _, b := range bs {
-		h := b.Help()
-		parts = append(parts, m.th.Help.ShortKey.Render(h.Key)+" "+m.th.Help.ShortDesc.Render(h.Desc))
-	}
-	return fitStyled(" "+strings.Join(parts, m.th.Help.ShortSeparator.Render(" • ")), w)
+	return strings.Split(m.loc.View(m.th, c, w, h), "\n")
 }

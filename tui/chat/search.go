@@ -112,8 +112,8 @@ func shownText(msg core.Message) string {
 	return msg.Text
 }
 
-// searchLines renders the search results pane.
-func (m *Model) searchLines(w, h int) []string {
+// searchContent is what the search results pane shows.
+func (m *Model) searchContent(w int) paneContent {
 	th := m.th
 	rows := make([]string, 0, len(m.loc.results))
 	for _, r := range m.loc.results {
@@ -138,7 +138,7 @@ func (m *Model) searchLines(w, h int) []string {
 		rows = append(rows, prefix+m.snippet(cleanLine(shownText(r)), m.loc.query, room))
 	}
 	title := fmt.Sprintf("Search: %s (%d)", cleanLine(m.loc.query), len(rows))
-	return m.listPane(title, rows, "No message contains this text.", w, h)
+	return paneContent{title: title, rows: rows, empty: "No message contains this text."}
 }
 
 // snippet fits text into w cells around the first match of query

@@ -2,13 +2,13 @@ package chat
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/tui/core"
+	"github.com/parley-chat/parley/tui/theme"
 )
 
 // Unread messages in the open conversation. A conversation opened with
@@ -16,7 +16,7 @@ import (
 // them until the user leaves it. While the user is scrolled up, messages
 // that arrive are counted and announced at the bottom of the pane
 // ("2 new ↓ end"), the view stays where the user is reading, and End
-// jumps to the newest.
+// jumps to the newest. The state is the messages pane's (messages.go).
 
 // unreadState is the open conversation's unread marker and the count of
 // messages that arrived while scrolled up.
@@ -43,80 +43,72 @@ func keyOf(msg *core.Message) msgKey {
 	return msgKey{id: msg.ID, out: msg.Outgoing, at: msg.Time.UnixNano()}
 }
 
-// resetUnread starts the unread state of a newly opened conversation.
-func (m *Model) resetUnread(peer core.ConvRef) {
-	m.unread = unreadState{}
-	if c := m.conv(peer); c != nil {
-		m.unread.want = c.Unread
-	}
-}
-
 // placeUnread puts the marker above the first of the unread messages,
 // counted back from the newest incoming one.
-func (m *Model) placeUnread() {
-	if m.unread.want <= 0 || len(m.msgs) == 0 {
+func (p *messagesPane) placeUnread() {
+	if p.unread.want <= 0 || len(p.msgs) == 0 {
 		return
 	}
-	want := m.unread.want
-	m.unread.want = 0
+	want := p.unread.want
+	p.unread.want = 0
 	n := 0
-	for i := len(m.msgs) - 1; i >= 0; i-- {
-		msg := &m.msgs[i]
+	for i := len(p.msgs) - 1; i >= 0; i-- {
+		msg := &p.msgs[i]
 		if msg.Outgoing || msg.Kind == core.KindSystem {
 			continue
 		}
 		n++
-		m.unread.at = keyOf(msg)
+		p.unread.at = keyOf(msg)
 		if n == want {
 			break
 		}
 	}
-	m.unread.n = n
+	p.unread.n = n
 }
 
 // arrived takes a newer page of the open conversation: while the user is
 // scrolled up, the messages after the newest one shown are counted and
-// the view keeps its place.
-func (m *Model) arrived(msgs []core.Message) {
-	if m.scroll == 0 || len(m.msgs) == 0 {
-		m.unread.below = 0
-		m.msgs = msgs
+// the view keeps its place. lines counts the lines of all messages, as
+// laid out now.
+func (p *messagesPane) arrived(msgs []core.Message, lines func() int) {
+	if p.scroll == 0 || len(p.msgs) == 0 {
+		p.unread.below = 0
+		p.msgs = msgs
 		return
 	}
-	last := keyOf(&m.msgs[len(m.msgs)-1])
+	last := keyOf(&p.msgs[len(p.msgs)-1])
 	i := len(msgs) - 1
 	for ; i >= 0 && keyOf(&msgs[i]) != last; i-- {
 	}
 	if i < 0 || i == len(msgs)-1 {
-		m.msgs = msgs // nothing new after it (or it is gone): nothing to count
+		p.msgs = msgs // nothing new after it (or it is gone): nothing to count
 		return
 	}
 	for _, msg := range msgs[i+1:] {
 		if !msg.Outgoing && msg.Kind != core.KindSystem {
-			m.unread.below++
+			p.unread.below++
 		}
 	}
-	w := m.paneWidth()
-	before := len(m.layoutMessages(w, math.MaxInt))
-	m.msgs = msgs
-	m.scroll += max(0, len(m.layoutMessages(w, math.MaxInt))-before)
+	before := lines()
+	p.msgs = msgs
+	p.scroll += max(0, lines()-before)
 }
 
 // jumpNewest scrolls to the newest message.
-func (m *Model) jumpNewest() {
-	m.scroll, m.unread.below = 0, 0
+func (p *messagesPane) jumpNewest() {
+	p.scroll, p.unread.below = 0, 0
 }
 
 // unreadLine is the marker above the first unread message.
-func (m *Model) unreadLine(w int) string {
-	label := fmt.Sprintf(" %d new ", m.unread.n)
+func (p *messagesPane) unreadLine(th *theme.Theme, w int) string {
+	label := fmt.Sprintf(" %d new ", p.unread.n)
 	side := max(1, (w-ansi.StringWidth(label))/2)
-	return m.th.Warning.Render(fit(strings.Repeat("─", side)+label+strings.Repeat("─", side), w))
+	return th.Warning.Render(fit(strings.Repeat("─", side)+label+strings.Repeat("─", side), w))
 }
 
 // belowLine is the bottom row of the pane while scrolled up with new
 // messages below: how many, and the key that jumps to them.
-func (m *Model) belowLine(w int) string {
-	label := fmt.Sprintf(" %d new ↓ %s ", m.unread.below, m.keys.Newest.Help().Key)
-	return padRight("", max(0, w-ansi.StringWidth(label)-1)) + m.th.Badge.Render(label)
+func (p *messagesPane) belowLine(th *theme.Theme, w int) string {
+	label := fmt.Sprintf(" %d new ↓ %s ", p.unread.below, p.keys.Newest.Help().Key)
+	return padRight("", max(0, w-ansi.StringWidth(label)-1)) + th.Badge.Render(label)
 }

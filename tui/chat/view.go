@@ -2,7 +2,6 @@ package chat
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -133,7 +132,7 @@ func (m *Model) chatView() (string, *tea.Cursor) {
 	}
 	var list []string
 	if lw > 0 {
-		list = m.listLines(lw, bodyH)
+		list = strings.Split(m.chatList.View(m.listProps(), lw, bodyH), "\n")
 	}
 	right := m.paneLines(rw, bodyH)
 	sep := th.Rule.Render("│")
@@ -145,7 +144,7 @@ func (m *Model) chatView() (string, *tea.Cursor) {
 		}
 	}
 	out = append(out, m.statusLine())
-	out = append(out, m.composerLines()...)
+	out = append(out, strings.Split(m.composer.View(m.th, m.w, m.composerRows()), "\n")...)
 	switch {
 	case m.focus == focusList:
 		out = append(out, m.helpLines[2])
@@ -235,91 +234,13 @@ func (m *Model) quietIndicator() string {
 	return "quiet until " + until.Format("2 Jan 15:04")
 }
 
-// listLines renders the conversation list, w columns by h rows. With
-// previews (a ListService), each conversation takes two rows: its title and
-// time, then its last message and unread count.
-func (m *Model) listLines(w, h int) []string {
-	th := m.th
-	lines := make([]string, 0, h)
-	lines = append(lines, th.Title.Render(padRight(" Chats", w)))
-	if len(m.convs) == 0 {
-		lines = append(lines, th.Muted.Render(padRight(" (none yet)", w)))
-	}
-	rowH := 1
+// listProps is what the chat list shows beside its own state.
+func (m *Model) listProps() listProps {
+	p := listProps{convs: m.convs, th: m.th, focused: m.focus == focusList, open: m.open}
 	if m.listSvc() != nil {
-		rowH = 2
+		p.preview = func(c *core.Conversation) (string, string) { return m.previewText(c), m.previewTime(c) }
 	}
-	// Keep the selection visible.
-	rows := max(1, (h-1)/rowH)
-	first := 0
-	if m.sel >= rows {
-		first = m.sel - rows + 1
-	}
-	for i := first; i < len(m.convs) && len(lines) < h; i++ {
-		c := &m.convs[i]
-		selected, current := m.focus == focusList && i == m.sel, c.Ref == m.open
-		badge := ""
-		if c.Unread > 0 {
-			badge = fmt.Sprintf(" %d ", c.Unread)
-		}
-		// Markers as well as colours, so terminals without colour see them.
-		marker := "  "
-		switch {
-		case selected:
-			marker = "› "
-		case current:
-			marker = "▸ "
-		}
-		if rowH == 1 {
-			lines = append(lines, m.listRow(marker+m.listTitle(c), badge, th.Badge, w, selected, current))
-			continue
-		}
-		right := m.previewTime(c)
-		if right != "" {
-			right = " " + right + " "
-		}
-		lines = append(lines, m.listRow(marker+m.listTitle(c), right, th.Muted, w, selected, current))
-		if len(lines) < h {
-			lines = append(lines, m.listRow("  "+m.previewText(c), badge, th.Badge, w, selected, current))
-		}
-	}
-	for len(lines) < h {
-		lines = append(lines, strings.Repeat(" ", w))
-	}
-	return lines
-}
-
-// listTitle is a conversation's title in the list, its kind marked.
-func (m *Model) listTitle(c *core.Conversation) string {
-	title := cleanLine(c.Title())
-	switch c.Ref.Kind {
-	case core.ConvGroup:
-		title = "# " + title // a group
-	case core.ConvList:
-		title = "» " + title // a distribution list
-	}
-	if c.Left {
-		title += " (left)"
-	}
-	return title
-}
-
-// listRow is one row of the list: text cut to fit, and at the right end
-// the badge (an unread count, or a title's time) in its style.
-func (m *Model) listRow(text, badge string, badgeStyle lipgloss.Style, w int, selected, current bool) string {
-	th := m.th
-	plain := fit(text, w-ansi.StringWidth(badge)-1)
-	row := plain + strings.Repeat(" ", max(0, w-ansi.StringWidth(plain)-ansi.StringWidth(badge)))
-	switch {
-	case selected:
-		row = th.Selected.Render(row)
-	case current:
-		row = th.Current.Render(row)
-	}
-	if badge != "" {
-		row += badgeStyle.Render(badge)
-	}
-	return row
+	return p
 }
 
 // paneLines renders the right pane: the open conversation, help, or a welcome.
@@ -345,13 +266,7 @@ func (m *Model) paneLines(w, h int) []string {
 			" All commands:          /help",
 		}
 	default:
-		title := " " + cleanLine(m.openName) + " · " + m.open.String()
-		lines = append(lines, th.Title.Render(fit(title, w)))
-		body := m.messageLines(w, h-1)
-		if m.scroll > 0 && m.unread.below > 0 && len(body) > 0 {
-			body[len(body)-1] = m.belowLine(w)
-		}
-		lines = append(lines, body...)
+		lines = strings.Split(m.messagesPane.View(messagesProps{th: th, layout: m.layoutMessages}, w, h), "\n")
 	}
 	for i := range lines {
 		lines[i] = padRight(fitStyled(lines[i], w), w)
@@ -367,7 +282,7 @@ func (m *Model) paneLines(w, h int) []string {
 func (m *Model) helpPaneLines(w int) []string {
 	th := m.th
 	lines := []string{th.Title.Render(" Commands"),
-		th.Muted.Render(fit(" Keys: "+keyHints(m.keys.Newline, m.keys.Newest), w))}
+		th.Muted.Render(fit(" Keys: "+keyHints(m.composer.keys.Newline, m.messagesPane.keys.Newest), w))}
 	lines = append(lines, m.commandLines(inHelp, w)...)
 	lines = append(lines, "")
 	if m.restr.Reason(core.FeatureOwnQuietHours) == "" {
@@ -387,142 +302,6 @@ func (m *Model) paneWidth() int {
 		return m.w - lw - 1
 	}
 	return m.w
-}
-
-// messageLines renders the bottom of the conversation, scrolled up by m.scroll.
-func (m *Model) messageLines(w, h int) []string {
-	lines := m.layoutMessages(w, h+m.scroll)
-	if len(lines) == 0 {
-		return []string{"", m.th.Muted.Render(" No messages yet. Say hello!")}
-	}
-	end := max(0, len(lines)-m.scroll)
-	start := max(0, end-h)
-	if start == 0 && end < h && len(lines) >= h {
-		end = min(len(lines), h)
-	}
-	return lines[start:end]
-}
-
-const indent = 7
-
-// layoutMessages lays out messages from the newest backwards until at
-// least need lines exist, so only what can be seen is wrapped and styled.
-func (m *Model) layoutMessages(w, need int) []string {
-	th := m.th
-	textW := max(10, w-indent-1)
-	var out [][]string // blocks, newest first
-	total := 0
-	me := m.o.Service.Me()
-	msgs := m.msgs
-	if q := m.waiting(); len(q) > 0 {
-		msgs = append(slices.Clip(msgs), q...)
-	}
-	for i := len(msgs) - 1; i >= 0 && total < need; i-- {
-		msg := msgs[i]
-		var block []string
-		local := msg.Time.In(m.o.Location)
-		var prev *core.Message
-		if i > 0 {
-			prev = &msgs[i-1]
-		}
-		newDay := prev == nil || !sameDay(prev.Time.In(m.o.Location), local)
-		if m.unread.n > 0 && keyOf(&msg) == m.unread.at {
-			block = append(block, m.unreadLine(w))
-		}
-		if newDay {
-			block = append(block, th.Muted.Render(fit(" ── "+local.Format("Monday, 2 January 2006")+" ──", w)))
-		}
-		if msg.Kind == core.KindSystem {
-			// An event of the conversation (members, name): one muted line.
-			block = append(block, th.Muted.Render(fit(" "+local.Format("15:04")+" · "+cleanLine(msg.Text), w)))
-			out = append(out, block)
-			total += len(block)
-			continue
-		}
-		grouped := !newDay && prev != nil && prev.Outgoing == msg.Outgoing && prev.From == msg.From &&
-			prev.Kind != core.KindSystem && msg.Time.Sub(prev.Time) < 5*time.Minute
-		if !grouped {
-			name := th.Peer.Render(cleanLine(m.senderName(msg)))
-			if msg.Outgoing {
-				name = th.Own.Render("You")
-				if me.Name != "" {
-					name = th.Own.Render(cleanLine(me.Name))
-				}
-			}
-			block = append(block, " "+th.Muted.Render(local.Format("15:04"))+" "+name)
-		}
-		if msg.Quote != "" {
-			block = append(block, strings.Repeat(" ", indent)+th.Muted.Render(fit("┃ "+cleanLine(msg.Quote), textW)))
-		}
-		var body []string
-		if msg.Poll != nil && !msg.Deleted {
-			body = m.pollLines(msg.Poll, textW)
-		} else {
-			body = bodyLines(m.messageText(msg), textW)
-		}
-		for j, l := range body {
-			line := strings.Repeat(" ", indent) + th.Text.Render(l)
-			if j == 0 && m.grp.picked.is(msg) {
-				line = "  " + th.Own.Render("▶") + strings.Repeat(" ", indent-3) + th.Text.Render(l)
-			}
-			if j == len(body)-1 && msg.Outgoing && !msg.DeletedHere {
-				mark := m.stateMark(msg)
-				if ansi.StringWidth(l)+1+ansi.StringWidth(mark) <= textW {
-					line += " " + mark
-				} else {
-					block = append(block, line)
-					line = strings.Repeat(" ", indent) + mark
-				}
-			}
-			block = append(block, line)
-		}
-		if r := m.reactionLine(msg); r != "" {
-			block = append(block, strings.Repeat(" ", indent)+r)
-		}
-		out = append(out, block)
-		total += len(block)
-	}
-	lines := make([]string, 0, total)
-	for i := len(out) - 1; i >= 0; i-- {
-		lines = append(lines, out[i]...)
-	}
-	return lines
-}
-
-// bodyLines lays out a message's text: each of its lines cleaned, marked
-// up and wrapped on its own, so a style never runs into the next line.
-func bodyLines(text string, w int) []string {
-	var out []string
-	for _, l := range strings.Split(clean(text), "\n") {
-		out = append(out, strings.Split(ansi.Wrap(markup(l), w, ""), "\n")...)
-	}
-	return out
-}
-
-func (m *Model) stateMark(msg core.Message) string {
-	th := m.th
-	switch msg.State {
-	case core.StatePending:
-		return th.Muted.Render("… sending")
-	case core.StateSent:
-		if r, of := msg.ReadCount(); of > 0 && r > 0 {
-			return th.Muted.Render(fmt.Sprintf("✓ sent · read %d/%d", r, of))
-		}
-		return th.Muted.Render("✓ sent")
-	case core.StateDelivered:
-		if r, of := msg.ReadCount(); of > 0 {
-			return th.Muted.Render(fmt.Sprintf("✓✓ delivered · read %d/%d", r, of))
-		}
-		return th.Muted.Render("✓✓ delivered")
-	case core.StateRead:
-		if r, of := msg.ReadCount(); of > 0 {
-			return th.StateRead.Render(fmt.Sprintf("✓✓ read %d/%d", r, of))
-		}
-		return th.StateRead.Render("✓✓ read")
-	case core.StateFailed:
-		return th.Error.Render("✗ not sent: " + cleanLine(msg.Error) + " · /retry")
-	}
-	return ""
 }
 
 func sameDay(a, b time.Time) bool {
@@ -556,63 +335,4 @@ func padRight(s string, w int) string {
 		return s + strings.Repeat(" ", n)
 	}
 	return s
-}
-
-// messageText is what a message shows as its text: files, locations and
-// deletions say what they are.
-func (m *Model) messageText(msg core.Message) string {
-	var s string
-	switch {
-	case msg.DeletedHere:
-		return "(message deleted here)"
-	case msg.Deleted:
-		return "(message deleted)"
-	case msg.File != nil:
-		s = fmt.Sprintf("📎 %s (%s) · %s", msg.File.Name, byteSize(msg.File.Size), m.fetchHint(msg))
-	case msg.Location != nil:
-		l := msg.Location
-		s = fmt.Sprintf("📍 %.5f, %.5f %s %s", l.Lat, l.Lon, l.Label, osmLink(l.Lat, l.Lon))
-	default:
-		s = msg.Text
-	}
-	if msg.Alarm {
-		s = "🚨 ALARM " + s
-	}
-	if !msg.Edited.IsZero() {
-		s += " (edited)"
-	}
-	return s
-}
-
-// byteSize shows a size in B, KiB, MiB or GiB.
-func byteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 2; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMG"[exp])
-}
-
-// fetchHint says how the user gets a file: /save where the chat runs on
-// their machine, the scp command that works against this server in a
-// hosted session.
-func (m *Model) fetchHint(msg core.Message) string {
-	if m.o.Files != nil {
-		return "/save keeps it"
-	}
-	host := m.o.SCPHost
-	if host == "" {
-		host = "HOST"
-	}
-	return fmt.Sprintf("fetch: scp %s:inbox/%s .", host, msg.ID)
-}
-
-// osmLink is an OpenStreetMap link to a position.
-func osmLink(lat, lon float64) string {
-	return fmt.Sprintf("https://www.openstreetmap.org/?mlat=%.5f&mlon=%.5f#map=16/%.5f/%.5f", lat, lon, lat, lon)
 }
