@@ -89,9 +89,12 @@ func (c *Core) Messages(ctx context.Context, ref ConvRef, before []byte, limit i
 				more = true
 				return false
 			}
-			var m Message
-			if ierr = open(k, spaceMsg, key, v, &m); ierr != nil {
-				return false
+			m, ok := c.decoded.get(key, v)
+			if !ok {
+				if ierr = open(k, spaceMsg, key, v, &m); ierr != nil {
+					return false
+				}
+				c.decoded.put(key, v, &m)
 			}
 			page.Messages = append(page.Messages, m)
 			lastKey = append(lastKey[:0], key...)

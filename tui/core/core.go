@@ -97,6 +97,9 @@ type Core struct {
 	// queued says a send met ErrOffline: the outbox holds messages to send
 	// as soon as the relay answers again. Guarded by sendMu.
 	queued bool
+
+	// decoded keeps what Messages opened (msgcache.go).
+	decoded msgCache
 }
 
 type cachedContact struct {
@@ -213,6 +216,7 @@ func (c *Core) Start(ctx context.Context, notify func()) error {
 
 // Close ends the subscription and wipes the keys from memory.
 func (c *Core) Close() {
+	c.decoded.clear()
 	c.mu.Lock()
 	c.closed = true
 	unwatch := c.unwatch

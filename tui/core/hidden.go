@@ -273,6 +273,7 @@ func (c *Core) Conceal() {
 	c.mu.Lock()
 	c.revealed = false
 	c.mu.Unlock()
+	c.decoded.clear() // what hidden chats showed leaves memory too
 }
 
 // Revealed reports whether this session shows hidden chats.
