@@ -134,7 +134,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	members := make([]member, 0, cfg.Users)
-	defer func() { cleanup(admin, tenant, &members, cfg.Log) }()
+	defer func() { cleanup(cfg, admin, tenant, &members) }()
 	fmt.Fprintf(cfg.Log, "enrolling %d users in tenant %s…\n", cfg.Users, tenant)
 	for i := range cfg.Users {
 		m, err := cfg.create(admin, tenant, i)
@@ -296,14 +296,31 @@ func exec(c *ssh.Client, stdin, cmd string) (string, error) {
 }
 
 // cleanup deletes the run's users and suspends its tenant (there is no
-// command that deletes a tenant).
-func cleanup(admin *ssh.Client, tenant string, members *[]member, log io.Writer) {
+// command that deletes a tenant). The admin connection opened no session
+// while the users chatted, so the server may have closed it as idle: it
+// logs in again then.
+func cleanup(cfg Config, admin *ssh.Client, tenant string, members *[]member) {
+	if _, _, err := admin.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+		fresh, err := cfg.dial(cfg.Admin)
+		if err != nil {
+			fmt.Fprintf(cfg.Log, "cleanup: admin login: %v\n", err)
+			return
+		}
+		defer fresh.Close()
+		admin = fresh
+	}
+	failed := 0
 	for _, m := range *members {
 		if _, err := exec(admin, "", "user delete "+m.id+" --tenant "+tenant+" --keep-id=false --keep-app=false"); err != nil {
-			fmt.Fprintf(log, "cleanup: %v\n", err)
+			if failed++; failed <= 3 {
+				fmt.Fprintf(cfg.Log, "cleanup: %v\n", err)
+			}
 		}
 	}
+	if failed > 3 {
+		fmt.Fprintf(cfg.Log, "cleanup: %d users not deleted\n", failed)
+	}
 	if _, err := exec(admin, "", "tenant suspend "+tenant); err != nil {
-		fmt.Fprintf(log, "cleanup: %v\n", err)
+		fmt.Fprintf(cfg.Log, "cleanup: %v\n", err)
 	}
 }
