@@ -40,6 +40,23 @@ type composer struct {
 	// comp are the lines above it.
 	comp composerLines
 	keys composerKeys
+	// shown is the empty input's view (its placeholder) as last drawn.
+	shown placeholderMemo
+}
+
+// placeholderMemo keeps the empty input's view: the text input styles its
+// placeholder cell by cell, on every View, though it seldom changes.
+type placeholderMemo struct {
+	key  placeholderKey
+	view string
+}
+
+// placeholderKey is what the empty input's view is drawn from.
+type placeholderKey struct {
+	th                  *theme.Theme // the styles (styleComposer)
+	prompt, placeholder string
+	width               int
+	focused, virtual    bool
 }
 
 // composerLines are the lines above the one being typed.
@@ -221,7 +238,22 @@ func (c *composer) View(th *theme.Theme, w, h int) string {
 			out = append(out, padRight(fit(pad+cleanLine(l), w), w))
 		}
 	}
-	return strings.Join(append(out, c.input.View()), "\n")
+	return strings.Join(append(out, c.inputView(th)), "\n")
+}
+
+// inputView is the input's view, the empty one's kept while it does not
+// change.
+func (c *composer) inputView(th *theme.Theme) string {
+	in := &c.input
+	if in.Placeholder == "" || in.Value() != "" {
+		return in.View()
+	}
+	k := placeholderKey{th: th, prompt: in.Prompt, placeholder: in.Placeholder, width: in.Width(),
+		focused: in.Focused(), virtual: in.VirtualCursor()}
+	if c.shown.key != k || c.shown.view == "" {
+		c.shown = placeholderMemo{key: k, view: in.View()}
+	}
+	return c.shown.view
 }
 
 // The model's side of the composer.

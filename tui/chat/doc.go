@@ -19,7 +19,9 @@
 //     messages and the cursor for older ones, scrolling, the message
 //     selected with ↑/↓, and the unread marker and "N new ↓" count
 //     (unread.go). How one message is drawn (polls, reactions, files,
-//     pending sends) is the model's, in the same file, handed to the view.
+//     pending sends) is the model's, in the same file, handed to the view;
+//     each message is laid out once and kept until something it shows
+//     changes (the block cache, blocks.go).
 //   - composer (composer.go): the multi-line composer, its newline and
 //     join keys, pastes, its rows and view. What Enter sends is the
 //     model's (commands.go).

@@ -24,6 +24,9 @@ import (
 type chatList struct {
 	sel  int // selected row
 	keys listKeys
+	// rows are the rows drawn by the last View, to draw the same again
+	// without styling them anew.
+	rows rowMemo
 }
 
 // listKeys are the chat list's keys.
@@ -128,10 +131,11 @@ func (l *chatList) View(p listProps, w, h int) string {
 
 func (l *chatList) lines(p listProps, w, h int) []string {
 	th := p.th
+	memo := l.rows.begin(th)
 	lines := make([]string, 0, h)
-	lines = append(lines, th.Title.Render(padRight(" Chats", w)))
+	lines = append(lines, memo.row(rowKey{kind: rowTitle, text: " Chats", w: w}))
 	if len(p.convs) == 0 {
-		lines = append(lines, th.Muted.Render(padRight(" (none yet)", w)))
+		lines = append(lines, memo.row(rowKey{kind: rowNone, text: " (none yet)", w: w}))
 	}
 	rowH := 1
 	if p.preview != nil {
@@ -158,17 +162,21 @@ func (l *chatList) lines(p listProps, w, h int) []string {
 		case current:
 			marker = "▸ "
 		}
+		row := rowKey{kind: rowBadge, w: w, selected: selected, current: current}
 		if rowH == 1 {
-			lines = append(lines, listRow(th, marker+listTitle(c), badge, th.Badge, w, selected, current))
+			row.text, row.badge = marker+listTitle(c), badge
+			lines = append(lines, memo.row(row))
 			continue
 		}
 		text, right := p.preview(c)
 		if right != "" {
 			right = " " + right + " "
 		}
-		lines = append(lines, listRow(th, marker+listTitle(c), right, th.Muted, w, selected, current))
+		row.kind, row.text, row.badge = rowTime, marker+listTitle(c), right
+		lines = append(lines, memo.row(row))
 		if len(lines) < h {
-			lines = append(lines, listRow(th, "  "+text, badge, th.Badge, w, selected, current))
+			row.kind, row.text, row.badge = rowBadge, "  "+text, badge
+			lines = append(lines, memo.row(row))
 		}
 	}
 	for len(lines) < h {
@@ -207,4 +215,69 @@ func listRow(th *theme.Theme, text, badge string, badgeStyle lipgloss.Style, w i
 		row += badgeStyle.Render(badge)
 	}
 	return row
+}
+
+// rowMemo keeps the rows of the last View by what they show, so the next
+// View styles only the rows that changed. It holds the rows of one View:
+// those the next one does not draw are dropped.
+type rowMemo struct {
+	th        *theme.Theme
+	cur, last map[rowKey]string
+}
+
+// rowKind is what a row of the list is.
+type rowKind uint8
+
+const (
+	rowBadge rowKind = iota // a conversation's row, an unread count at its end
+	rowTime                 // a title row with the time at its end
+	rowTitle                // the list's title
+	rowNone                 // the line of an empty list
+)
+
+// rowKey is everything a row is drawn from, in its theme.
+type rowKey struct {
+	kind              rowKind
+	text, badge       string
+	w                 int
+	selected, current bool
+}
+
+// begin starts a View in theme th.
+func (r *rowMemo) begin(th *theme.Theme) *rowMemo {
+	if r.cur == nil {
+		r.cur, r.last = map[rowKey]string{}, map[rowKey]string{}
+	}
+	if r.th != th {
+		clear(r.cur)
+		r.th = th
+	}
+	r.cur, r.last = r.last, r.cur
+	clear(r.cur)
+	return r
+}
+
+// row draws k, or takes it from the last View.
+func (r *rowMemo) row(k rowKey) string {
+	if s, ok := r.cur[k]; ok {
+		return s
+	}
+	s, ok := r.last[k]
+	if !ok {
+		s = k.draw(r.th)
+	}
+	r.cur[k] = s
+	return s
+}
+
+func (k rowKey) draw(th *theme.Theme) string {
+	switch k.kind {
+	case rowTitle:
+		return th.Title.Render(padRight(k.text, k.w))
+	case rowNone:
+		return th.Muted.Render(padRight(k.text, k.w))
+	case rowTime:
+		return listRow(th, k.text, k.badge, th.Muted, k.w, k.selected, k.current)
+	}
+	return listRow(th, k.text, k.badge, th.Badge, k.w, k.selected, k.current)
 }

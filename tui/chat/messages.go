@@ -45,6 +45,8 @@ type messagesPane struct {
 	picked *pick
 	// unread is the unread marker and the news below (unread.go).
 	unread unreadState
+	// blocks are the messages as last laid out (blocks.go).
+	blocks blockCache
 	keys   messageKeys
 }
 
@@ -77,6 +79,7 @@ func (p *messagesPane) showConv(peer core.ConvRef, name string, unread int) {
 	if p.open != peer {
 		p.msgs, p.older = nil, nil
 		p.unread = unreadState{want: unread}
+		clear(p.blocks.entries)
 	}
 	if name == "" {
 		name = peer.String()
@@ -90,6 +93,7 @@ func (p *messagesPane) clearConv() {
 	p.msgs, p.older = nil, nil
 	p.scroll = 0
 	p.unread = unreadState{}
+	clear(p.blocks.entries)
 }
 
 // loaded takes a fresh page of the open conversation; lines counts the
@@ -205,6 +209,7 @@ func (p *messagesPane) pickedIndex() int {
 // messagesProps is what the pane's view needs beside its own state.
 type messagesProps struct {
 	th     *theme.Theme
+	pt     *paints // th's styles made ready; nil: th's own
 	layout layoutFunc
 }
 
@@ -212,20 +217,33 @@ type messagesProps struct {
 // title, then the bottom of the conversation scrolled up by scroll, the
 // last row saying how many new messages are below.
 func (p *messagesPane) View(pr messagesProps, w, h int) string {
+	return strings.Join(p.lines(pr, w, h), "\n")
+}
+
+// lines are View's lines, each fitted to w columns.
+func (p *messagesPane) lines(pr messagesProps, w, h int) []string {
+	p.blocks.viewStart()
+	defer p.blocks.viewEnd()
 	title := " " + cleanLine(p.openName) + " · " + p.open.String()
-	lines := []string{pr.th.Title.Render(fit(title, w))}
+	var head string
+	if pr.pt != nil {
+		head = pr.pt.title.Render(fit(title, w))
+	} else {
+		head = pr.th.Title.Render(fit(title, w))
+	}
+	lines := []string{fitPad(head, w)}
 	body := p.messageLines(pr, w, h-1)
 	if p.scroll > 0 && p.unread.below > 0 && len(body) > 0 {
-		body[len(body)-1] = p.belowLine(pr.th, w)
+		body[len(body)-1] = fitPad(p.belowLine(pr.th, w), w)
 	}
-	return strings.Join(append(lines, body...), "\n")
+	return append(lines, body...)
 }
 
 // messageLines are the h lines in view.
 func (p *messagesPane) messageLines(pr messagesProps, w, h int) []string {
 	lines := pr.layout(w, h+p.scroll)
 	if len(lines) == 0 {
-		return []string{"", pr.th.Muted.Render(" No messages yet. Say hello!")}
+		return []string{fitPad("", w), fitPad(pr.th.Muted.Render(" No messages yet. Say hello!"), w)}
 	}
 	end := max(0, len(lines)-p.scroll)
 	start := max(0, end-h)
@@ -245,77 +263,36 @@ const indent = 7
 
 // layoutMessages lays out messages from the newest backwards until at
 // least need lines exist, so only what can be seen is wrapped and styled.
+// Each message's lines come from the pane's block cache (blocks.go) when
+// nothing that shapes them changed since they were laid out.
 func (m *Model) layoutMessages(w, need int) []string {
-	th := m.th
-	textW := max(10, w-indent-1)
-	var out [][]string // blocks, newest first
-	total := 0
+	c := m.blocks.use(w, m.th)
 	me := m.o.Service.Me()
 	msgs := m.msgs
+	stored := len(msgs)
 	if q := m.waiting(); len(q) > 0 {
 		msgs = append(slices.Clip(msgs), q...)
 	}
+	out := c.scratch[:0] // blocks, newest first
+	total := 0
 	for i := len(msgs) - 1; i >= 0 && total < need; i-- {
-		msg := msgs[i]
-		var block []string
-		local := msg.Time.In(m.o.Location)
+		msg := &msgs[i]
 		var prev *core.Message
 		if i > 0 {
 			prev = &msgs[i-1]
 		}
-		newDay := prev == nil || !sameDay(prev.Time.In(m.o.Location), local)
-		if m.unread.n > 0 && keyOf(&msg) == m.unread.at {
-			block = append(block, m.unreadLine(th, w))
+		k := m.blockKeyOf(msg, prev, me, c)
+		id := blockID{msgKey: keyOf(msg)}
+		if i >= stored {
+			id.pending = i - stored + 1
 		}
-		if newDay {
-			block = append(block, th.Muted.Render(fit(" ── "+local.Format("Monday, 2 January 2006")+" ──", w)))
-		}
-		if msg.Kind == core.KindSystem {
-			// An event of the conversation (members, name): one muted line.
-			block = append(block, th.Muted.Render(fit(" "+local.Format("15:04")+" · "+cleanLine(msg.Text), w)))
-			out = append(out, block)
-			total += len(block)
-			continue
-		}
-		grouped := !newDay && prev != nil && prev.Outgoing == msg.Outgoing && prev.From == msg.From &&
-			prev.Kind != core.KindSystem && msg.Time.Sub(prev.Time) < 5*time.Minute
-		if !grouped {
-			name := th.Peer.Render(cleanLine(m.senderName(msg)))
-			if msg.Outgoing {
-				name = th.Own.Render("You")
-				if me.Name != "" {
-					name = th.Own.Render(cleanLine(me.Name))
-				}
+		block, ok := c.get(id, &k)
+		if !ok {
+			block = m.messageBlock(msg, &k, w)
+			for j, l := range block {
+				block[j] = fitPad(l, w) // as the pane fits its lines
 			}
-			block = append(block, " "+th.Muted.Render(local.Format("15:04"))+" "+name)
-		}
-		if msg.Quote != "" {
-			block = append(block, strings.Repeat(" ", indent)+th.Muted.Render(fit("┃ "+cleanLine(msg.Quote), textW)))
-		}
-		var body []string
-		if msg.Poll != nil && !msg.Deleted {
-			body = m.pollLines(msg.Poll, textW)
-		} else {
-			body = bodyLines(m.messageText(msg), textW)
-		}
-		for j, l := range body {
-			line := strings.Repeat(" ", indent) + th.Text.Render(l)
-			if j == 0 && m.picked.is(msg) {
-				line = "  " + th.Own.Render("▶") + strings.Repeat(" ", indent-3) + th.Text.Render(l)
-			}
-			if j == len(body)-1 && msg.Outgoing && !msg.DeletedHere {
-				mark := m.stateMark(msg)
-				if ansi.StringWidth(l)+1+ansi.StringWidth(mark) <= textW {
-					line += " " + mark
-				} else {
-					block = append(block, line)
-					line = strings.Repeat(" ", indent) + mark
-				}
-			}
-			block = append(block, line)
-		}
-		if r := m.reactionLine(msg); r != "" {
-			block = append(block, strings.Repeat(" ", indent)+r)
+			c.put(id, k, block)
 		}
 		out = append(out, block)
 		total += len(block)
@@ -324,7 +301,117 @@ func (m *Model) layoutMessages(w, need int) []string {
 	for i := len(out) - 1; i >= 0; i-- {
 		lines = append(lines, out[i]...)
 	}
+	clear(out)
+	c.scratch = out[:0]
 	return lines
+}
+
+// blockKeyOf is everything that shapes msg's lines besides the width and
+// the theme: the message's own fields that are shown, and where it stands
+// (below prev, the unread marker, the selection). messageBlock reads
+// nothing else.
+func (m *Model) blockKeyOf(msg, prev *core.Message, me core.Identity, c *blockCache) blockKey {
+	local := msg.Time.In(m.o.Location)
+	k := blockKey{
+		newDay:      prev == nil || !sameDay(prev.Time.In(m.o.Location), local),
+		picked:      m.picked.is(*msg),
+		kind:        msg.Kind,
+		outgoing:    msg.Outgoing,
+		text:        msg.Text,
+		quote:       msg.Quote,
+		state:       msg.State,
+		errText:     msg.Error,
+		edited:      !msg.Edited.IsZero(),
+		deleted:     msg.Deleted,
+		deletedHere: msg.DeletedHere,
+		alarm:       msg.Alarm,
+		agree:       len(msg.Agree),
+		disagree:    len(msg.Disagree),
+	}
+	if m.unread.n > 0 && keyOf(msg) == m.unread.at {
+		k.unread = m.unread.n
+	}
+	k.grouped = !k.newDay && prev != nil && prev.Outgoing == msg.Outgoing && prev.From == msg.From &&
+		prev.Kind != core.KindSystem && msg.Time.Sub(prev.Time) < 5*time.Minute
+	switch {
+	case msg.Outgoing:
+		k.name = me.Name
+	default:
+		k.name = m.senderName(*msg)
+	}
+	if msg.Outgoing && !msg.DeletedHere {
+		k.read, k.of = msg.ReadCount()
+	}
+	if msg.File != nil {
+		k.file, k.fileName, k.fileSize = true, msg.File.Name, msg.File.Size
+	}
+	if msg.Location != nil {
+		k.loc, k.where = true, *msg.Location
+	}
+	if msg.Poll != nil && !msg.Deleted {
+		k.poll = c.pollSum(msg.Poll, me.ID)
+	}
+	return k
+}
+
+// messageBlock lays out one message w columns wide: the unread marker
+// and the day above it if k says so, its header, quote, body, state and
+// reactions. It reads only what blockKeyOf put in k (the poll as k.poll
+// sums it), the width, the theme and the session's options.
+func (m *Model) messageBlock(msg *core.Message, k *blockKey, w int) []string {
+	th := m.paints()
+	textW := max(10, w-indent-1)
+	var block []string
+	local := msg.Time.In(m.o.Location)
+	if k.unread > 0 {
+		block = append(block, m.unreadLine(m.th, w))
+	}
+	if k.newDay {
+		block = append(block, th.muted.Render(fit(" ── "+local.Format("Monday, 2 January 2006")+" ──", w)))
+	}
+	if msg.Kind == core.KindSystem {
+		// An event of the conversation (members, name): one muted line.
+		return append(block, th.muted.Render(fit(" "+local.Format("15:04")+" · "+cleanLine(msg.Text), w)))
+	}
+	if !k.grouped {
+		name := th.peer.Render(cleanLine(k.name))
+		if msg.Outgoing {
+			name = th.own.Render("You")
+			if k.name != "" {
+				name = th.own.Render(cleanLine(k.name))
+			}
+		}
+		block = append(block, " "+th.muted.Render(local.Format("15:04"))+" "+name)
+	}
+	if msg.Quote != "" {
+		block = append(block, strings.Repeat(" ", indent)+th.muted.Render(fit("┃ "+cleanLine(msg.Quote), textW)))
+	}
+	var body []string
+	if msg.Poll != nil && !msg.Deleted {
+		body = m.pollLines(msg.Poll, textW)
+	} else {
+		body = bodyLines(m.messageText(*msg), textW)
+	}
+	for j, l := range body {
+		line := strings.Repeat(" ", indent) + th.text.Render(l)
+		if j == 0 && k.picked {
+			line = "  " + th.own.Render("▶") + strings.Repeat(" ", indent-3) + th.text.Render(l)
+		}
+		if j == len(body)-1 && msg.Outgoing && !msg.DeletedHere {
+			mark := m.stateMark(*msg)
+			if ansi.StringWidth(l)+1+ansi.StringWidth(mark) <= textW {
+				line += " " + mark
+			} else {
+				block = append(block, line)
+				line = strings.Repeat(" ", indent) + mark
+			}
+		}
+		block = append(block, line)
+	}
+	if r := m.reactionLine(*msg); r != "" {
+		block = append(block, strings.Repeat(" ", indent)+r)
+	}
+	return block
 }
 
 // bodyLines lays out a message's text: each of its lines cleaned, marked
@@ -338,27 +425,27 @@ func bodyLines(text string, w int) []string {
 }
 
 func (m *Model) stateMark(msg core.Message) string {
-	th := m.th
+	th := m.paints()
 	switch msg.State {
 	case core.StatePending:
-		return th.Muted.Render("… sending")
+		return th.muted.Render("… sending")
 	case core.StateSent:
 		if r, of := msg.ReadCount(); of > 0 && r > 0 {
-			return th.Muted.Render(fmt.Sprintf("✓ sent · read %d/%d", r, of))
+			return th.muted.Render(fmt.Sprintf("✓ sent · read %d/%d", r, of))
 		}
-		return th.Muted.Render("✓ sent")
+		return th.muted.Render("✓ sent")
 	case core.StateDelivered:
 		if r, of := msg.ReadCount(); of > 0 {
-			return th.Muted.Render(fmt.Sprintf("✓✓ delivered · read %d/%d", r, of))
+			return th.muted.Render(fmt.Sprintf("✓✓ delivered · read %d/%d", r, of))
 		}
-		return th.Muted.Render("✓✓ delivered")
+		return th.muted.Render("✓✓ delivered")
 	case core.StateRead:
 		if r, of := msg.ReadCount(); of > 0 {
-			return th.StateRead.Render(fmt.Sprintf("✓✓ read %d/%d", r, of))
+			return th.stateRead.Render(fmt.Sprintf("✓✓ read %d/%d", r, of))
 		}
-		return th.StateRead.Render("✓✓ read")
+		return th.stateRead.Render("✓✓ read")
 	case core.StateFailed:
-		return th.Error.Render("✗ not sent: " + cleanLine(msg.Error) + " · /retry")
+		return th.errorS.Render("✗ not sent: " + cleanLine(msg.Error) + " · /retry")
 	}
 	return ""
 }

@@ -100,6 +100,7 @@ const pageSize = 200
 type Model struct {
 	o    Options
 	th   *theme.Theme
+	pt   *paints // th's styles made ready (blocks.go)
 	keys keyMap
 	// helpLines are the help line for the prompt, the composer, the list
 	// and the composer while scrolled up, rendered from the key maps when

@@ -120,7 +120,6 @@ func (m *Model) listWidth() int {
 }
 
 func (m *Model) chatView() (string, *tea.Cursor) {
-	th := m.th
 	out := make([]string, 0, m.h)
 	out = append(out, m.headerLine())
 
@@ -135,7 +134,7 @@ func (m *Model) chatView() (string, *tea.Cursor) {
 		list = strings.Split(m.chatList.View(m.listProps(), lw, bodyH), "\n")
 	}
 	right := m.paneLines(rw, bodyH)
-	sep := th.Rule.Render("│")
+	sep := m.paints().sep
 	for i := 0; i < bodyH; i++ {
 		if lw > 0 {
 			out = append(out, list[i]+sep+right[i])
@@ -164,7 +163,7 @@ func (m *Model) chatView() (string, *tea.Cursor) {
 }
 
 func (m *Model) headerLine() string {
-	th := m.th
+	th := m.paints()
 	me := m.o.Service.Me()
 	left := " Parley  " + cleanLine(me.Name) + " · " + me.ID.String()
 	right := ""
@@ -179,9 +178,9 @@ func (m *Model) headerLine() string {
 	}
 	gap := m.w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
-		return th.Header.Render(fit(left, m.w))
+		return th.header.Render(fit(left, m.w))
 	}
-	return th.Header.Render(left + strings.Repeat(" ", gap) + right)
+	return th.header.Render(left + strings.Repeat(" ", gap) + right)
 }
 
 // statusLine shows the last error or notice, or a rule; the quiet-hours
@@ -199,18 +198,19 @@ func (m *Model) statusLine() string {
 		ind, w = "", m.w // a narrow window keeps the message
 	}
 	var left string
+	pt := m.paints()
 	switch m.statusKind {
 	case statusError:
-		left = m.th.Error.Render(padRight(fit(m.status, w), w))
+		left = pt.errorS.Render(padRight(fit(m.status, w), w))
 	case statusInfo:
-		left = m.th.Info.Render(padRight(fit(m.status, w), w))
+		left = pt.info.Render(padRight(fit(m.status, w), w))
 	default:
-		left = m.th.Rule.Render(strings.Repeat("─", max(0, w)))
+		left = pt.rule.Render(strings.Repeat("─", max(0, w)))
 	}
 	if ind == "" {
 		return left
 	}
-	return left + m.th.Warning.Render(ind) + m.th.Rule.Render("─")
+	return left + pt.warning.Render(ind) + pt.rule.Render("─")
 }
 
 // quietIndicator is "quiet until 08:00" during quiet hours (the day named
@@ -247,6 +247,7 @@ func (m *Model) listProps() listProps {
 func (m *Model) paneLines(w, h int) []string {
 	th := m.th
 	var lines []string
+	fitted := false
 	switch {
 	case m.screen != screenChat:
 		lines = []string{"", th.Muted.Render(" Connecting…")}
@@ -266,10 +267,14 @@ func (m *Model) paneLines(w, h int) []string {
 			" All commands:          /help",
 		}
 	default:
-		lines = strings.Split(m.messagesPane.View(messagesProps{th: th, layout: m.layoutMessages}, w, h), "\n")
+		// Fitted already, most of them kept from the last View.
+		fitted = true
+		lines = m.messagesPane.lines(messagesProps{th: th, pt: m.paints(), layout: m.layoutMessages}, w, h)
 	}
-	for i := range lines {
-		lines[i] = padRight(fitStyled(lines[i], w), w)
+	if !fitted {
+		for i := range lines {
+			lines[i] = fitPad(lines[i], w)
+		}
 	}
 	for len(lines) < h {
 		lines = append(lines, strings.Repeat(" ", w))
@@ -328,6 +333,9 @@ func fitStyled(s string, w int) string {
 	}
 	return ansi.Truncate(s, w, "")
 }
+
+// fitPad fits a styled string to exactly w cells: cut, or padded.
+func fitPad(s string, w int) string { return padRight(fitStyled(s, w), w) }
 
 // padRight pads a (possibly styled) string with spaces to w cells.
 func padRight(s string, w int) string {

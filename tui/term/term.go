@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -97,7 +98,7 @@ func New[W any](m tea.Model, o Options, resize <-chan W, sizeOf func(W) Size) *P
 		o:      o,
 		resize: resize,
 		sizeOf: sizeOf,
-		out:    &colorprofile.Writer{Forward: o.Output, Profile: o.Profile},
+		out:    o.Output, // colours converted to Profile by write
 		log:    o.Logger,
 		wake:   make(chan struct{}, 1),
 		room:   make(chan struct{}, 1),
@@ -318,6 +319,16 @@ func (p *Program[W]) write(s string) error {
 	if s == "" {
 		return nil
 	}
+	if p.o.Profile != colorprofile.TrueColor {
+		// Colours are converted for the whole text before it is cut into
+		// chunks: a sequence cut in two would pass unconverted.
+		var conv strings.Builder
+		cw := colorprofile.Writer{Forward: &conv, Profile: p.o.Profile}
+		if _, err := cw.WriteString(s); err != nil {
+			return err
+		}
+		s = conv.String()
+	}
 	var t *time.Timer
 	if p.o.Close != nil {
 		t = time.AfterFunc(p.o.WriteTimeout, func() { p.o.Close(errStuck) })
@@ -343,9 +354,9 @@ func (p *Program[W]) render() error {
 	if w <= 0 || h <= 0 {
 		return nil
 	}
-	lines := strings.Split(strings.ReplaceAll(v.Content, "\r\n", "\n"), "\n")
-	if len(lines) > h {
-		lines = lines[:h]
+	content := v.Content
+	if strings.Contains(content, "\r\n") {
+		content = strings.ReplaceAll(content, "\r\n", "\n")
 	}
 	// A fresh buffer per frame: frames are rare, and an idle session keeps
 	// nothing of its last one but a hash per line.
@@ -360,24 +371,47 @@ func (p *Program[W]) render() error {
 		p.title = v.WindowTitle
 		b.WriteString(ansi.SetWindowTitle(sanitizeTitle(p.title)))
 	}
+	// Each line's hash, its lowest bit saying whether the line was wider
+	// than the terminal: a line that only moved (a conversation scrolling
+	// up) is known to fit without measuring it again.
+	prev := p.prev
+	if len(prev) != h {
+		prev = nil
+	}
+	next := make([]uint64, h)
 	changed := false
-	for i := 0; i < h; i++ {
-		var line string
-		if i < len(lines) {
-			line = lines[i]
+	var num []byte
+	for i := range h {
+		line := ""
+		if content != "" || i == 0 {
+			line, content, _ = strings.Cut(content, "\n")
 		}
-		sum := maphash.String(p.seed, line)
-		if p.prev != nil && i < len(p.prev) && p.prev[i] == sum {
+		sum := maphash.String(p.seed, line) &^ 1
+		if prev != nil && prev[i]&^1 == sum {
+			next[i] = prev[i]
 			continue
 		}
+		wide, known := false, false
+		for _, old := range prev {
+			if old&^1 == sum {
+				wide, known = old&1 == 1, true
+				break
+			}
+		}
+		if !known {
+			wide = len(line) > w && ansi.StringWidth(line) > w // a cell takes at least a byte
+		}
+		if wide {
+			sum |= 1
+			line = ansi.Truncate(line, w, "")
+		}
+		next[i] = sum
 		if !changed {
 			b.WriteString("\x1b[?2026h\x1b[?25l") // synchronized update, hide cursor while drawing
 			changed = true
 		}
-		fmt.Fprintf(b, "\x1b[%d;1H", i+1)
-		if ansi.StringWidth(line) > w {
-			line = ansi.Truncate(line, w, "")
-		}
+		num = strconv.AppendInt(append(num[:0], "\x1b["...), int64(i+1), 10)
+		b.Write(append(num, ";1H"...))
 		b.WriteString(line)
 		b.WriteString("\x1b[0m\x1b[K")
 	}
@@ -392,16 +426,7 @@ func (p *Program[W]) render() error {
 		}
 		p.cursor = v.Cursor
 	}
-	if len(p.prev) != h {
-		p.prev = make([]uint64, h)
-	}
-	for i := range h {
-		line := ""
-		if i < len(lines) {
-			line = lines[i]
-		}
-		p.prev[i] = maphash.String(p.seed, line)
-	}
+	p.prev = next
 	return p.write(b.String())
 }
 
