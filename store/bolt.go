@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,6 +35,7 @@ type Bolt struct {
 	log      *slog.Logger
 	maxBatch int
 	idx      *mailIndex
+	standing atomic.Uint64 // see Standing
 	queue    chan *op
 	stop     chan struct{} // closed by Close to stop the commit loop
 	loopDone chan struct{}
@@ -221,8 +223,17 @@ func (s *Bolt) tryCommit(ops []*op) (failed int, ferr, err error) {
 		return -1, nil, fmt.Errorf("commit: %w", err)
 	}
 	s.idx.apply(tx.adds, tx.dels)
+	if tx.standing {
+		s.standing.Add(1)
+	}
 	return -1, nil, nil
 }
+
+// Standing counts the committed transactions that wrote a tenant, a
+// license, a user or a device: while it stays the same, whatever those
+// records decide (may this key's session go on?) stays the same too,
+// except for what depends on the clock.
+func (s *Bolt) Standing() uint64 { return s.standing.Load() }
 
 func (s *Bolt) runOp(o *op, tx *boltTx) (err error) {
 	defer func() {

@@ -242,3 +242,24 @@ func TestDeleteDeviceDropsCursor(t *testing.T) {
 		t.Fatalf("a removed key still holds %v back", got)
 	}
 }
+
+// TestStandingCounts: a commit that writes a user, device, tenant or
+// license moves Standing; one that only writes mail does not.
+func TestStandingCounts(t *testing.T) {
+	s, _ := openTest(t)
+	ada := id(t, "ADA00001")
+	before := s.Standing()
+	appendMail(t, s, ada, 1)
+	if s.Standing() != before {
+		t.Fatal("a mailbox write moved Standing")
+	}
+	err := s.Update(ctx, func(tx Tx) error {
+		return tx.PutDevice(Device{Fingerprint: "SHA256:x", UserID: ada, AddedAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Standing() == before {
+		t.Fatal("a device write did not move Standing")
+	}
+}

@@ -59,6 +59,9 @@ type boltTx struct {
 	idx *mailIndex
 	// Mailbox changes of this transaction, applied to idx after it commits.
 	adds, dels []mailRef
+	// standing says the transaction wrote a tenant, license, user or
+	// device: what decides whether an open session may go on (Standing).
+	standing bool
 }
 
 var errReadOnly = errors.New("write in a read-only transaction")
@@ -146,6 +149,7 @@ func (t *boltTx) Tenants() ([]Tenant, error) {
 }
 
 func (t *boltTx) PutTenant(tn Tenant) error {
+	t.standing = true
 	if old, err := t.Tenant(tn.ID); err == nil {
 		if err := t.bucket(bTenantNames).Delete([]byte(strings.ToLower(old.Name))); err != nil {
 			return err
@@ -215,6 +219,7 @@ func (t *boltTx) UsersOfTenant(tenantID string) ([]User, error) {
 }
 
 func (t *boltTx) PutUser(u User) error {
+	t.standing = true
 	if old, err := t.User(u.ID); err == nil {
 		if old.Email != "" && !strings.EqualFold(old.Email, u.Email) {
 			if err := t.bucket(bUserEmails).Delete([]byte(strings.ToLower(old.Email))); err != nil {
@@ -279,6 +284,7 @@ func (t *boltTx) DevicesOfUser(id crypto.ID) ([]Device, error) {
 }
 
 func (t *boltTx) PutDevice(d Device) error {
+	t.standing = true
 	if err := t.put(bDevices, []byte(d.Fingerprint), d); err != nil {
 		return err
 	}
@@ -286,6 +292,7 @@ func (t *boltTx) PutDevice(d Device) error {
 }
 
 func (t *boltTx) DeleteDevice(fp string) error {
+	t.standing = true
 	d, err := t.Device(fp)
 	if err != nil {
 		return err
@@ -396,6 +403,7 @@ func (t *boltTx) LicensesOfTenant(tenantID string) ([]License, error) {
 }
 
 func (t *boltTx) PutLicense(l License) error {
+	t.standing = true
 	return t.put(bLicenses, tenantKey(l.TenantID, l.ID), l)
 }
 

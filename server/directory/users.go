@@ -522,6 +522,17 @@ type Standing struct {
 // still a device of the same user and CanConnect still holds. All of them
 // are checked in one read transaction; errs[i] is nil for a session that
 // may go on, the reason otherwise.
+// StandingGeneration counts the committed changes to tenants, licenses,
+// users and devices when the store counts them (ok false otherwise): while
+// it stays the same, Recheck's answers change only with the clock.
+func (s *Service) StandingGeneration() (gen uint64, ok bool) {
+	c, ok := s.db.(interface{ Standing() uint64 })
+	if !ok {
+		return 0, false
+	}
+	return c.Standing(), true
+}
+
 func (s *Service) Recheck(ctx context.Context, ss []Standing) ([]error, error) {
 	errs := make([]error, len(ss))
 	now := s.now()

@@ -18,6 +18,11 @@ import (
 // recheckEvery is how often open user sessions are checked again.
 const recheckEvery = 500 * time.Millisecond
 
+// recheckFull bounds how long a round may be skipped because no tenant,
+// license, user or device changed (directory.StandingGeneration): what
+// depends on the clock alone (a license's end) is checked this often.
+const recheckFull = 30 * time.Second
+
 // watched is one open session under watch.
 type watched struct {
 	st  directory.Standing
@@ -63,7 +68,17 @@ func (s *Server) watchSession(p *auth.Principal, hosted bool, end context.Cancel
 func (s *Server) recheckLoop() {
 	t := time.NewTicker(recheckEvery)
 	defer t.Stop()
-	for range t.C {
+	var lastGen uint64
+	var lastFull time.Time
+	for now := range t.C {
+		// Nothing that decides a session's standing changed since the last
+		// round, which checked every session open then; a session opened
+		// since was checked at its login, after that round's reading.
+		gen, counted := s.deps.Directory.StandingGeneration()
+		if counted && gen == lastGen && now.Sub(lastFull) < recheckFull {
+			continue
+		}
+		lastGen, lastFull = gen, now
 		sw := &s.watch
 		sw.mu.Lock()
 		if len(sw.set) == 0 {
