@@ -10,8 +10,9 @@ import (
 )
 
 // Open sessions of users are checked again while they run: a revoked or
-// removed user, a removed device, a suspended tenant or an expired license
-// ends them within recheckEvery, whatever the session is doing. One
+// removed user, a removed device or a suspended tenant ends them within
+// recheckEvery, an expired license within recheckFull, whatever the
+// session is doing. One
 // goroutine checks all of them in one read transaction per round; it runs
 // only while such sessions are open.
 
