@@ -203,10 +203,26 @@ func (p *Program[W]) loop(ctx context.Context) {
 		p.result = err
 		return
 	}
+	// Frames are paced: one render per frameInterval at most. What arrives
+	// within it (a sync's result, the reload it starts, a receipt) goes into
+	// one frame instead of one each.
+	lastFrame := time.Now()
+	pace := time.NewTimer(time.Hour)
+	pace.Stop()
+	defer pace.Stop()
+	pending := false
 	for !quit {
 		select {
 		case <-ctx.Done():
 			return
+		case <-pace.C:
+			pending = false
+			lastFrame = time.Now()
+			if err := p.render(); err != nil {
+				p.result = err
+				return
+			}
+			continue
 		case w, ok := <-p.resize:
 			if !ok {
 				p.resize = nil
@@ -232,12 +248,30 @@ func (p *Program[W]) loop(ctx context.Context) {
 				}
 			}
 		}
+		if quit {
+			if err := p.render(); err != nil { // the last frame, unpaced
+				p.result = err
+			}
+			return
+		}
+		if pending {
+			continue // the paced frame shows this too
+		}
+		if wait := frameInterval - time.Since(lastFrame); wait > 0 {
+			pending = true
+			pace.Reset(wait)
+			continue
+		}
+		lastFrame = time.Now()
 		if err := p.render(); err != nil {
 			p.result = err
 			return
 		}
 	}
 }
+
+// frameInterval is the shortest time between two frames of a session.
+const frameInterval = 12 * time.Millisecond
 
 // apply hands one message to the model; it reports whether to quit.
 func (p *Program[W]) apply(msg tea.Msg) bool {
