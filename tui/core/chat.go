@@ -23,8 +23,8 @@ func (c *Core) Conversations(ctx context.Context) ([]Conversation, error) {
 		out = out[:0]
 		var ierr error
 		err := tx.Space(spaceConv).Scan(nil, nil, false, func(key, v []byte) bool {
-			var conv Conversation
-			if ierr = open(k, spaceConv, key, v, &conv); ierr != nil {
+			conv, err := openCached(&c.decodedConvs, k, spaceConv, key, v)
+			if ierr = err; ierr != nil {
 				return false
 			}
 			if !conv.Hidden || revealed {
@@ -89,12 +89,9 @@ func (c *Core) Messages(ctx context.Context, ref ConvRef, before []byte, limit i
 				more = true
 				return false
 			}
-			m, ok := c.decoded.get(key, v)
-			if !ok {
-				if ierr = open(k, spaceMsg, key, v, &m); ierr != nil {
-					return false
-				}
-				c.decoded.put(key, v, &m)
+			m, err := openCached(&c.decodedMsgs, k, spaceMsg, key, v)
+			if ierr = err; ierr != nil {
+				return false
 			}
 			page.Messages = append(page.Messages, m)
 			lastKey = append(lastKey[:0], key...)

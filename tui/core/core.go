@@ -98,8 +98,10 @@ type Core struct {
 	// as soon as the relay answers again. Guarded by sendMu.
 	queued bool
 
-	// decoded keeps what Messages opened (msgcache.go).
-	decoded msgCache
+	// decodedMsgs and decodedConvs keep what Messages and Conversations
+	// opened (msgcache.go).
+	decodedMsgs  decodeCache[Message]
+	decodedConvs decodeCache[Conversation]
 }
 
 type cachedContact struct {
@@ -125,8 +127,10 @@ func New(cfg Config) *Core {
 		me: cfg.Identity, relay: cfg.Relay, keys: cfg.Keys, store: cfg.Store, account: cfg.Account, session: cfg.Session,
 		groups: cfg.Groups, directory: cfg.Directory, blobs: cfg.Blobs,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
-		shared:   make(map[crypto.ID]*crypto.SharedKey),
-		contacts: make(map[crypto.ID]cachedContact),
+		shared:       make(map[crypto.ID]*crypto.SharedKey),
+		contacts:     make(map[crypto.ID]cachedContact),
+		decodedMsgs:  decodeCache[Message]{clone: (*Message).clone},
+		decodedConvs: decodeCache[Conversation]{clone: (*Conversation).clone},
 	}
 }
 
@@ -216,7 +220,8 @@ func (c *Core) Start(ctx context.Context, notify func()) error {
 
 // Close ends the subscription and wipes the keys from memory.
 func (c *Core) Close() {
-	c.decoded.clear()
+	c.decodedMsgs.clear()
+	c.decodedConvs.clear()
 	c.mu.Lock()
 	c.closed = true
 	unwatch := c.unwatch

@@ -273,7 +273,8 @@ func (c *Core) Conceal() {
 	c.mu.Lock()
 	c.revealed = false
 	c.mu.Unlock()
-	c.decoded.clear() // what hidden chats showed leaves memory too
+	c.decodedMsgs.clear() // what hidden chats showed leaves memory too
+	c.decodedConvs.clear()
 }
 
 // Revealed reports whether this session shows hidden chats.
