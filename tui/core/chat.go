@@ -502,8 +502,8 @@ func (c *Core) MarkRead(ctx context.Context, ref ConvRef) (bool, error) {
 		scanned := 0
 		err = tx.Space(spaceMsg).Scan(ct[:], nil, true, func(key, v []byte) bool {
 			scanned++
-			var m Message
-			if ierr = open(k, spaceMsg, key, v, &m); ierr != nil {
+			m, err := openCached(&c.decodedMsgs, k, spaceMsg, key, v)
+			if ierr = err; ierr != nil {
 				return false
 			}
 			if !m.Outgoing {

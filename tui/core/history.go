@@ -85,6 +85,7 @@ func (c *Core) putMessage(tx Tx, k *crypto.StoreKey, m *Message, conv *Conversat
 	if err := tx.Space(spaceMsg).Put(key, v); err != nil {
 		return err
 	}
+	c.decodedMsgs.put(key, v, m)
 	if err := tx.Space(spaceRef).Put(refKey(k, m.Conv, m.Outgoing, m.ID), key); err != nil {
 		return err
 	}
@@ -102,7 +103,13 @@ func (c *Core) putConv(tx Tx, k *crypto.StoreKey, conv *Conversation) error {
 	if err != nil {
 		return err
 	}
-	return tx.Space(spaceConv).Put(ct[:], v)
+	if err := tx.Space(spaceConv).Put(ct[:], v); err != nil {
+		return err
+	}
+	// What was just sealed is known: the next read needs no decoding (an
+	// entry for a write that rolls back is never matched: its nonce is new).
+	c.decodedConvs.put(ct[:], v, conv)
+	return nil
 }
 
 // getConv reads a conversation summary; a missing one starts empty.
@@ -112,8 +119,8 @@ func (c *Core) getConv(tx Tx, k *crypto.StoreKey, ref ConvRef) (Conversation, er
 	if err != nil || b == nil {
 		return Conversation{Ref: ref}, err
 	}
-	var conv Conversation
-	if err := open(k, spaceConv, ct[:], b, &conv); err != nil {
+	conv, err := openCached(&c.decodedConvs, k, spaceConv, ct[:], b)
+	if err != nil {
 		return Conversation{}, err
 	}
 	return conv, nil
@@ -129,8 +136,8 @@ func (c *Core) getMessageByRef(tx Tx, k *crypto.StoreKey, ref ConvRef, out bool,
 	if err != nil || b == nil {
 		return nil, nil, err
 	}
-	var m Message
-	if err := open(k, spaceMsg, key, b, &m); err != nil {
+	m, err := openCached(&c.decodedMsgs, k, spaceMsg, key, b)
+	if err != nil {
 		return nil, nil, err
 	}
 	return key, &m, nil
@@ -141,7 +148,11 @@ func (c *Core) rewriteMessage(tx Tx, k *crypto.StoreKey, key []byte, m *Message)
 	if err != nil {
 		return err
 	}
-	return tx.Space(spaceMsg).Put(key, v)
+	if err := tx.Space(spaceMsg).Put(key, v); err != nil {
+		return err
+	}
+	c.decodedMsgs.put(key, v, m)
+	return nil
 }
 
 func preview(text string) string {

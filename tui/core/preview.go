@@ -64,7 +64,7 @@ func (c *Core) newest(tx Tx, k *crypto.StoreKey, ref ConvRef) (m Message, ok boo
 	ct := c.convTag(k, ref)
 	var ierr error
 	err = tx.Space(spaceMsg).Scan(ct[:], nil, true, func(key, v []byte) bool {
-		ierr = open(k, spaceMsg, key, v, &m)
+		m, ierr = openCached(&c.decodedMsgs, k, spaceMsg, key, v)
 		ok = ierr == nil
 		return false
 	})

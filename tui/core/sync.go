@@ -427,8 +427,8 @@ func (c *Core) placeBySender(tx Tx, k *crypto.StoreKey, m *Message) error {
 	found, n := false, 0
 	var ierr error
 	err := tx.Space(spaceMsg).Scan(ct[:], nil, true, func(key, v []byte) bool {
-		var o Message
-		if ierr = open(k, spaceMsg, key, v, &o); ierr != nil {
+		o, err := openCached(&c.decodedMsgs, k, spaceMsg, key, v)
+		if ierr = err; ierr != nil {
 			return false
 		}
 		sender := o.From == m.From && !o.Outgoing
