@@ -98,6 +98,17 @@ func (r *relayClient) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 	return r.rel.Ack(r.ctx(ctx), seqs)
 }
 
+// AckInTx acknowledges inside a transaction of the device store, which
+// shares the relay's database (NewCore's cores only).
+func (r *relayClient) AckInTx(ctx context.Context, tx core.Tx, seqs []uint64) error {
+	st, ok := tx.(spaceTx)
+	if !ok {
+		return errors.New("acknowledge: not a transaction of this server's store")
+	}
+	_, err := r.rel.AckTx(r.ctx(ctx), st.tx, seqs)
+	return err
+}
+
 func (r *relayClient) Subscribe(ctx context.Context, notify func()) (core.Subscription, error) {
 	s, err := r.rel.Subscribe(r.ctx(ctx), notify)
 	if err != nil {

@@ -241,23 +241,47 @@ func (s *Service) Ack(ctx context.Context, seqs []uint64) ([]bool, error) {
 	}
 	out := make([]bool, len(seqs))
 	now := s.cfg.Now()
-	err = s.db.Update(ctx, func(tx store.Tx) error {
-		if err := registerTx(tx, p.User, dev, now); err != nil {
-			return err
-		}
-		for i, seq := range seqs {
-			ok, err := tx.AckMailbox(p.UserID(), dev, seq)
-			if err != nil {
-				return err
-			}
-			out[i] = ok
-		}
-		return nil
-	})
+	err = s.db.Update(ctx, func(tx store.Tx) error { return ackTx(tx, p.User, dev, seqs, now, out) })
 	if err != nil {
 		return nil, fmt.Errorf("acknowledge: %w", err)
 	}
 	return out, nil
+}
+
+// AckTx is Ack inside tx, a transaction of the relay's own database, for
+// a caller that stores what it received in the same database (the hosted
+// core): one commit for both.
+func (s *Service) AckTx(ctx context.Context, tx store.Tx, seqs []uint64) ([]bool, error) {
+	p := auth.From(ctx)
+	if !p.CanChat() {
+		return nil, ErrNotUser
+	}
+	if len(seqs) > MaxAcks {
+		return nil, ErrTooManyAcks
+	}
+	dev, err := deviceOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(seqs))
+	if err := ackTx(tx, p.User, dev, seqs, s.cfg.Now(), out); err != nil {
+		return nil, fmt.Errorf("acknowledge: %w", err)
+	}
+	return out, nil
+}
+
+func ackTx(tx store.Tx, u *store.User, dev string, seqs []uint64, now time.Time, out []bool) error {
+	if err := registerTx(tx, u, dev, now); err != nil {
+		return err
+	}
+	for i, seq := range seqs {
+		ok, err := tx.AckMailbox(u.ID, dev, seq)
+		if err != nil {
+			return err
+		}
+		out[i] = ok
+	}
+	return nil
 }
 
 func (s *Service) register(ctx context.Context, u *store.User, dev string) error {

@@ -23,6 +23,15 @@ type Relay interface {
 	Contact(ctx context.Context, id crypto.ID) (Contact, error)
 }
 
+// TxAcker is a relay that keeps its mailbox in the device store's own
+// database (the server's hosted core): it acknowledges deliveries inside
+// the transaction that stores them, so that they are stored and
+// acknowledged in one commit, and neither without the other.
+type TxAcker interface {
+	// AckInTx acknowledges seqs for this device inside tx.
+	AckInTx(ctx context.Context, tx Tx, seqs []uint64) error
+}
+
 // Keys gives access to the user's identity and sealed secret key.
 type Keys interface {
 	// OpenSecretKey opens the secret key with the passphrase. Errors are

@@ -176,6 +176,7 @@ func (c *Core) process(ctx context.Context, ds []Delivery) (Changes, error) {
 	}
 	var ch Changes
 	var receipts map[receiptTo][]crypto.MessageID
+	txAcker, _ := c.relay.(TxAcker)
 	if len(items) > 0 {
 		err = c.store.Update(ctx, func(tx Tx) error {
 			ch = Changes{}
@@ -185,10 +186,16 @@ func (c *Core) process(ctx context.Context, ds []Delivery) (Changes, error) {
 					return err
 				}
 			}
+			if txAcker != nil && len(acks) > 0 {
+				return txAcker.AckInTx(ctx, tx, acks)
+			}
 			return nil
 		})
 		if err != nil {
 			return Changes{}, fmt.Errorf("store messages: %w", err)
+		}
+		if txAcker != nil {
+			acks = nil // acknowledged with the messages
 		}
 	}
 	if len(acks) > 0 {
