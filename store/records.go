@@ -71,6 +71,9 @@ type User struct {
 	RemovedAt   time.Time        `json:"removed_at,omitzero"` // revoked or detached
 	// ActivationHash is the hash of the user's outstanding activation code, if any.
 	ActivationHash []byte `json:"activation_hash,omitempty"`
+	// HidePresence is the user's own setting (/presence off): nobody
+	// learns whether they are online.
+	HidePresence bool `json:"hide_presence,omitempty"`
 }
 
 // Activation is a one-time activation code, stored by its hash.

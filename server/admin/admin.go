@@ -147,14 +147,50 @@ func (s *Service) authorize(ctx context.Context, tenantID string, perm Perm) (*a
 	if err != nil {
 		return nil, err
 	}
-	allowed := now.IsInstanceAdmin() || (tenantID != "" && RoleAllows(now.Role(tenantID), perm))
-	if !allowed {
+	if !roleAllows(now, tenantID, perm) {
 		return nil, ErrForbidden
 	}
 	if err := s.checkSecondFactor(ctx, p); err != nil {
 		return nil, err
 	}
 	return now, nil
+}
+
+// roleAllows is authorize's decision for an SSH principal's roles.
+func roleAllows(p *auth.Principal, tenantID string, perm Perm) bool {
+	return p.IsInstanceAdmin() || (tenantID != "" && RoleAllows(p.Role(tenantID), perm))
+}
+
+// Allows reports, for each of perms, whether authorize would let the
+// caller take it in the tenant now (tenant by name, as TenantID takes
+// it), deciding on the same roles and scopes, without the second factor
+// and without writing anything: for fronts that grey out what the
+// caller may not do. The action itself is still authorized when taken.
+func (s *Service) Allows(ctx context.Context, tenant string, perms ...Perm) (map[Perm]bool, error) {
+	id, err := s.TenantID(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	p := auth.From(ctx)
+	out := make(map[Perm]bool, len(perms))
+	if p.APIKey != nil {
+		g, err := s.grantOf(ctx, p.APIKey.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, perm := range perms {
+			out[perm] = !g.revoked && g.key.TenantID == id && slices.Contains(g.key.Scopes, string(perm)) && g.holds(perm)
+		}
+		return out, nil
+	}
+	now, err := s.current(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, perm := range perms {
+		out[perm] = roleAllows(now, id, perm)
+	}
+	return out, nil
 }
 
 // current returns an SSH principal as it stands now: the same key, user

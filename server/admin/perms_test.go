@@ -189,3 +189,50 @@ func TestTenantIsolation(t *testing.T) {
 		t.Fatalf("globex's user changed: %+v, %v", u, err)
 	}
 }
+
+// TestAllowsIsAuthorizesDecision: Allows, which the console greys actions
+// out by, answers as the service decides when the action is taken — on
+// the roles the store holds now, not those the session started with —
+// and writes nothing.
+func TestAllowsIsAuthorizesDecision(t *testing.T) {
+	e := newEnv(t)
+	owner := e.admin(t, e.acme, store.RoleOwner, "SHA256:owner")
+	auditor := e.admin(t, e.acme, store.RoleAuditor, "SHA256:auditor")
+	demoted := e.admin(t, e.acme, store.RoleOwner, "SHA256:demoted")
+	e.admin(t, e.acme, store.RoleAuditor, "SHA256:demoted") // the session still holds the owner role
+	key := e.apiKey(t, e.acme, admin.PermUsersRead, admin.PermUsersWrite)
+	perms := []admin.Perm{admin.PermUsersRead, admin.PermUsersWrite, admin.PermAuditRead}
+	before := e.auditCount(t)
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		want map[admin.Perm]bool
+	}{
+		{"instance", e.root, map[admin.Perm]bool{admin.PermUsersRead: true, admin.PermUsersWrite: true, admin.PermAuditRead: true}},
+		{"owner", owner, map[admin.Perm]bool{admin.PermUsersRead: true, admin.PermUsersWrite: true, admin.PermAuditRead: true}},
+		{"auditor", auditor, map[admin.Perm]bool{admin.PermUsersRead: true, admin.PermUsersWrite: false, admin.PermAuditRead: true}},
+		{"demoted", demoted, map[admin.Perm]bool{admin.PermUsersRead: true, admin.PermUsersWrite: false, admin.PermAuditRead: true}},
+		{"api key", key, map[admin.Perm]bool{admin.PermUsersRead: true, admin.PermUsersWrite: true, admin.PermAuditRead: false}},
+	} {
+		got, err := e.svc.Allows(c.ctx, "acme", perms...)
+		if err != nil {
+			t.Fatalf("%s: Allows: %v", c.name, err)
+		}
+		for _, p := range perms {
+			if got[p] != c.want[p] {
+				t.Errorf("%s: Allows(%s) = %v, want %v", c.name, p, got[p], c.want[p])
+			}
+			// What Allows says is what the service does.
+			_, err := e.svc.Users(c.ctx, "acme", directory.UserFilter{})
+			if p == admin.PermUsersRead && (err == nil) != got[p] {
+				t.Errorf("%s: Allows(users:read) = %v, but listing users: %v", c.name, got[p], err)
+			}
+		}
+	}
+	if _, err := e.svc.Allows(owner, "globex", admin.PermUsersRead); !errors.Is(err, admin.ErrForbidden) {
+		t.Errorf("acme owner asking about globex: err %v, want ErrForbidden", err)
+	}
+	if got := e.auditCount(t); got != before {
+		t.Errorf("Allows wrote %d audit entries", got-before)
+	}
+}

@@ -99,6 +99,14 @@ func restrictions(v policy.Values, now time.Time) core.Restrictions {
 		r.Forbidden[core.FeatureAlarm] = (&policy.ForbiddenError{Action: "send_alarm", Key: policy.AlarmSend,
 			Reason: "your organisation does not allow you to send alarm messages"}).Error()
 	}
+	if !v.Bool(policy.TypingIndicators) {
+		r.Forbidden[core.FeatureTyping] = (&policy.ForbiddenError{Action: "typing_indicators", Key: policy.TypingIndicators,
+			Reason: "your organisation has turned typing indicators off"}).Error()
+	}
+	if !v.Bool(policy.Presence) {
+		r.Forbidden[core.FeaturePresence] = (&policy.ForbiddenError{Action: "presence", Key: policy.Presence,
+			Reason: "your organisation has turned presence off"}).Error()
+	}
 	// The schedule in effect (the user's own over the tenant's) decides,
 	// through the same decision points the services use; quiet hours end
 	// at its next change.
@@ -220,4 +228,26 @@ func (a *account) record(tx store.Tx, action string, before, after policy.Value)
 	_, err = audit.Append(tx, store.AuditEntry{Time: a.now(), Actor: a.p.Actor(), Label: a.p.User.Name,
 		TenantID: a.tenant(), Action: action, Target: a.user().String() + " " + policy.QuietHours, Before: b, After: af})
 	return err
+}
+
+var _ core.PresenceAccount = (*account)(nil)
+
+// SetShowPresence keeps the user's own presence setting (/presence) with
+// their account, where the relay reads it (store.User.HidePresence).
+func (a *account) SetShowPresence(ctx context.Context, show bool) error {
+	err := a.db.Update(a.ctx(ctx), func(tx store.Tx) error {
+		u, err := tx.User(a.user())
+		if err != nil {
+			return err
+		}
+		if u.HidePresence == !show {
+			return nil
+		}
+		u.HidePresence = !show
+		return tx.PutUser(u)
+	})
+	if err != nil {
+		return fmt.Errorf("save presence setting: %w", err)
+	}
+	return nil
 }

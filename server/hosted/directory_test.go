@@ -124,7 +124,7 @@ func TestContactInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := (core.Contact{ID: anna.ID, Name: "Anna Müller", PublicKey: anna.PublicKey, Internal: true, Nickname: "Anni",
-		NameSet: true}); got != want {
+		NameSet: true, Presence: core.Presence{State: core.PresenceAway}}); got != want {
 		t.Errorf("Contact(anna) = %+v, want %+v", got, want)
 	}
 	got, err = r.Contact(bg, gina.ID)

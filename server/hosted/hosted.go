@@ -122,8 +122,14 @@ func (r *relayClient) Contact(ctx context.Context, id crypto.ID) (core.Contact, 
 	if err != nil {
 		return core.Contact{}, err
 	}
-	return core.Contact{ID: c.ID, Name: c.Name, PublicKey: c.PublicKey, Nickname: c.Nickname, NameSet: c.NameSet,
-		Internal: r.internal(ctx, c.TenantID)}, nil
+	out := core.Contact{ID: c.ID, Name: c.Name, PublicKey: c.PublicKey, Nickname: c.Nickname, NameSet: c.NameSet,
+		Internal: r.internal(ctx, c.TenantID)}
+	// The relay withholds presence across tenants and where a policy or
+	// the contact's own setting forbids it.
+	if pr, err := r.rel.Presence(ctx, r.p.User, c.ID); err == nil {
+		out.Presence = core.Presence{State: core.PresenceState(pr)}
+	}
+	return out, nil
 }
 
 // internal reports whether a user of tenant belongs to the caller's

@@ -75,6 +75,8 @@ const (
 	AlarmSend            = "parley_alarm_send"
 	HostedMode           = "parley_hosted_mode"
 	MultiDevice          = "parley_multi_device"
+	TypingIndicators     = "parley_typing_indicators"
+	Presence             = "parley_presence"
 )
 
 // MaxStringLen bounds a TypeString value, in characters.
@@ -147,6 +149,12 @@ func registry() []Key {
 		{Name: AlarmSend, Type: TypeBool, Default: "false", PerUser: true,
 			Description: "The user may send alarm messages (/alarm in the chat), which ring even during the recipients' " +
 				"quiet hours. Give it to the few who must reach people at night (operations, safety officers)."},
+		{Name: TypingIndicators, Type: TypeBool, Default: "true", PerUser: true,
+			Description: "Typing indicators in 1:1 chats with users of the same tenant: false, the user neither sends " +
+				"nor sees them (the relay drops them). Users may also turn them off for themselves (/typing off)."},
+		{Name: Presence, Type: TypeBool, Default: "true", PerUser: true,
+			Description: "Whether the user's contacts of the same tenant see them online, away or in quiet hours: false, " +
+				"the server tells nobody, and the user sees no one's. Users may also hide their own (/presence off)."},
 		{Name: CrossTenant, Type: TypeTenants,
 			Description: "Other tenants (names, comma-separated) whose users may exchange messages with this tenant's. " +
 				"A message crosses only when both tenants list each other."},

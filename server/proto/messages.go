@@ -95,6 +95,9 @@ type Contact struct {
 	Internal  bool   `json:"internal"`
 	Nickname  string `json:"nickname,omitempty"`
 	NameSet   bool   `json:"name_set"`
+	// Presence is "online", "away" or "quiet" for a contact of the same
+	// tenant whose policy and own setting allow it; absent otherwise.
+	Presence string `json:"presence,omitempty"`
 }
 
 // FindRequest searches the company directory (KindFind).
@@ -209,6 +212,12 @@ type NicknameRequest struct {
 type QuietHoursRequest struct {
 	Zone string `json:"zone"`
 	Spec string `json:"spec"`
+}
+
+// PresenceRequest sets whether the user's contacts see their presence
+// (KindSetPresence).
+type PresenceRequest struct {
+	Show bool `json:"show"`
 }
 
 // MaxBlobChunk bounds the data of one upload chunk (KindBlobPutChunk) and

@@ -86,11 +86,14 @@ const (
 	KindBlobPutCancel Kind = 0x37 // BlobUpload → {}
 	KindBlobGet       Kind = 0x38 // BlobGetRequest → BlobRange
 	KindBlobDelete    Kind = 0x39 // BlobRef → {}
+
+	// The user's own account, continued.
+	KindSetPresence Kind = 0x3a // PresenceRequest → {}
 )
 
 // lastRequest is the highest request kind; requests are contiguous from
 // KindWhoami.
-const lastRequest = KindBlobDelete
+const lastRequest = KindSetPresence
 
 // IsRequest reports whether k is a request a client may send.
 func (k Kind) IsRequest() bool { return k >= KindWhoami && k <= lastRequest }

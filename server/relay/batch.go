@@ -56,6 +56,18 @@ func (s *Service) SendBatch(ctx context.Context, envs [][]byte) (sent []Sent, er
 			errs[i] = fmt.Errorf("%w: %w", ErrUnreachable, err)
 		}
 	}
+	// Ephemeral envelopes the typing policy stops are dropped (typing.go).
+	dropped := make([]bool, len(envs))
+	for i, env := range parsed {
+		if errs[i] != nil || env.Flags&crypto.FlagEphemeral == 0 {
+			continue
+		}
+		ok, err := s.checkEphemeral(ctx, p.User, env.Recipient)
+		if err != nil {
+			return nil, nil, err
+		}
+		dropped[i] = !ok
+	}
 	received := s.cfg.Now().UTC()
 	sent = make([]Sent, len(envs))
 	if parsed[0].Flags&crypto.FlagEphemeral == 0 {
@@ -81,6 +93,9 @@ func (s *Service) SendBatch(ctx context.Context, envs [][]byte) (sent []Sent, er
 			continue
 		}
 		sent[i].Received = received
+		if dropped[i] {
+			continue
+		}
 		s.bus.Publish(env.Recipient, Event{Kind: EventMail, Seq: sent[i].Seq, Received: received, Envelope: envs[i]})
 		s.stats.add(p.User.TenantID, received)
 	}

@@ -168,8 +168,8 @@ func TestSendBatchLargest(t *testing.T) {
 }
 
 func TestSendBatchEphemeral(t *testing.T) {
-	alice, bob := newPeer(t, "ALICE001"), newPeer(t, "BOB00002")
 	r, _ := newRelay(t, Config{})
+	alice, bob := storedPeer(t, r, "acme", "ALICE001"), storedPeer(t, r, "acme", "BOB00002")
 	f, err := r.Subscribe(bob.ctx, func() {})
 	if err != nil {
 		t.Fatal(err)

@@ -123,6 +123,13 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 	}
 	received := s.cfg.Now().UTC()
 	if env.Flags&crypto.FlagEphemeral != 0 {
+		ok, err := s.checkEphemeral(ctx, p.User, env.Recipient)
+		if err != nil {
+			return Sent{}, err
+		}
+		if !ok {
+			return Sent{Received: received}, nil // dropped by policy (typing.go)
+		}
 		s.bus.Publish(env.Recipient, Event{Kind: EventMail, Received: received, Envelope: raw})
 		s.stats.add(p.User.TenantID, received)
 		return Sent{Received: received}, nil

@@ -154,7 +154,7 @@ func TestSendRefusals(t *testing.T) {
 
 func TestEphemeralIsNotStored(t *testing.T) {
 	r, _ := newRelay(t, Config{})
-	alice, bob := newPeer(t, "ALICE001"), newPeer(t, "BOB00002")
+	alice, bob := storedPeer(t, r, "acme", "ALICE001"), storedPeer(t, r, "acme", "BOB00002")
 	sub, _ := r.Subscribe(bob.ctx, func() {})
 	defer sub.Close()
 	mid, _ := crypto.NewMessageID(rand.Reader)

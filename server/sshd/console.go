@@ -126,14 +126,18 @@ func consolePerms() []adminui.Perm {
 }
 
 func (a *consoleAdapter) Permissions(ctx context.Context, tenant string) (adminui.Perms, error) {
-	id, err := a.svc.TenantID(ctx, tenant)
+	want := make([]admin.Perm, 0, len(consolePerms()))
+	for _, perm := range consolePerms() {
+		want = append(want, admin.Perm(perm))
+	}
+	// The service decides, on the roles the store holds now.
+	got, err := a.svc.Allows(ctx, tenant, want...)
 	if err != nil {
 		return nil, err
 	}
-	p := auth.From(ctx)
 	out := adminui.Perms{}
 	for _, perm := range consolePerms() {
-		out[perm] = p.IsInstanceAdmin() || admin.RoleAllows(p.Role(id), admin.Perm(perm))
+		out[perm] = got[admin.Perm(perm)]
 	}
 	return out, nil
 }

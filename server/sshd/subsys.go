@@ -248,7 +248,7 @@ func (c *protoConn) handle(ctx context.Context, f proto.Frame) (any, error) {
 			return nil, err
 		}
 		return proto.Contact{ID: ct.ID.String(), Name: ct.Name, PublicKey: ct.PublicKey[:], Internal: ct.Internal,
-			Nickname: ct.Nickname, NameSet: ct.NameSet}, nil
+			Nickname: ct.Nickname, NameSet: ct.NameSet, Presence: string(ct.Presence.State)}, nil
 	case proto.KindFind:
 		var req proto.FindRequest
 		if err := proto.Decode(f.Payload, &req); err != nil {
@@ -270,7 +270,8 @@ func (c *protoConn) handle(ctx context.Context, f proto.Frame) (any, error) {
 	case proto.KindGroupCreate, proto.KindGroupsMine, proto.KindGroup, proto.KindGroupAdd, proto.KindGroupRemove,
 		proto.KindGroupRename, proto.KindGroupAdmin, proto.KindGroupLeave:
 		return c.group(ctx, f)
-	case proto.KindSettings, proto.KindSetNickname, proto.KindSetQuietHours, proto.KindClearQuietHours:
+	case proto.KindSettings, proto.KindSetNickname, proto.KindSetQuietHours, proto.KindClearQuietHours,
+		proto.KindSetPresence:
 		return c.account(ctx, f)
 	case proto.KindBlobPutBegin, proto.KindBlobPutChunk, proto.KindBlobPutEnd, proto.KindBlobPutCancel,
 		proto.KindBlobGet, proto.KindBlobDelete:

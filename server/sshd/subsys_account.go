@@ -50,6 +50,16 @@ func (c *protoConn) account(ctx context.Context, f proto.Frame) (any, error) {
 			return nil, err
 		}
 		return struct{}{}, acc.ClearQuietHours(ctx)
+	case proto.KindSetPresence:
+		var req proto.PresenceRequest
+		if err := proto.Decode(f.Payload, &req); err != nil {
+			return nil, err
+		}
+		pa, ok := acc.(core.PresenceAccount)
+		if !ok {
+			return nil, core.ErrNoAccount
+		}
+		return struct{}{}, pa.SetShowPresence(ctx, req.Show)
 	}
 	return nil, fmt.Errorf("%w: request kind %#02x", errUnknownRequest, byte(f.Kind))
 }

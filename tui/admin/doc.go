@@ -11,6 +11,8 @@
 // packages. Update does no I/O: every call runs in a command bound to the
 // session's context. The console adds no rules of its own: each action is a
 // service call, and what the service refuses ("permission denied") is shown
-// in the status line. Destructive actions wait behind a dialog that says
+// in the status line. Keys the role may not use (the service's answer,
+// Service.Permissions) are greyed out and open no form: pressing one says
+// why. Destructive actions wait behind a dialog that says
 // what will happen.
 package admin

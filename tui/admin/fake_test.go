@@ -74,7 +74,7 @@ func newFake() *fakeService {
 			{Name: "globex", Role: "auditor"},
 		},
 		perms: map[string]Perms{
-			"acme":   {PermUsersWrite: true, PermDevicesWrite: true, PermAdminsWrite: true, PermGroupsWrite: true, PermGroupMembers: true, PermAuditRead: true, PermAPIKeysWrite: true},
+			"acme":   {PermUsersWrite: true, PermDevicesWrite: true, PermAdminsWrite: true, PermGroupsWrite: true, PermGroupMembers: true, PermAuditRead: true, PermAPIKeysWrite: true, PermPoliciesWrite: true},
 			"globex": {PermAuditRead: true},
 		},
 		errs: map[string]error{},

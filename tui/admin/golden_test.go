@@ -119,6 +119,7 @@ func screens() []screen {
 			svc := newFake()
 			d := newDriver(t, svc)
 			play(d, tea.KeyDown, tea.KeyEnter, '2')
+			// An auditor's d opens no dialog: the status line says why.
 			svc.errs["DeleteUser"] = errDenied
 			play(d, 'd', 'y', 'y', 'y')
 			return d

@@ -1,6 +1,10 @@
 package admin
 
-import "charm.land/bubbles/v2/key"
+import (
+	"slices"
+
+	"charm.land/bubbles/v2/key"
+)
 
 // keyMap holds every binding of the console; the help bar and the full
 // help are rendered from it.
@@ -200,7 +204,8 @@ func (m *Model) screenHelp() (short, full []helpItem) {
 		}
 	case tabQuiet:
 		short = append(guarded(PermPoliciesWrite, k.Edit, k.Unset), items(k.Subject)...)
-		full = short
+		// Enter opens the same form as e.
+		full = append(slices.Clone(short), guarded(PermPoliciesWrite, k.Open)...)
 		if m.subject != nil {
 			full = append(full, k.backItem())
 		}

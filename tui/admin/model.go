@@ -338,6 +338,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, m.switchTab(tab(i))
 		}
 	}
+	if p, ok := m.refusedKey(msg); ok {
+		// A form the role cannot submit is not opened: say why instead.
+		m.setError(m.refusal(p))
+		return m, nil
+	}
 	switch m.tab {
 	case tabUsers:
 		return m, m.usersKey(msg)
@@ -509,6 +514,51 @@ func (m *Model) choose(t Tenant) tea.Cmd {
 
 // allowed reports whether the role may take perm; unknown: yes.
 func (m *Model) allowed(p Perm) bool { return p == "" || m.perms == nil || m.perms[p] }
+
+// refusedKey reports the permission a key of the current screen needs
+// when the role does not have it (the keys the help greys out). What the
+// role has is the service's answer (Service.Permissions).
+func (m *Model) refusedKey(msg tea.KeyPressMsg) (Perm, bool) {
+	short, full := m.screenHelp()
+	for _, it := range append(short, full...) {
+		if it.perm != "" && key.Matches(msg, it.b) && !m.allowed(it.perm) {
+			return it.perm, true
+		}
+	}
+	return "", false
+}
+
+// refusal says why a greyed-out key does nothing, in one line.
+func (m *Model) refusal(p Perm) string {
+	role := "Your role"
+	if m.tenant.Role != "" {
+		role = "Role " + m.tenant.Role
+	}
+	return fmt.Sprintf("%s may not %s (%s)", role, p.what(), p)
+}
+
+// what names what a permission lets an admin do here, for refusals.
+func (p Perm) what() string {
+	switch p {
+	case PermUsersWrite:
+		return "change users"
+	case PermDevicesWrite:
+		return "remove devices"
+	case PermAdminsWrite:
+		return "add or remove admins"
+	case PermGroupsWrite:
+		return "create, rename or delete groups"
+	case PermGroupMembers:
+		return "change group members"
+	case PermAuditRead:
+		return "read the audit log"
+	case PermAPIKeysWrite:
+		return "create or revoke API keys"
+	case PermPoliciesWrite:
+		return "change policies or quiet hours"
+	}
+	return "do this"
+}
 
 // --- screens ---
 

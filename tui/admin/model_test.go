@@ -273,7 +273,20 @@ func TestTheServiceDecides(t *testing.T) {
 		}
 		svc.takeCalls()
 		svc.errs["RevokeUser"] = errDenied
-		// Greyed out, the action still asks the service, which refuses.
+		// Greyed out, the action opens nothing and says why.
+		for _, k := range []rune{'r', 'n', 'e', 'd', 'c'} {
+			d.press(k)
+			if d.m.dialog != nil {
+				t.Fatalf("%q opened a dialog the role cannot submit:\n%s", k, d.plain())
+			}
+			if got, want := d.status(), "✗ Role auditor may not change users (users:write)"; got != want {
+				t.Fatalf("%q: status %q, want %q", k, got, want)
+			}
+		}
+		d.wantCalls()
+		// What the role may do is the service's answer: where it allowed
+		// the action and refuses it after all, its refusal is shown.
+		d.m.perms = nil
 		play(d, 'r', 'y')
 		d.wantCalls("RevokeUser globex ALICE001")
 		if got, want := d.status(), "✗ Permission denied"; got != want {

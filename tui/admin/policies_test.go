@@ -142,8 +142,37 @@ func TestPoliciesAuditorIsRefusedByTheService(t *testing.T) {
 		d.wantScreen("th_block_unknown")
 		svc.takeCalls()
 		svc.errs["SetPolicy"] = errDenied
-		play(d, '/', "disable_calls", tea.KeyEnter, 'e', 'y')
-		d.wantCalls("SetPolicy globex th_disable_calls=true")
+		// Enter and e on a greyed-out entry say why and open no form.
+		const why = "✗ Role auditor may not change policies or quiet hours (policies:write)"
+		play(d, '/', "disable_calls", tea.KeyEnter)
+		for _, k := range []any{tea.KeyEnter, 'e', 'u'} {
+			play(d, k)
+			if d.m.dialog != nil {
+				t.Fatalf("%v opened a form the role cannot submit:\n%s", k, d.plain())
+			}
+			if got := d.status(); got != why {
+				t.Fatalf("%v: status %q, want %q", k, got, why)
+			}
+		}
+		d.wantCalls()
+		// The quiet hours screen too.
+		play(d, '8')
+		svc.takeCalls()
+		for _, k := range []any{tea.KeyEnter, 'e'} {
+			play(d, k)
+			if d.m.dialog != nil {
+				t.Fatalf("%v opened the quiet hours form:\n%s", k, d.plain())
+			}
+			if got := d.status(); got != why {
+				t.Fatalf("%v: status %q, want %q", k, got, why)
+			}
+		}
+		d.wantCalls()
+		// Where the service's answer allowed it, its refusal is shown.
+		play(d, '7') // still filtered to th_disable_calls
+		d.m.perms = nil
+		play(d, 'e', 'y')
+		d.wantCalls(`Policies globex`, "SetPolicy globex th_disable_calls=true")
 		if got, want := d.status(), "✗ Permission denied"; got != want {
 			t.Fatalf("status %q, want %q", got, want)
 		}

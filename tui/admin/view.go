@@ -167,7 +167,7 @@ func (m *Model) statusLine() string {
 }
 
 // helpLine renders the current screen's keys, greying out the ones the
-// role does not allow (pressing them still asks the service, which refuses).
+// role does not allow (pressing one says why and opens nothing).
 func (m *Model) helpLine() string {
 	short, _ := m.screenHelp()
 	st := m.th.Help
@@ -207,7 +207,12 @@ func (m *Model) fullHelpView(h int) []string {
 	hm.SetWidth(m.w - 2)
 	var own []key.Binding
 	for _, it := range screen {
-		own = append(own, it.b)
+		b := it.b
+		if !m.allowed(it.perm) {
+			h := b.Help()
+			b = key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(m.th.Rule.Render(h.Key), m.th.Rule.Render(h.Desc)))
+		}
+		own = append(own, b)
 	}
 	lines := []string{m.th.Title.Render(" Keys · " + tabName(m.tab)), ""}
 	groups := [][]key.Binding{}
@@ -218,7 +223,7 @@ func (m *Model) fullHelpView(h int) []string {
 	for _, l := range strings.Split(hm.FullHelpView(groups), "\n") {
 		lines = append(lines, " "+l)
 	}
-	lines = append(lines, "", m.th.Muted.Render(fit(" Greyed-out keys are not part of your role: the server would refuse them.", m.w)),
+	lines = append(lines, "", m.th.Muted.Render(fit(" Greyed-out keys are not part of your role: pressing one says why.", m.w)),
 		m.th.Muted.Render(fit(" Press ? or esc to close this help.", m.w)))
 	return lines[:min(len(lines), h)]
 }

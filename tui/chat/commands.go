@@ -127,6 +127,10 @@ func commandTable() []command {
 			needs: needLocal, run: (*Model).notifyCommand},
 		{names: []string{"/receipts"}, usage: "/receipts on|off", desc: "send read receipts or not", in: inMore,
 			needs: needLocal, run: (*Model).receiptsCommand},
+		{names: []string{"/typing"}, usage: "/typing on|off", desc: "typing indicators in 1:1 chats", in: inMore,
+			feature: core.FeatureTyping, needs: needLocal, run: (*Model).typingCommand},
+		{names: []string{"/presence"}, usage: "/presence on|off", desc: "show colleagues you are online", in: inMore,
+			feature: core.FeaturePresence, needs: needLocal, run: (*Model).presenceCommand},
 		// Only where the chat runs on the user's machine (local mode).
 		{names: []string{"/send"}, usage: "/send <path>", desc: "send a file from this machine", in: inMore,
 			needs: needFiles, run: (*Model).sendFileCommand},

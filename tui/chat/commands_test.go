@@ -51,8 +51,8 @@ func TestCommandTable(t *testing.T) {
 func TestCommandNames(t *testing.T) {
 	want := []string{"/?", "/agree", "/alarm", "/close", "/conceal", "/contact", "/contacts", "/delete",
 		"/disagree", "/edit", "/exit", "/find", "/g", "/group", "/help", "/hidden", "/hide", "/list", "/location",
-		"/m", "/more", "/msg", "/nick", "/notify", "/open", "/pin", "/poll", "/quiet", "/quit", "/receipts",
-		"/reply", "/retry", "/s", "/save", "/search", "/send", "/theme", "/unhide", "/verify", "/vote", "/whoami"}
+		"/m", "/more", "/msg", "/nick", "/notify", "/open", "/pin", "/poll", "/presence", "/quiet", "/quit", "/receipts",
+		"/reply", "/retry", "/s", "/save", "/search", "/send", "/theme", "/typing", "/unhide", "/verify", "/vote", "/whoami"}
 	var got []string
 	for _, c := range commandTable() {
 		got = append(got, c.names...)

@@ -73,6 +73,9 @@ func (m *Model) updateFeatures(msg tea.Msg) (tea.Cmd, bool) {
 		return m.lookupDone(msg), true
 	case whoamiMsg:
 		return m.whoamiDone(msg), true
+	case ownNickMsg:
+		m.ownNick = msg.nick
+		return nil, true
 	case openedMsg:
 		// A conversation opened by /open or /msg replaces the pane; the
 		// message is the conversation UI's to handle.

@@ -551,6 +551,18 @@ func (m *Model) updateGroups(msg tea.Msg) (tea.Cmd, bool) {
 	return nil, false
 }
 
+// followTitle gives the open group or list the title the conversations
+// just read hold: a rename, by anyone, shows in the header without
+// reopening. A 1:1 chat keeps the name it was opened under.
+func (m *Model) followTitle() {
+	if m.open.Kind == core.ConvDirect {
+		return
+	}
+	if c := m.conv(m.open); c != nil && c.Name != "" {
+		m.openName = c.Title()
+	}
+}
+
 // namesCmd looks up the names of the open group's members not known yet.
 func (m *Model) namesCmd() tea.Cmd {
 	c := m.conv(m.open)

@@ -211,6 +211,8 @@ type messagesProps struct {
 	th     *theme.Theme
 	pt     *paints // th's styles made ready; nil: th's own
 	layout layoutFunc
+	// mark follows the title: the peer's presence, "typing…" (typing.go).
+	mark string
 }
 
 // View renders the open conversation, w columns by h rows at most: its
@@ -224,7 +226,7 @@ func (p *messagesPane) View(pr messagesProps, w, h int) string {
 func (p *messagesPane) lines(pr messagesProps, w, h int) []string {
 	p.blocks.viewStart()
 	defer p.blocks.viewEnd()
-	title := " " + cleanLine(p.openName) + " · " + p.open.String()
+	title := " " + cleanLine(p.openName) + pr.mark + " · " + p.open.String()
 	var head string
 	if pr.pt != nil {
 		head = pr.pt.title.Render(fit(title, w))

@@ -171,6 +171,11 @@ type Model struct {
 	prev previewState
 	// drafts are the conversations' drafts (drafts.go).
 	drafts draftState
+	// typing is who types and the open conversation's presence (typing.go).
+	typing typingState
+	// ownNick is the user's own nickname as last known (read at start,
+	// set by /nick and /whoami), shown in the header; "" if none.
+	ownNick string
 }
 
 // New returns the chat UI, starting at the passphrase prompt.
@@ -264,7 +269,10 @@ type (
 		what string // "Nickname not changed", for the error
 		info string
 		err  error
+		nick string // the nickname /nick set, on success
 	}
+	// ownNickMsg is the user's own nickname as the directory has it.
+	ownNickMsg struct{ nick string }
 )
 
 // Update handles one message; then the open conversation's draft is
@@ -273,6 +281,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.update(msg)
 	if d := m.flushDrafts(); d != nil {
 		cmd = tea.Batch(cmd, d)
+	}
+	if t := m.observeTyping(msg); t != nil {
+		cmd = tea.Batch(cmd, t)
 	}
 	return next, cmd
 }
@@ -408,7 +419,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, quitAfterRender(msg.err.Error())
 		}
 		m.screen = screenChat
-		return m, tea.Batch(m.syncCmd(), m.reloadCmd(), m.settingsCmd(), m.prefsCmd(), m.draftsCmd())
+		return m, tea.Batch(m.syncCmd(), m.reloadCmd(), m.settingsCmd(), m.prefsCmd(), m.draftsCmd(), m.ownNickCmd())
 	case SyncMsg:
 		if m.screen != screenChat {
 			return m, nil
@@ -449,6 +460,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.convs = msg.convs
 		m.clampSelection(len(m.convs))
+		m.followTitle()
 		cmds := []tea.Cmd{m.previewCmd()}
 		if msg.peer == m.open && !m.open.IsZero() {
 			m.pageLoaded(msg.page, m.lineCount)
@@ -503,6 +515,9 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.setError(msg.what + ": " + msg.err.Error())
 			return m, nil
+		}
+		if msg.nick != "" {
+			m.setOwnNick(msg.nick)
 		}
 		m.setInfo(msg.info)
 		return m, m.settingsCmd()

@@ -374,8 +374,20 @@ func (d *driver) plain() string { return ansi.Strip(d.content()) }
 
 // statusText is the status line (the third line from the bottom).
 func (d *driver) statusText() string {
+	return strings.Join(d.statusRows(), " ")
+}
+
+// statusRows are the status lines as shown, trimmed: one, or the lines a
+// long message wraps onto.
+func (d *driver) statusRows() []string {
 	lines := strings.Split(d.plain(), "\n")
-	return strings.TrimSpace(lines[len(lines)-3])
+	first := 1 + d.m.bodyHeight()
+	n := len(d.m.statusText(d.m.statusWidth()))
+	out := make([]string, 0, n)
+	for _, l := range lines[first : first+n] {
+		out = append(out, strings.TrimSpace(l))
+	}
+	return out
 }
 
 // listRow is the row of the conversation list that shows name, its
@@ -619,7 +631,8 @@ func TestUnlockSucceeds(t *testing.T) {
 			t.Fatalf("screen = %d, want %d (chat)", got, want)
 		}
 		// The list loads at once (even if the first sync fails), and again after the sync's reload.
-		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings", "Conversations")
+		// The own nickname is read once, for the header.
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings", "Contact ALICE001", "Conversations")
 		if diff := cmp.Diff([]string{"correct horse"}, svc.passes); diff != "" {
 			t.Errorf("passphrase given to Unlock (-want +got):\n%s", diff)
 		}
@@ -663,7 +676,7 @@ func TestUnlockStepByStep(t *testing.T) {
 			t.Fatalf("Start command produced %#v, want one startedMsg", msgs)
 		}
 		d.settle(d.update(msgs[0]))
-		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings")
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings", "Contact ALICE001")
 		if got, want := d.m.screen, screenChat; got != want {
 			t.Errorf("screen = %d, want %d (chat)", got, want)
 		}
@@ -2403,7 +2416,7 @@ func TestStartLoadsListWhenSyncFails(t *testing.T) {
 		if got, want := d.m.screen, screenChat; got != want {
 			t.Fatalf("screen = %d, want the chat screen", got)
 		}
-		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings")
+		d.wantCalls("Unlock", "Start", "Sync", "Conversations", "Settings", "Contact ALICE001")
 		for _, name := range []string{"Bob Builder", "Carol", "Dave"} {
 			if d.listRow(name) == "" {
 				t.Errorf("%s is not in the list", name)

@@ -33,7 +33,9 @@ func (m *Model) moreLines(w int) []string {
 		name = theme.Dark
 	}
 	summary := fmt.Sprintf("Now: theme %s, notifications %s, read receipts %s.", name, m.notifyStyle(), receipts)
-	lines = append(lines, "", " "+fit(summary, max(10, w-2)), "", th.Title.Render(" Keys"))
+	seen := fmt.Sprintf("Typing indicators %s, presence %s.", onOff(m.loc.prefsRead, m.loc.prefs.TypingIndicators),
+		onOff(m.loc.prefsRead, m.loc.prefs.ShowPresence))
+	lines = append(lines, "", " "+fit(summary, max(10, w-2)), " "+fit(seen, max(10, w-2)), "", th.Title.Render(" Keys"))
 	g, c, p := &m.keys, &m.composer.keys, &m.messagesPane.keys
 	for _, l := range keyLines(14, c.Newline, p.Newest, p.PageUp, g.Focus, g.NextChat, g.Back) {
 		lines = append(lines, fit(l, w))

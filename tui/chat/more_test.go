@@ -18,7 +18,9 @@ func TestMoreCommand(t *testing.T) {
 			d.wantScreen(c.line())
 		}
 		d.wantScreen("not available: your organisation turned the directory")
+		d.press(tea.KeyPgDown) // the preferences are below the commands
 		d.wantScreen("Now: theme dark, notifications bell, read receipts on.")
+		d.wantScreen("Typing indicators on, presence on.")
 		d.press(tea.KeyEscape)
 		d.wantNotScreen("More commands")
 	})

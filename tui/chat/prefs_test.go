@@ -70,12 +70,12 @@ func TestNotifyAndReceiptsCommands(t *testing.T) {
 		status string
 		want   core.Prefs
 	}{
-		{"/notify desktop", "Notifications: desktop notifications", core.Prefs{ReadReceipts: true, Theme: "dark", Notify: "desktop"}},
-		{"/notify Both", "Notifications: the bell and desktop", core.Prefs{ReadReceipts: true, Theme: "dark", Notify: "both"}},
-		{"/notify off", "Notifications: off (alarms still ring).", core.Prefs{ReadReceipts: true, Theme: "dark", Notify: "off"}},
-		{"/notify bell", "Notifications: the terminal bell.", core.Prefs{ReadReceipts: true, Theme: "dark", Notify: "bell"}},
-		{"/receipts off", "Read receipts off", core.Prefs{ReadReceipts: false, Theme: "dark", Notify: "bell"}},
-		{"/receipts on", "Read receipts on", core.Prefs{ReadReceipts: true, Theme: "dark", Notify: "bell"}},
+		{"/notify desktop", "Notifications: desktop notifications", core.Prefs{ReadReceipts: true, TypingIndicators: true, ShowPresence: true, Theme: "dark", Notify: "desktop"}},
+		{"/notify Both", "Notifications: the bell and desktop", core.Prefs{ReadReceipts: true, TypingIndicators: true, ShowPresence: true, Theme: "dark", Notify: "both"}},
+		{"/notify off", "Notifications: off (alarms still ring).", core.Prefs{ReadReceipts: true, TypingIndicators: true, ShowPresence: true, Theme: "dark", Notify: "off"}},
+		{"/notify bell", "Notifications: the terminal bell.", core.Prefs{ReadReceipts: true, TypingIndicators: true, ShowPresence: true, Theme: "dark", Notify: "bell"}},
+		{"/receipts off", "Read receipts off", core.Prefs{ReadReceipts: false, TypingIndicators: true, ShowPresence: true, Theme: "dark", Notify: "bell"}},
+		{"/receipts on", "Read receipts on", core.Prefs{ReadReceipts: true, TypingIndicators: true, ShowPresence: true, Theme: "dark", Notify: "bell"}},
 		{"/notify loud", "Usage: /notify bell", core.DefaultPrefs()},
 		{"/receipts maybe", "Usage: /receipts on", core.DefaultPrefs()},
 	}

@@ -28,8 +28,40 @@ func (m *Model) nickCommand(name string) (tea.Cmd, bool) {
 	svc, ctx := m.o.Service, m.o.Context
 	return func() tea.Msg {
 		err := svc.SetNickname(ctx, name)
-		return doneMsg{what: "Nickname not changed", info: "Your nickname is now " + name + ".", err: err}
+		return doneMsg{what: "Nickname not changed", info: "Your nickname is now " + name + ".", err: err, nick: name}
 	}, true
+}
+
+// ownNickCmd reads the user's own nickname from the directory, once at
+// start, for the header; no answer leaves the header as it is.
+func (m *Model) ownNickCmd() tea.Cmd {
+	svc, ctx, me := m.o.Service, m.o.Context, m.o.Service.Me().ID
+	return func() tea.Msg {
+		ct, err := svc.Contact(ctx, me)
+		if err != nil {
+			return nil
+		}
+		return ownNickMsg{nick: ct.Nickname}
+	}
+}
+
+// setOwnNick shows nick as the user's own nickname wherever the own name
+// is shown: the header and an open /whoami.
+func (m *Model) setOwnNick(nick string) {
+	m.ownNick = nick
+	if !m.loc.who.ID.IsZero() {
+		m.loc.who.Nickname = nick
+	}
+}
+
+// ownName is the user's own name as the header shows it: the name and,
+// when there is one, "~nickname".
+func (m *Model) ownName() string {
+	name := cleanLine(m.o.Service.Me().Name)
+	if m.ownNick != "" {
+		name += " ~" + cleanLine(m.ownNick)
+	}
+	return name
 }
 
 // quietCommand shows, sets or removes the user's own quiet hours:

@@ -110,7 +110,11 @@ func (m *Model) lockView() (string, *tea.Cursor) {
 
 // --- the chat screen ---
 
-func (m *Model) bodyHeight() int { return max(1, m.h-3-m.composerRows()) }
+// bodyHeight is what the panes get: the screen less the header, the
+// status lines, the composer and the help line.
+func (m *Model) bodyHeight() int {
+	return max(1, m.h-2-m.composerRows()-len(m.statusText(m.statusWidth())))
+}
 
 func (m *Model) listWidth() int {
 	if m.w < 60 {
@@ -142,7 +146,7 @@ func (m *Model) chatView() (string, *tea.Cursor) {
 			out = append(out, right[i])
 		}
 	}
-	out = append(out, m.statusLine())
+	out = append(out, m.statusLines()...)
 	out = append(out, strings.Split(m.composer.View(m.th, m.w, m.composerRows()), "\n")...)
 	switch {
 	case m.focus == focusList:
@@ -165,7 +169,7 @@ func (m *Model) chatView() (string, *tea.Cursor) {
 func (m *Model) headerLine() string {
 	th := m.paints()
 	me := m.o.Service.Me()
-	left := " Parley  " + cleanLine(me.Name) + " · " + me.ID.String()
+	left := " Parley  " + m.ownName() + " · " + me.ID.String()
 	right := ""
 	if m.o.Tenant != "" {
 		right = cleanLine(m.o.Tenant) + " "
@@ -183,34 +187,77 @@ func (m *Model) headerLine() string {
 	return th.header.Render(left + strings.Repeat(" ", gap) + right)
 }
 
-// statusLine shows the last error or notice, or a rule; the quiet-hours
-// indicator sits at its right end.
-func (m *Model) statusLine() string {
-	ind := ""
+// maxStatusRows is how many lines an error or notice may take from the
+// message pane while it shows.
+const maxStatusRows = 3
+
+// statusIndicator is the quiet-hours indicator as the status line shows
+// it at its right end, and the width left for the message beside it; a
+// narrow window drops the indicator to keep the message.
+func (m *Model) statusIndicator() (ind string, w int) {
 	if q := m.quietIndicator(); q != "" {
 		ind = " " + q + " "
 	}
-	w := m.w
+	w = m.w
 	if ind != "" {
 		w -= ansi.StringWidth(ind) + 1
 	}
 	if m.statusKind != statusNone && w < min(m.w, 20) {
-		ind, w = "", m.w // a narrow window keeps the message
+		ind, w = "", m.w
 	}
-	var left string
+	return ind, w
+}
+
+// statusWidth is the width the status message wraps at.
+func (m *Model) statusWidth() int {
+	_, w := m.statusIndicator()
+	return w
+}
+
+// statusText is the status message wrapped at w cells: one line when
+// there is none, at most maxStatusRows, and never so many that the panes
+// lose their last row (the last line kept ends in "…" when cut).
+func (m *Model) statusText(w int) []string {
+	if m.statusKind == statusNone || w <= 0 {
+		return []string{""}
+	}
+	room := max(1, min(maxStatusRows, m.h-3-m.composerRows()))
+	lines := strings.Split(ansi.Wrap(m.status, w, ""), "\n")
+	if len(lines) > room {
+		rest := strings.Join(lines[room-1:], " ")
+		lines = append(lines[:room-1], fit(rest, w))
+	}
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return lines
+}
+
+// statusLines show the last error or notice, wrapped, or a rule; the
+// quiet-hours indicator sits at the first line's right end.
+func (m *Model) statusLines() []string {
+	ind, w := m.statusIndicator()
 	pt := m.paints()
-	switch m.statusKind {
-	case statusError:
-		left = pt.errorS.Render(padRight(fit(m.status, w), w))
-	case statusInfo:
-		left = pt.info.Render(padRight(fit(m.status, w), w))
-	default:
-		left = pt.rule.Render(strings.Repeat("─", max(0, w)))
+	text := m.statusText(w)
+	out := make([]string, len(text))
+	for i, l := range text {
+		lw := w
+		if i > 0 {
+			lw = m.w // lines after the first have no indicator beside them
+		}
+		switch m.statusKind {
+		case statusError:
+			out[i] = pt.errorS.Render(padRight(fit(l, lw), lw))
+		case statusInfo:
+			out[i] = pt.info.Render(padRight(fit(l, lw), lw))
+		default:
+			out[i] = pt.rule.Render(strings.Repeat("─", max(0, lw)))
+		}
 	}
-	if ind == "" {
-		return left
+	if ind != "" {
+		out[0] += pt.warning.Render(ind) + pt.rule.Render("─")
 	}
-	return left + pt.warning.Render(ind) + pt.rule.Render("─")
+	return out
 }
 
 // quietIndicator is "quiet until 08:00" during quiet hours (the day named
@@ -269,7 +316,7 @@ func (m *Model) paneLines(w, h int) []string {
 	default:
 		// Fitted already, most of them kept from the last View.
 		fitted = true
-		lines = m.messagesPane.lines(messagesProps{th: th, pt: m.paints(), layout: m.layoutMessages}, w, h)
+		lines = m.messagesPane.lines(messagesProps{th: th, pt: m.paints(), layout: m.layoutMessages, mark: m.titleMark()}, w, h)
 	}
 	if !fitted {
 		for i := range lines {

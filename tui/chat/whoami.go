@@ -46,6 +46,7 @@ func (m *Model) whoamiDone(msg whoamiMsg) tea.Cmd {
 		return nil
 	}
 	m.loc.who, m.loc.whoQR = msg.who, msg.qr
+	m.ownNick = msg.who.Nickname
 	m.openPane(paneWhoami)
 	m.clearStatus()
 	return nil

@@ -102,6 +102,8 @@ type Core struct {
 	// opened (msgcache.go).
 	decodedMsgs  decodeCache[Message]
 	decodedConvs decodeCache[Conversation]
+	// typing is the typing indicators sent and seen (typing.go).
+	typing typingState
 }
 
 type cachedContact struct {

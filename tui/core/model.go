@@ -273,6 +273,9 @@ type Changes struct {
 	// Settings says the user's restrictions may have changed: read them
 	// again with Settings.
 	Settings bool
+	// Typing is set when who types changed: the peers who type now in a
+	// 1:1 chat, each until when (by the core's clock). Nil: no change.
+	Typing map[crypto.ID]time.Time
 
 	// groupsChanged says a group control message arrived: the core reads
 	// the user's groups from the registry after the batch.

@@ -25,6 +25,14 @@ type Prefs struct {
 	// ReadReceipts says whether others learn that the user read their
 	// messages; delivery receipts go out regardless. Default on.
 	ReadReceipts bool `json:"read_receipts"`
+	// TypingIndicators says whether the user's contacts see them typing
+	// in a 1:1 chat and they see their contacts typing (one switch for
+	// both, as read receipts). Default on.
+	TypingIndicators bool `json:"typing_indicators"`
+	// ShowPresence says whether the user's contacts of the same tenant see
+	// them online, away or in quiet hours. The server keeps a copy (it
+	// withholds the presence), see Core.SetPrefs. Default on.
+	ShowPresence bool `json:"show_presence"`
 	// Theme is ThemeDark (default) or ThemeLight.
 	Theme string `json:"theme"`
 	// Notify is one of NotifyBell (default), NotifyDesktop, NotifyBoth, NotifyOff.
@@ -33,7 +41,7 @@ type Prefs struct {
 
 // DefaultPrefs are the preferences of a user who never changed them.
 func DefaultPrefs() Prefs {
-	return Prefs{ReadReceipts: true, Theme: ThemeDark, Notify: NotifyBell}
+	return Prefs{ReadReceipts: true, TypingIndicators: true, ShowPresence: true, Theme: ThemeDark, Notify: NotifyBell}
 }
 
 // normalize fills empty fields with their defaults and checks the rest.
@@ -96,7 +104,8 @@ func (c *Core) Prefs(ctx context.Context) (Prefs, error) {
 }
 
 // SetPrefs stores the user's preferences. Empty Theme and Notify mean their
-// defaults; anything unknown is refused and nothing changes.
+// defaults; anything unknown is refused and nothing changes. ShowPresence
+// goes to the server too (PresenceAccount).
 func (c *Core) SetPrefs(ctx context.Context, p Prefs) error {
 	p, err := p.normalize()
 	if err != nil {
@@ -105,6 +114,16 @@ func (c *Core) SetPrefs(ctx context.Context, p Prefs) error {
 	k, err := c.storeKey()
 	if err != nil {
 		return err
+	}
+	old, err := c.Prefs(ctx)
+	if err != nil {
+		return err
+	}
+	if old.ShowPresence != p.ShowPresence {
+		// The server first: if it cannot take the setting, nothing changes.
+		if err := c.syncShowPresence(ctx, p.ShowPresence); err != nil {
+			return err
+		}
 	}
 	err = c.store.Update(ctx, func(tx Tx) error {
 		return c.putRecord(tx, k, spaceLocal, localKey(k, "prefs"), p)

@@ -18,7 +18,7 @@ func TestPrefsDefaultsAndRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Prefs{ReadReceipts: true, Theme: "dark", Notify: "bell"}); got != want {
+	if want := (Prefs{ReadReceipts: true, TypingIndicators: true, ShowPresence: true, Theme: "dark", Notify: "bell"}); got != want {
 		t.Fatalf("fresh prefs = %+v, want %+v", got, want)
 	}
 	want := Prefs{ReadReceipts: false, Theme: ThemeLight, Notify: NotifyBoth}
@@ -34,7 +34,7 @@ func TestPrefsDefaultsAndRoundTrip(t *testing.T) {
 		t.Fatalf("second session's prefs = %+v, want %+v", got, want)
 	}
 	// Empty fields mean the defaults.
-	if err := c.SetPrefs(ctx, Prefs{ReadReceipts: true}); err != nil {
+	if err := c.SetPrefs(ctx, Prefs{ReadReceipts: true, TypingIndicators: true, ShowPresence: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := mustPrefs(t, c), DefaultPrefs(); got != want {

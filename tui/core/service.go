@@ -118,6 +118,9 @@ type Contact struct {
 	// one this device pinned at first contact (PublicKey stays the pinned
 	// one); see keypins.go.
 	ServerKey crypto.PublicKey
+	// Presence is the user's presence now, as far as the server shows it
+	// (presence.go).
+	Presence Presence
 }
 
 // Identity is the user the core acts for.

@@ -21,6 +21,8 @@ const (
 	FeatureVideoCall     = "video_call"         // video calls
 	FeatureGroupCall     = "group_call"         // group calls
 	FeatureAlarm         = "send_alarm"         // send alarm messages (/alarm)
+	FeatureTyping        = "typing_indicators"  // send and see typing indicators
+	FeaturePresence      = "presence"           // show one's presence, see others'
 )
 
 // Restrictions are the rules in force for the user right now, as far as the

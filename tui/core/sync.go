@@ -26,6 +26,9 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 	}
 	var ch Changes
 	ch.Settings = c.takeSettingsChanged()
+	if ch.Settings {
+		c.typingPolicyStale()
+	}
 	evs, err := sub.Drain()
 	if errors.Is(err, ErrBehind) {
 		sub.Close()
@@ -116,6 +119,9 @@ func (c *Core) processAll(ctx context.Context, ds []Delivery, ch *Changes) error
 			return err
 		}
 		ch.Reload = ch.Reload || got.Reload
+		if got.Typing != nil {
+			ch.Typing = got.Typing
+		}
 		ch.Incoming = append(ch.Incoming, got.Incoming...)
 		if n := len(ch.Incoming); n > maxIncoming {
 			ch.Incoming = append(ch.Incoming[:0], ch.Incoming[n-maxIncoming:]...)
@@ -160,6 +166,7 @@ func (c *Core) process(ctx context.Context, ds []Delivery) (Changes, error) {
 	}
 	var items []opened
 	var acks []uint64
+	typing := false // who types changed
 	groups := map[string]*GroupInfo{}
 	for _, d := range ds {
 		if d.Seq != 0 {
@@ -171,6 +178,12 @@ func (c *Core) process(ctx context.Context, ds []Delivery) (Changes, error) {
 			// and drop, so it does not come back.
 			c.log.Warn("dropped envelope", "seq", d.Seq, "err", err)
 			continue
+		}
+		if c.typedOrSent(ctx, o) {
+			typing = true
+		}
+		if o.typ == crypto.TypeTyping {
+			continue // kept in memory only (typing.go)
 		}
 		items = append(items, o)
 	}
@@ -207,6 +220,9 @@ func (c *Core) process(ctx context.Context, ds []Delivery) (Changes, error) {
 		if err := c.sendReceipt(ctx, to, crypto.ReceiptReceived, ids); err != nil {
 			c.log.Warn("delivery receipt not sent", "err", err)
 		}
+	}
+	if typing {
+		ch.Typing = c.typingSnapshot()
 	}
 	if ch.groupsChanged {
 		if err := c.refreshGroups(ctx, &ch); err != nil {

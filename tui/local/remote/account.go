@@ -72,3 +72,20 @@ func (c *Conn) SetQuietHours(ctx context.Context, zone, spec string) error {
 func (c *Conn) ClearQuietHours(ctx context.Context) error {
 	return c.call(ctx, proto.KindClearQuietHours, struct{}{}, nil)
 }
+
+var _ core.PresenceAccount = (*Conn)(nil)
+
+// SetShowPresence sets whether the user's contacts see their presence.
+func (c *Conn) SetShowPresence(ctx context.Context, show bool) error {
+	return c.call(ctx, proto.KindSetPresence, proto.PresenceRequest{Show: show}, nil)
+}
+
+// presenceState reads a contact's presence off the wire; what this
+// version does not know counts as withheld.
+func presenceState(s string) core.PresenceState {
+	switch st := core.PresenceState(s); st {
+	case core.PresenceOnline, core.PresenceAway, core.PresenceQuiet:
+		return st
+	}
+	return core.PresenceUnknown
+}

@@ -93,7 +93,8 @@ func (c *Conn) Contact(ctx context.Context, id crypto.ID) (core.Contact, error) 
 	if err != nil {
 		return core.Contact{}, fmt.Errorf("%w: contact %s: %w", proto.ErrFrame, id, err)
 	}
-	return core.Contact{ID: got, Name: r.Name, PublicKey: pk, Internal: r.Internal, Nickname: r.Nickname, NameSet: r.NameSet}, nil
+	return core.Contact{ID: got, Name: r.Name, PublicKey: pk, Internal: r.Internal, Nickname: r.Nickname, NameSet: r.NameSet,
+		Presence: core.Presence{State: presenceState(r.Presence)}}, nil
 }
 
 // Find searches the company directory.
