@@ -168,7 +168,8 @@ func (c *Core) sendControl(ctx context.Context, ref ConvRef, typ crypto.MessageT
 }
 
 // applyChange applies an incoming edit or delete: only the original
-// sender's change of their own message counts.
+// sender's change of their own message counts. A reflected one is the
+// user's own change, made on another device, of an outgoing message.
 func (c *Core) applyChange(tx Tx, k *crypto.StoreKey, o opened, ref ConvRef, ch *Changes) error {
 	var id crypto.MessageID
 	var text string
@@ -188,7 +189,7 @@ func (c *Core) applyChange(tx Tx, k *crypto.StoreKey, o opened, ref ConvRef, ch 
 	default:
 		return nil
 	}
-	key, m, err := c.getMessageByRef(tx, k, ref, false, id)
+	key, m, err := c.getMessageByRef(tx, k, ref, o.reflected != nil, id)
 	if err != nil || m == nil || m.From != o.from.ID || m.Deleted {
 		return err // someone else's message, or unknown: ignored
 	}

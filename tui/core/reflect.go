@@ -160,7 +160,7 @@ func (c *Core) applyReflect(tx Tx, k *crypto.StoreKey, o opened, ch *Changes) er
 		}
 		return c.storeReflected(tx, k, o, m, ch)
 	case crypto.TypeEdit, crypto.TypeDelete:
-		return c.applyOwnChange(tx, k, o, ref, ch)
+		return c.applyChange(tx, k, o, ref, ch)
 	case crypto.TypeReaction:
 		r, err := crypto.ParseReaction(o.body)
 		if err != nil {
@@ -213,41 +213,6 @@ func (c *Core) storeReflected(tx Tx, k *crypto.StoreKey, o opened, m Message, ch
 	conv.LastAt = later(conv.LastAt, m.Time)
 	ch.Reload = true
 	return c.putMessage(tx, k, &m, &conv)
-}
-
-// applyOwnChange applies an edit or deletion of one of the user's own
-// messages, made on another device.
-func (c *Core) applyOwnChange(tx Tx, k *crypto.StoreKey, o opened, ref ConvRef, ch *Changes) error {
-	var id crypto.MessageID
-	var text string
-	switch o.typ {
-	case crypto.TypeEdit:
-		eid, t, err := crypto.ParseEdit(o.body)
-		if err != nil {
-			return nil //nolint:nilerr // malformed edit is dropped
-		}
-		id, text = eid, t
-	case crypto.TypeDelete:
-		did, err := crypto.ParseDelete(o.body)
-		if err != nil {
-			return nil //nolint:nilerr // malformed delete is dropped
-		}
-		id = did
-	}
-	key, m, err := c.getMessageByRef(tx, k, ref, true, id)
-	if err != nil || m == nil || m.Deleted {
-		return err
-	}
-	if o.typ == crypto.TypeEdit {
-		m.Text, m.Edited = text, o.env.Time
-	} else {
-		m.erase()
-	}
-	ch.Reload = true
-	if err := c.rewriteMessage(tx, k, key, m); err != nil {
-		return err
-	}
-	return c.afterChange(tx, k, m)
 }
 
 // applyReadElsewhere marks messages read that the user read on another

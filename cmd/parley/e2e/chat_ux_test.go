@@ -128,7 +128,7 @@ func TestChatUXUnread(t *testing.T) {
 	x.waitFor("bob", "older30")
 	x.line("bob", "read them")
 	x.waitFor("ann", "read them")
-	x.line("bob", "/open "+c.ID) // another conversation
+	x.line("bob", "/open "+c.ID)     // another conversation
 	x.waitFor("bob", "│ Cat Cooper") // the open conversation's header (a presence mark may follow)
 	for _, s := range []string{"unread one", "unread two", "unread three"} {
 		x.line("ann", s)
