@@ -464,7 +464,9 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds := []tea.Cmd{m.previewCmd()}
 		if msg.peer == m.open && !m.open.IsZero() {
 			m.pageLoaded(msg.page, m.lineCount)
-			if c := m.conv(m.open); c != nil && c.Unread > 0 {
+			// A message counts as read once it was on screen: not while
+			// the user is scrolled up (the newest are below the view).
+			if c := m.conv(m.open); c != nil && c.Unread > 0 && m.scroll == 0 {
 				cmds = append(cmds, m.markReadCmd(m.open))
 			}
 			cmds = append(cmds, m.namesCmd())
@@ -634,9 +636,14 @@ func (m *Model) chatKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.reloadCmd()
 	}
 	layout := func(need int) []string { return m.layoutMessages(m.paneWidth(), need) }
+	wasUp := m.scroll > 0
 	if handled, older := m.messagesPane.handleKey(msg, layout, m.bodyHeight()); handled {
 		if older {
 			return m.olderCmd()
+		}
+		// Back at the newest: what arrived while scrolled up is on screen now.
+		if c := m.conv(m.open); wasUp && m.scroll == 0 && c != nil && c.Unread > 0 {
+			return m.markReadCmd(m.open)
 		}
 		return nil
 	}

@@ -2509,3 +2509,36 @@ func TestEscThenSlashKeepsTheSlash(t *testing.T) {
 		}
 	})
 }
+
+// TestScrolledUpDoesNotMarkRead: a message that arrives while the user is
+// scrolled up is not on screen, so it is not marked read (and no read
+// receipt goes out) until the user is back at the newest.
+func TestScrolledUpDoesNotMarkRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := longChat(60)
+		d := chatDriver(t, svc)
+		d.enter("/open Bob")
+		d.press(tea.KeyPgUp)
+		svc.takeCalls()
+
+		svc.mu.Lock()
+		svc.convs[0].Unread = 1
+		svc.msgs[bob] = append(svc.msgs[bob], in(at(11, 30, 0), "arrived while scrolled up"))
+		svc.syncs = []core.Changes{{Reload: true, Incoming: []core.Message{{Conv: core.Direct(bob)}}}}
+		svc.mu.Unlock()
+		d.send(SyncMsg{})
+		d.wantCalls("Sync", "Conversations", "Messages BOB00001")
+		if n := svc.countCalls("MarkRead"); n != 0 {
+			t.Fatalf("marked read while scrolled up (%d calls)", n)
+		}
+		if got := d.m.conv(core.Direct(bob)).Unread; got != 1 {
+			t.Errorf("unread = %d while scrolled up, want 1", got)
+		}
+
+		d.press(tea.KeyEnd)
+		d.wantScreen("arrived while scrolled up")
+		if n := svc.countCalls("MarkRead BOB00001"); n != 1 {
+			t.Errorf("MarkRead calls after End = %d, want 1", n)
+		}
+	})
+}
