@@ -112,6 +112,7 @@ func restrictions(v policy.Values, now time.Time) core.Restrictions {
 	// at its next change.
 	if s := policy.QuietSchedule(v); !s.IsZero() {
 		r.QuietSchedule = s.String() + " (" + s.Zone().String() + ")"
+		r.QuietZone = s.Zone().String()
 		r.QuietOwn = v[policy.QuietHours].Source == policy.SourceIndividual
 		r.Quiet = !policy.DecideNotify(v, false, now)
 		if next, ok := s.NextChange(now); ok {

@@ -196,6 +196,7 @@ type Settings struct {
 	QuietUntil      time.Time         `json:"quiet_until,omitzero"`
 	NextChange      time.Time         `json:"next_change,omitzero"`
 	QuietSchedule   string            `json:"quiet_schedule,omitempty"`
+	QuietZone       string            `json:"quiet_zone,omitempty"`
 	QuietOwn        bool              `json:"quiet_own"`
 	UserQuietHours  bool              `json:"user_quiet_hours"`
 	ReadonlyProfile bool              `json:"readonly_profile"`

@@ -51,7 +51,7 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 		Context:  ctx,
 		Notify:   func() { prog.Send(chat.SyncMsg{}) },
 		Tenant:   tenant,
-		Location: sessionZone(sess.Environ()),
+		Location: terminalZone(sess.Environ()), // nil: the chat falls back (tui/chat Options)
 		SCPHost:  s.scpHost(),
 		After: func(d time.Duration, msg tea.Msg) {
 			time.AfterFunc(d, func() { prog.Send(msg) }) // a no-op once the session ended
@@ -103,6 +103,15 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 // sessionZone is the time zone the client sent in TZ (ssh -o SendEnv=TZ),
 // or the server's own.
 func sessionZone(env []string) *time.Location {
+	if loc := terminalZone(env); loc != nil {
+		return loc
+	}
+	return time.Local
+}
+
+// terminalZone is the time zone the client sent in TZ, or nil when it sent
+// none (or one this machine does not know).
+func terminalZone(env []string) *time.Location {
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "TZ="); ok && v != "" {
 			if loc, err := time.LoadLocation(strings.TrimPrefix(v, ":")); err == nil {
@@ -110,5 +119,5 @@ func sessionZone(env []string) *time.Location {
 			}
 		}
 	}
-	return time.Local
+	return nil
 }

@@ -31,7 +31,7 @@ func (c *protoConn) account(ctx context.Context, f proto.Frame) (any, error) {
 			forbidden = map[string]string{}
 		}
 		return proto.Settings{Forbidden: forbidden, Quiet: r.Quiet, QuietUntil: r.QuietUntil, NextChange: r.NextChange,
-			QuietSchedule: r.QuietSchedule, QuietOwn: r.QuietOwn, UserQuietHours: r.UserQuietHours,
+			QuietSchedule: r.QuietSchedule, QuietZone: r.QuietZone, QuietOwn: r.QuietOwn, UserQuietHours: r.UserQuietHours,
 			ReadonlyProfile: r.ReadonlyProfile}, nil
 	case proto.KindSetNickname:
 		var req proto.NicknameRequest

@@ -37,7 +37,10 @@ type Options struct {
 	// own timers (time.AfterFunc and Send) sets it, so a waiting session
 	// holds no goroutine; without it the model uses tea.Tick.
 	After func(d time.Duration, msg tea.Msg)
-	// Location is the time zone messages are shown in (default time.Local).
+	// Location is the user's time zone, which messages are shown in. Nil
+	// when the terminal did not say (no TZ): messages are shown in
+	// time.Local then, and the quiet-hours indicator in the zone of the
+	// user's quiet-hours schedule, which is the zone the user chose.
 	Location *time.Location
 	// Now is the clock the chat list's times are told by (default time.Now).
 	Now func() time.Time
@@ -98,10 +101,11 @@ const pageSize = 200
 // and returns it, so the large struct (styles and inputs are most of it) is
 // neither copied on every message nor held on a goroutine's stack.
 type Model struct {
-	o    Options
-	th   *theme.Theme
-	pt   *paints // th's styles made ready (blocks.go)
-	keys keyMap
+	o         Options
+	zoneKnown bool // o.Location came from the user's terminal
+	th        *theme.Theme
+	pt        *paints // th's styles made ready (blocks.go)
+	keys      keyMap
 	// helpLines are the help line for the prompt, the composer, the list
 	// and the composer while scrolled up, rendered from the key maps when
 	// the width changes (or the theme).
@@ -195,13 +199,15 @@ func New(o Options) *Model {
 	if o.UnlockTimeout <= 0 {
 		o.UnlockTimeout = 2 * time.Minute
 	}
-	if o.Location == nil {
+	zoneKnown := o.Location != nil
+	if !zoneKnown {
 		o.Location = time.Local
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	m := &Model{o: o, th: o.Theme, keys: newKeyMap(), cmds: newRegistry()}
+	m.zoneKnown = zoneKnown
 	m.chatList.keys = newListKeys()
 	m.messagesPane.keys = newMessageKeys()
 	m.composer = newComposer(m.th)

@@ -98,6 +98,7 @@ func TestQuietIndicator(t *testing.T) {
 		name string
 		r    core.Restrictions
 		loc  *time.Location
+		none bool // the terminal sent no zone
 		want string
 	}{
 		{name: "not quiet", r: core.Restrictions{NextChange: time.Date(2000, 1, 1, 18, 0, 0, 0, time.UTC)}},
@@ -106,6 +107,12 @@ func TestQuietIndicator(t *testing.T) {
 		{name: "in the session's zone", loc: time.FixedZone("CET", 3600),
 			r:    core.Restrictions{Quiet: true, QuietUntil: time.Date(2000, 1, 1, 7, 0, 0, 0, time.UTC)},
 			want: "quiet until 08:00"},
+		{name: "in the schedule's zone when the terminal sent none", none: true,
+			r:    core.Restrictions{Quiet: true, QuietUntil: time.Date(2000, 1, 1, 7, 0, 0, 0, time.UTC), QuietZone: "Europe/Zurich"},
+			want: "quiet until 08:00 CET"},
+		{name: "the terminal's zone over the schedule's", loc: time.FixedZone("JST", 9*3600),
+			r:    core.Restrictions{Quiet: true, QuietUntil: time.Date(2000, 1, 1, 13, 0, 0, 0, time.UTC), QuietZone: "Europe/Zurich"},
+			want: "quiet until 22:00"},
 		{name: "until Monday", r: core.Restrictions{Quiet: true, QuietUntil: time.Date(2000, 1, 3, 8, 0, 0, 0, time.UTC)},
 			want: "quiet until Mon 08:00"},
 		{name: "weeks away", r: core.Restrictions{Quiet: true, QuietUntil: time.Date(2000, 1, 24, 8, 0, 0, 0, time.UTC)},
@@ -116,7 +123,7 @@ func TestQuietIndicator(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				d := chatDriver(t, threeChats(), func(o *Options) {
-					if tc.loc != nil {
+					if tc.loc != nil || tc.none {
 						o.Location = tc.loc
 					}
 				})

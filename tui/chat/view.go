@@ -270,15 +270,25 @@ func (m *Model) quietIndicator() string {
 	if until.IsZero() {
 		return "quiet hours"
 	}
-	now := time.Now().In(m.o.Location)
-	until = until.In(m.o.Location)
+	loc, zone := m.o.Location, ""
+	if !m.zoneKnown && m.restr.QuietZone != "" {
+		// The terminal did not say its zone: the schedule's is the one
+		// the user keeps quiet hours in. Name it, as messages show
+		// another.
+		if l, err := time.LoadLocation(m.restr.QuietZone); err == nil &&
+			until.In(l).Format("15:04 MST") != until.In(loc).Format("15:04 MST") {
+			loc, zone = l, " MST"
+		}
+	}
+	now := time.Now().In(loc)
+	until = until.In(loc)
 	switch {
 	case sameDay(now, until):
-		return "quiet until " + until.Format("15:04")
+		return "quiet until " + until.Format("15:04"+zone)
 	case until.Sub(now) < 6*24*time.Hour:
-		return "quiet until " + until.Format("Mon 15:04")
+		return "quiet until " + until.Format("Mon 15:04"+zone)
 	}
-	return "quiet until " + until.Format("2 Jan 15:04")
+	return "quiet until " + until.Format("2 Jan 15:04"+zone)
 }
 
 // listProps is what the chat list shows beside its own state.

@@ -41,6 +41,9 @@ type Restrictions struct {
 	// QuietSchedule is the schedule in force ("Europe/Zurich Mon-Fri
 	// 18:00-08:00"); empty if none.
 	QuietSchedule string
+	// QuietZone is the IANA name of the schedule's time zone ("" without
+	// a schedule): the zone the user keeps their quiet hours in.
+	QuietZone string
 	// QuietOwn says the schedule is the user's own, not the organisation's.
 	QuietOwn bool
 	// UserQuietHours says the user may set their own quiet hours.

@@ -20,7 +20,7 @@ func (c *Conn) Settings(ctx context.Context) (core.Restrictions, error) {
 		forbidden = map[string]string{}
 	}
 	return core.Restrictions{Forbidden: forbidden, Quiet: s.Quiet, QuietUntil: s.QuietUntil, NextChange: s.NextChange,
-		QuietSchedule: s.QuietSchedule, QuietOwn: s.QuietOwn, UserQuietHours: s.UserQuietHours,
+		QuietSchedule: s.QuietSchedule, QuietZone: s.QuietZone, QuietOwn: s.QuietOwn, UserQuietHours: s.UserQuietHours,
 		ReadonlyProfile: s.ReadonlyProfile}, nil
 }
 
