@@ -150,9 +150,16 @@ func TestChatUXUnread(t *testing.T) {
 	if strings.Contains(scr, "│       fresh two") {
 		t.Fatalf("scrolled up, Bob's view jumped to the newest message:\n%s", scr)
 	}
+	// Not on Bob's screen, so not read (item 10): Ann sees them delivered.
+	x.waitFor("ann", "fresh two ✓✓ delivered")
+	time.Sleep(time.Second)
+	if scr := x.screen("ann"); !strings.Contains(scr, "fresh two ✓✓ delivered") {
+		t.Fatalf("a message Bob has not seen (scrolled up) is marked read for Ann:\n%s", scr)
+	}
 	x.key("bob", "End")
 	x.waitFor("bob", "│       fresh two")
 	waitGone(t, x, "bob", "new ↓")
+	x.waitFor("ann", "fresh two ✓✓ read") // on Bob's screen now
 }
 
 // TestChatUXPreviews (item 13): the chat list shows the last message with
