@@ -144,3 +144,22 @@ func TestConsoleAuditorOpensNoForm(t *testing.T) {
 	x.typeText("aud", "q")
 	x.waitDead("aud")
 }
+
+// TestChatNamesResolveThroughDirectory (item 10): /msg and /open find
+// people by name in the directory, not only among existing chats; a name
+// that fits several asks which one.
+func TestChatNamesResolveThroughDirectory(t *testing.T) {
+	f, _, _, _, _ := uxPair(t)
+	f.activeUser("acme", []key{f.key("cat1")}, "--name", "Cat Cooper")
+	f.activeUser("acme", []key{f.key("cat2")}, "--name", "Cat Carter")
+	x := f.x
+	x.line("ann", `/msg "Bob Baker" found you in the directory`)
+	x.waitFor("bob", "found you in the d") // the chat list's preview
+	x.waitFor("ann", "found you in the directory ✓")
+
+	x.line("ann", "/open Cat")
+	scr := x.waitFor("ann", `2 people match "Cat"`)
+	if !strings.Contains(scr, "Cat Cooper") || !strings.Contains(scr, "Cat Carter") {
+		t.Fatalf("the choice does not show both people called Cat:\n%s", scr)
+	}
+}
