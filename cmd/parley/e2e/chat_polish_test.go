@@ -163,3 +163,52 @@ func TestChatNamesResolveThroughDirectory(t *testing.T) {
 		t.Fatalf("the choice does not show both people called Cat:\n%s", scr)
 	}
 }
+
+// TestQuoteFollowsEditAndDelete (item 4): a reply's quote shows the quoted
+// message as it is now; once deleted, "(message deleted)", and the old
+// text is nowhere on screen.
+func TestQuoteFollowsEditAndDelete(t *testing.T) {
+	f, _, _, a, b := uxPair(t)
+	x := f.x
+	x.line("ann", "/open "+b.ID)
+	x.line("ann", "first version")
+	x.line("bob", "/open "+a.ID)
+	x.waitFor("bob", "first version")
+	x.line("bob", "/reply noted")
+	x.waitFor("ann", "noted")
+	x.waitFor("bob", "┃ first version")
+
+	x.line("ann", "/edit second version")
+	scr := x.waitFor("bob", "┃ second version")
+	if strings.Contains(scr, "first version") {
+		t.Fatalf("the old text survives on Bob's screen after the edit:\n%s", scr)
+	}
+	x.waitFor("ann", "┃ second version")
+
+	x.key("ann", "Up", "Up")
+	x.waitFor("ann", "Selected:")
+	x.line("ann", "/delete")
+	x.waitFor("ann", "for everyone")
+	x.typeText("ann", "y")
+	scr = x.waitFor("bob", "┃ (message deleted)")
+	if strings.Contains(scr, "second version") || strings.Contains(scr, "first version") {
+		t.Fatalf("the deleted text survives on Bob's screen:\n%s", scr)
+	}
+	if scr := x.waitFor("ann", "┃ (message deleted)"); strings.Contains(scr, "version") {
+		t.Fatalf("the deleted text survives on Ann's screen:\n%s", scr)
+	}
+}
+
+// TestDirectoryFindsNameOnlyUsers (item 6): a user created with --name
+// only is found by any part of the name.
+func TestDirectoryFindsNameOnlyUsers(t *testing.T) {
+	f, _, _, _, _ := uxPair(t)
+	f.activeUser("acme", []key{f.key("dee")}, "--name", "Dee Dorothea Quist")
+	x := f.x
+	for _, q := range []string{"Dorothea", "quist"} {
+		x.line("ann", "/find "+q)
+		x.waitFor("ann", "Dee Dorothea Quist")
+		x.key("ann", "Escape")
+		waitGone(t, x, "ann", "Dee Dorothea Quist")
+	}
+}
