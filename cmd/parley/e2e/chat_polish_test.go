@@ -212,3 +212,24 @@ func TestDirectoryFindsNameOnlyUsers(t *testing.T) {
 		waitGone(t, x, "ann", "Dee Dorothea Quist")
 	}
 }
+
+// TestEscThenSlashKeepsTheSlash (item 10): Esc and "/" typed at once (the
+// terminal sends them as one Alt+/) clear the error and start a command.
+func TestEscThenSlashKeepsTheSlash(t *testing.T) {
+	f := newAdminFx(t)
+	f.run("tenant", "create", "acme", "--seats", "10")
+	ann := f.key("ann")
+	f.activeUser("acme", []key{ann}, "--name", "Ann Archer")
+	f.chat("ann", ann)
+	x := f.x
+	x.line("ann", "/frobnicate")
+	x.waitFor("ann", "Unknown command /frobnicate")
+	x.key("ann", "C-u")
+	x.waitFor("ann", "› Type a message")
+	x.typeText("ann", "\x1b/")
+	x.waitFor("ann", "› /")
+	waitGone(t, x, "ann", "Unknown command")
+	x.typeText("ann", "quit") // a command only with the slash kept
+	x.key("ann", "Enter")
+	x.waitDead("ann")
+}
