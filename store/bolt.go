@@ -36,6 +36,10 @@ type Bolt struct {
 	maxBatch int
 	idx      *mailIndex
 	standing atomic.Uint64 // see Standing
+	// changedMu guards changed, which is closed (and replaced) when
+	// standing moves: see StandingChanged.
+	changedMu sync.Mutex
+	changed   chan struct{}
 	queue    chan *op
 	stop     chan struct{} // closed by Close to stop the commit loop
 	loopDone chan struct{}
@@ -225,6 +229,12 @@ func (s *Bolt) tryCommit(ops []*op) (failed int, ferr, err error) {
 	s.idx.apply(tx.adds, tx.dels)
 	if tx.standing {
 		s.standing.Add(1)
+		s.changedMu.Lock()
+		if s.changed != nil {
+			close(s.changed)
+			s.changed = nil
+		}
+		s.changedMu.Unlock()
 	}
 	return -1, nil, nil
 }
@@ -234,6 +244,18 @@ func (s *Bolt) tryCommit(ops []*op) (failed int, ferr, err error) {
 // records decide (may this key's session go on?) stays the same too,
 // except for what depends on the clock.
 func (s *Bolt) Standing() uint64 { return s.standing.Load() }
+
+// StandingChanged returns a channel that is closed once Standing next
+// moves, so a watcher can act on a revocation at once instead of at its
+// next poll.
+func (s *Bolt) StandingChanged() <-chan struct{} {
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
+}
 
 func (s *Bolt) runOp(o *op, tx *boltTx) (err error) {
 	defer func() {

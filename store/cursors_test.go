@@ -249,9 +249,15 @@ func TestStandingCounts(t *testing.T) {
 	s, _ := openTest(t)
 	ada := id(t, "ADA00001")
 	before := s.Standing()
+	changed := s.StandingChanged()
 	appendMail(t, s, ada, 1)
 	if s.Standing() != before {
 		t.Fatal("a mailbox write moved Standing")
+	}
+	select {
+	case <-changed:
+		t.Fatal("a mailbox write closed StandingChanged")
+	default:
 	}
 	err := s.Update(ctx, func(tx Tx) error {
 		return tx.PutDevice(Device{Fingerprint: "SHA256:x", UserID: ada, AddedAt: time.Now()})
@@ -261,5 +267,13 @@ func TestStandingCounts(t *testing.T) {
 	}
 	if s.Standing() == before {
 		t.Fatal("a device write did not move Standing")
+	}
+	select {
+	case <-changed:
+	default:
+		t.Fatal("a device write did not close StandingChanged")
+	}
+	if next := s.StandingChanged(); next == changed {
+		t.Fatal("StandingChanged hands out the closed channel again")
 	}
 }

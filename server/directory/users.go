@@ -518,10 +518,6 @@ type Standing struct {
 	Hosted bool
 }
 
-// Recheck tells, for each open session, whether it may go on: the key is
-// still a device of the same user and CanConnect still holds. All of them
-// are checked in one read transaction; errs[i] is nil for a session that
-// may go on, the reason otherwise.
 // StandingGeneration counts the committed changes to tenants, licenses,
 // users and devices when the store counts them (ok false otherwise): while
 // it stays the same, Recheck's answers change only with the clock.
@@ -532,6 +528,21 @@ func (s *Service) StandingGeneration() (gen uint64, ok bool) {
 	}
 	return c.Standing(), true
 }
+
+// StandingChanged returns a channel closed once StandingGeneration next
+// moves, or nil (which never fires) when the store does not count it.
+func (s *Service) StandingChanged() <-chan struct{} {
+	c, ok := s.db.(interface{ StandingChanged() <-chan struct{} })
+	if !ok {
+		return nil
+	}
+	return c.StandingChanged()
+}
+
+// Recheck tells, for each open session, whether it may go on: the key is
+// still a device of the same user and CanConnect still holds. All of them
+// are checked in one read transaction; errs[i] is nil for a session that
+// may go on, the reason otherwise.
 
 func (s *Service) Recheck(ctx context.Context, ss []Standing) ([]error, error) {
 	errs := make([]error, len(ss))

@@ -10,14 +10,18 @@ import (
 )
 
 // Open sessions of users are checked again while they run: a revoked or
-// removed user, a removed device or a suspended tenant ends them within
-// recheckEvery, an expired license within recheckFull, whatever the
-// session is doing. One
+// removed user, a removed device or a suspended tenant ends them as soon
+// as the change is committed (recheckEvery at the latest), an expired
+// license within recheckFull, whatever the session is doing. One
 // goroutine checks all of them in one read transaction per round; it runs
 // only while such sessions are open.
 
 // recheckEvery is how often open user sessions are checked again.
 const recheckEvery = 500 * time.Millisecond
+
+// recheckSoonest is the least time between two rounds started by changes
+// rather than the ticker.
+const recheckSoonest = 50 * time.Millisecond
 
 // recheckFull bounds how long a round may be skipped because no tenant,
 // license, user or device changed (directory.StandingGeneration): what
@@ -64,14 +68,29 @@ func (s *Server) watchSession(p *auth.Principal, hosted bool, end context.Cancel
 	}
 }
 
-// recheckLoop checks the watched sessions every recheckEvery until none
-// is left.
+// recheckLoop checks the watched sessions every recheckEvery, and at once
+// (at most every recheckSoonest) when a tenant, license, user or device
+// changed, until none is left: a revoked device's session ends within
+// moments of the commit, not at the next tick.
 func (s *Server) recheckLoop() {
 	t := time.NewTicker(recheckEvery)
 	defer t.Stop()
 	var lastGen uint64
-	var lastFull time.Time
-	for now := range t.C {
+	var lastFull, last time.Time
+	changed := s.deps.Directory.StandingChanged()
+	for {
+		var now time.Time
+		select {
+		case now = <-t.C:
+		case <-changed:
+			if wait := recheckSoonest - time.Since(last); wait > 0 {
+				time.Sleep(wait) // a burst of changes (an import) costs a round per recheckSoonest
+			}
+			now = time.Now()
+		}
+		// Taken before the generation is read: a change committed after
+		// this reading closes it, and the next round starts at once.
+		changed = s.deps.Directory.StandingChanged()
 		// Nothing that decides a session's standing changed since the last
 		// round, which checked every session open then; a session opened
 		// since was checked at its login, after that round's reading.
@@ -79,7 +98,7 @@ func (s *Server) recheckLoop() {
 		if counted && gen == lastGen && now.Sub(lastFull) < recheckFull {
 			continue
 		}
-		lastGen, lastFull = gen, now
+		lastGen, lastFull, last = gen, now, now
 		sw := &s.watch
 		sw.mu.Lock()
 		if len(sw.set) == 0 {

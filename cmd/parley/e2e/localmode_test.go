@@ -353,8 +353,10 @@ func TestLocalClientsAgentConfigRevokeHostKey(t *testing.T) {
 	// says why; it does not retry.
 	start := time.Now()
 	f.run("user", "revoke", eve.ID, "--tenant", "acme")
+	revoked := time.Now()
 	x.waitFor("eve", "belongs to no active Parley user")
-	t.Logf("revoked user's local client cut off after %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("revoked user's local client cut off %v after the revoke command returned (the command took %v)",
+		time.Since(revoked).Round(time.Millisecond), revoked.Sub(start).Round(time.Millisecond))
 	x.waitFor("eve", "offline, not retrying")
 
 	// Another host key on the same address.
