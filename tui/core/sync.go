@@ -442,27 +442,28 @@ const senderScan = 256
 
 // placeBySender keeps one sender's messages in the order they were sent
 // (by the sender's stamp), whatever order they arrive in: a message that
-// arrives after a later one of the same sender is placed just before the
-// earliest such one. Messages of different senders stay in arrival order.
+// arrives after a later one of the same sender goes between the sender's
+// previous message and the earliest later one, at the point the sender's
+// stamps give it (so that hundreds arriving oldest first into one gap, as
+// after a reconnect, each find room). Messages of different senders stay
+// in about the order they arrived.
 func (c *Core) placeBySender(tx Tx, k *crypto.StoreKey, m *Message) error {
 	ct := c.convTag(k, m.Conv)
-	var upper, lower time.Time // place m between them
-	found, n := false, 0
+	var next, prev Message // the sender's earliest later message, and the one before m
+	var found, havePrev bool
+	n := 0
 	var ierr error
 	err := tx.Space(spaceMsg).Scan(ct[:], nil, true, func(key, v []byte) bool {
 		o, err := openCached(&c.decodedMsgs, k, spaceMsg, key, v)
 		if ierr = err; ierr != nil {
 			return false
 		}
-		sender := o.From == m.From && !o.Outgoing
-		switch {
-		case sender && o.SentAt.After(m.SentAt):
-			upper, found, lower = o.Time, true, time.Time{} // sent after m: m goes before it
-		case found && lower.IsZero():
-			lower = o.Time // what comes just before the earliest such message
-		}
-		if sender && !o.SentAt.After(m.SentAt) {
-			return false // the sender's previous message: m goes after it
+		if o.From == m.From && !o.Outgoing {
+			if !o.SentAt.After(m.SentAt) {
+				prev, havePrev = o, true
+				return false // the sender's previous message: m goes after it
+			}
+			next, found = o, true // sent after m: m goes before it
 		}
 		n++
 		return n < senderScan
@@ -476,11 +477,29 @@ func (c *Core) placeBySender(tx Tx, k *crypto.StoreKey, m *Message) error {
 	if !found {
 		return nil
 	}
-	if lower.IsZero() || !lower.Before(upper) {
-		lower = upper.Add(-time.Millisecond)
+	if !havePrev {
+		m.Time = next.Time.Add(-max(next.SentAt.Sub(m.SentAt), time.Nanosecond))
+		return nil
 	}
-	m.Time = lower.Add(upper.Sub(lower) / 2)
+	m.Time = between(prev, next, m.SentAt)
 	return nil
+}
+
+// between is the time to store a message stamped sent between prev and
+// next, two of its sender's messages: strictly between their times, at
+// the fraction of the way the stamps give.
+func between(prev, next Message, sent time.Time) time.Time {
+	span, stamps := next.Time.Sub(prev.Time), next.SentAt.Sub(prev.SentAt)
+	if span <= 1 {
+		// No room (times of an older placement): just before next. The
+		// key's message ID decides between equal times.
+		return next.Time.Add(-time.Nanosecond)
+	}
+	at := span / 2
+	if stamps > 0 {
+		at = time.Duration(float64(span) * float64(sent.Sub(prev.SentAt)) / float64(stamps))
+	}
+	return prev.Time.Add(min(max(at, 1), span-1))
 }
 
 // quoteTx is quote inside a transaction; an unknown message quotes nothing.
