@@ -27,6 +27,11 @@ type Options struct {
 	Logger *slog.Logger
 	// NoSync skips fsync. Only for tests that do not measure durability.
 	NoSync bool
+	// OnCommit, when set, is told of every committed batch: how many
+	// updates it carried, how long the commit took from its begin, and how
+	// much of that was writing pages and syncing them to disk. It runs on
+	// the commit loop and must not block.
+	OnCommit func(batch int, took, write time.Duration)
 }
 
 // Bolt is the bbolt implementation of DB.
@@ -34,15 +39,16 @@ type Bolt struct {
 	db       *bolt.DB
 	log      *slog.Logger
 	maxBatch int
+	onCommit func(batch int, took, write time.Duration)
 	idx      *mailIndex
 	standing atomic.Uint64 // see Standing
 	// changedMu guards changed, which is closed (and replaced) when
 	// standing moves: see StandingChanged.
 	changedMu sync.Mutex
 	changed   chan struct{}
-	queue    chan *op
-	stop     chan struct{} // closed by Close to stop the commit loop
-	loopDone chan struct{}
+	queue     chan *op
+	stop      chan struct{} // closed by Close to stop the commit loop
+	loopDone  chan struct{}
 
 	closeMu sync.RWMutex // held for reading while enqueueing; Close takes it to drain
 	closed  bool
@@ -84,6 +90,7 @@ func Open(dir string, o Options) (*Bolt, error) {
 		db:       db,
 		log:      o.Logger,
 		maxBatch: o.MaxBatch,
+		onCommit: o.OnCommit,
 		queue:    make(chan *op, o.MaxBatch),
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
@@ -211,6 +218,7 @@ func (s *Bolt) commit(batch []*op) {
 }
 
 func (s *Bolt) tryCommit(ops []*op) (failed int, ferr, err error) {
+	began := time.Now()
 	btx, err := s.db.Begin(true)
 	if err != nil {
 		return -1, nil, fmt.Errorf("begin transaction: %w", err)
@@ -225,6 +233,10 @@ func (s *Bolt) tryCommit(ops []*op) (failed int, ferr, err error) {
 	if err := btx.Commit(); err != nil {
 		s.log.Error("commit failed", "err", err, "batch", len(ops))
 		return -1, nil, fmt.Errorf("commit: %w", err)
+	}
+	if s.onCommit != nil {
+		st := btx.Stats()
+		s.onCommit(len(ops), time.Since(began), st.GetWriteTime())
 	}
 	s.idx.apply(tx.adds, tx.dels)
 	if tx.standing {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ import (
 	"github.com/parley-chat/parley/server/groups"
 	"github.com/parley-chat/parley/server/hosted"
 	"github.com/parley-chat/parley/server/httpapi"
+	"github.com/parley-chat/parley/server/metrics"
 	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/relay"
 	"github.com/parley-chat/parley/server/sshd"
@@ -210,7 +212,8 @@ func serve(ctx context.Context, c serveConfig) error {
 			"addr", httpLn.Addr().String())
 	}
 
-	db, err := store.Open(c.Data, store.Options{Logger: log})
+	mtr := metrics.New()
+	db, err := store.Open(c.Data, store.Options{Logger: log, OnCommit: mtr.ObserveCommit})
 	if err != nil {
 		return err
 	}
@@ -290,8 +293,16 @@ func serve(ctx context.Context, c serveConfig) error {
 	if err != nil {
 		return err
 	}
+	mtr.Watch(metrics.Sources{
+		Sessions: func() (int64, map[string]int) { st := ssh.Stats(); return st.Conns, st.Sessions },
+		Refused:  func() map[string]uint64 { return ssh.Stats().Refused },
+		Relay:    rel.Counts,
+		KDF:      dir.KDFLoad,
+	})
+	var ready atomic.Bool // both fronts serve; false again once shutting down
 	httpSrv := &http.Server{
-		Handler:           httpapi.Handler(httpapi.Deps{DB: db, Admin: adm, Logger: log}),
+		Handler: httpapi.Handler(httpapi.Deps{DB: db, Admin: adm, Logger: log,
+			Metrics: mtr.Handler(), Ready: ready.Load}),
 		ReadHeaderTimeout: c.HTTPHeaderTimeout,
 		ReadTimeout:       c.HTTPHeaderTimeout + 30*time.Second, // the headers, then a body of at most MaxBodyBytes
 		WriteTimeout:      c.HTTPHeaderTimeout + 2*time.Minute,
@@ -324,6 +335,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	log.Info("listening", "front", "ssh", "addr", sshLn.Addr().String())
 	log.Info("listening", "front", "http", "addr", httpLn.Addr().String())
 	log.Info("parley is running", "version", buildVersion(), "data", c.Data)
+	ready.Store(true)
 
 	select {
 	case <-ctx.Done():
@@ -331,6 +343,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	case err = <-errc:
 		log.Error("a front failed, shutting down", "err", err)
 	}
+	ready.Store(false)
 	cancel()
 	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()

@@ -23,7 +23,15 @@ type kdfGate struct {
 
 	mu      sync.Mutex
 	running int
+	waiting int // callers waiting for a slot
 	timer   *time.Timer
+}
+
+// load reports the KDF runs under way and the callers waiting for a slot.
+func (g *kdfGate) load() (running, waiting int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.running, g.waiting
 }
 
 func newKDFGate(n int) *kdfGate {
@@ -31,12 +39,19 @@ func newKDFGate(n int) *kdfGate {
 }
 
 func (g *kdfGate) acquire(ctx context.Context) error {
+	g.mu.Lock()
+	g.waiting++
+	g.mu.Unlock()
 	select {
 	case g.slots <- struct{}{}:
 	case <-ctx.Done():
+		g.mu.Lock()
+		g.waiting--
+		g.mu.Unlock()
 		return ctx.Err()
 	}
 	g.mu.Lock()
+	g.waiting--
 	g.running++
 	if g.timer != nil {
 		g.timer.Stop()

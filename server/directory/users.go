@@ -529,6 +529,10 @@ func (s *Service) StandingGeneration() (gen uint64, ok bool) {
 	return c.Standing(), true
 }
 
+// KDFLoad reports the passphrase KDF runs under way and the logins
+// waiting for one (the gate bounds how many run at once).
+func (s *Service) KDFLoad() (running, waiting int) { return s.kdf.load() }
+
 // StandingChanged returns a channel closed once StandingGeneration next
 // moves, or nil (which never fires) when the store does not count it.
 func (s *Service) StandingChanged() <-chan struct{} {

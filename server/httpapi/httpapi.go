@@ -24,6 +24,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock of the failed-authentication limiter (default time.Now).
 	Now func() time.Time
+	// Metrics serves /metrics (Prometheus); nil leaves it out.
+	Metrics http.Handler
+	// Ready says the server's fronts are up (for /readyz); nil: always.
+	Ready func() bool
 }
 
 // Handler returns the HTTP front's handler.
@@ -45,6 +49,25 @@ func Handler(d Deps) http.Handler {
 		}
 		writeJSON(w, code, map[string]string{"status": status})
 	})
+	// /readyz: the store answers and every front is up (a load balancer
+	// sends no one here before, or once the server is shutting down).
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if d.Ready != nil && !d.Ready() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting or stopping"})
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.DB.View(ctx, func(store.Tx) error { return nil }); err != nil {
+			d.Logger.Warn("readiness check failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics)
+	}
 	if d.Admin != nil {
 		a := &api{admin: d.Admin, log: d.Logger, now: d.Now, fails: newFailLimiter()}
 		// The chain, outermost first: log the request, bound its body,

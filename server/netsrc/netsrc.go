@@ -6,6 +6,7 @@ package netsrc
 
 import (
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"sync"
@@ -38,6 +39,15 @@ type Refusals struct {
 	mu    sync.Mutex
 	last  time.Time
 	count map[string]int
+	total map[string]uint64 // since the start, for metrics
+}
+
+// Totals returns how many connections were refused, by reason, since the
+// start.
+func (r *Refusals) Totals() map[string]uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.total)
 }
 
 // Note counts one refusal for reason and, when the interval has passed,
@@ -49,6 +59,10 @@ func (r *Refusals) Note(log *slog.Logger, reason string, attrs ...any) {
 		r.count = map[string]int{}
 	}
 	r.count[reason]++
+	if r.total == nil {
+		r.total = map[string]uint64{}
+	}
+	r.total[reason]++
 	now := time.Now()
 	if now.Sub(r.last) < RefusalLogInterval {
 		return

@@ -37,6 +37,7 @@ func (s *Service) SendBatch(ctx context.Context, envs [][]byte) (sent []Sent, er
 		return nil, nil, err
 	}
 	if !s.allow(p.KeyFingerprint) {
+		s.stats.limited.Add(1)
 		return nil, nil, ErrRateLimited
 	}
 	errs = make([]error, len(envs))

@@ -113,6 +113,7 @@ func (s *Service) Send(ctx context.Context, raw []byte) (Sent, error) {
 		return s.reflect(ctx, p, raw)
 	}
 	if !s.allow(p.KeyFingerprint) {
+		s.stats.limited.Add(1)
 		return Sent{}, ErrRateLimited
 	}
 	if err := s.checkAlarm(ctx, p.User, env); err != nil {
@@ -171,6 +172,7 @@ func (s *Service) reflect(ctx context.Context, p *auth.Principal, raw []byte) (S
 		return Sent{Received: received}, nil
 	}
 	if !s.allow(p.KeyFingerprint) {
+		s.stats.limited.Add(1)
 		return Sent{}, ErrRateLimited
 	}
 	var seq uint64

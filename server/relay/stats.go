@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/store"
@@ -47,6 +48,16 @@ type msgCounter struct {
 
 	mu     sync.Mutex // guards counts
 	counts map[dayKey]uint64
+
+	// accepted and limited count, since the start, the envelopes accepted
+	// and those refused for sending too fast (for metrics).
+	accepted, limited atomic.Uint64
+}
+
+// Counts returns how many envelopes the relay accepted, and how many it
+// refused for sending too fast, since the start.
+func (s *Service) Counts() (accepted, rateLimited uint64) {
+	return s.stats.accepted.Load(), s.stats.limited.Load()
 }
 
 // add counts one envelope of a tenant's user on the day of t.
@@ -58,6 +69,7 @@ func (c *msgCounter) add(tenant string, t time.Time) {
 	}
 	c.counts[k]++
 	c.mu.Unlock()
+	c.accepted.Add(1)
 }
 
 // take returns the counts and starts afresh.

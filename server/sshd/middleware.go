@@ -119,17 +119,21 @@ func (s *Server) limit(next ssh.Handler) ssh.Handler {
 		p := principal(sess)
 		s.mu.Lock()
 		if s.total >= s.cfg.MaxSessions {
+			s.over["sessions at capacity"]++
 			s.mu.Unlock()
 			wish.Fatalln(sess, "error: the server is at capacity, try again in a minute")
 			return
 		}
 		if s.perKey[p.KeyFingerprint] >= s.cfg.MaxSessionsPerKey {
+			s.over["sessions per key"]++
 			s.mu.Unlock()
 			wish.Fatalln(sess, fmt.Sprintf("error: this key has %d sessions open, the limit: close one first", s.cfg.MaxSessionsPerKey))
 			return
 		}
+		kind := metricKind(sess)
 		s.total++
 		s.perKey[p.KeyFingerprint]++
+		s.byKind[kind]++
 		s.mu.Unlock()
 		if p.User != nil {
 			if err := s.deps.Directory.TouchDevice(sess.Context(), p.KeyFingerprint); err != nil {
@@ -139,6 +143,9 @@ func (s *Server) limit(next ssh.Handler) ssh.Handler {
 		defer func() {
 			s.mu.Lock()
 			s.total--
+			if s.byKind[kind]--; s.byKind[kind] <= 0 {
+				delete(s.byKind, kind)
+			}
 			if s.perKey[p.KeyFingerprint]--; s.perKey[p.KeyFingerprint] <= 0 {
 				delete(s.perKey, p.KeyFingerprint)
 			}

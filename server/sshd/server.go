@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"path/filepath"
 	"sync"
@@ -84,6 +85,8 @@ type Server struct {
 	mu     sync.Mutex // guards the session counts
 	total  int
 	perKey map[string]int
+	byKind map[string]int
+	over   map[string]uint64 // sessions refused by a session limit, by limit
 }
 
 // New builds the SSH server and its middleware chain.
@@ -111,7 +114,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg.MaxStartupsPerSource = 10
 	}
 	cfg.MaxStartupsPerSource = min(cfg.MaxStartupsPerSource, cfg.MaxStartups)
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, perKey: make(map[string]int), theme: theme.Default(),
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, perKey: make(map[string]int), byKind: map[string]int{}, over: map[string]uint64{}, theme: theme.Default(),
 		startups: newStartupLimits(cfg.MaxStartups, cfg.MaxStartupsPerSource)}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(filepath.Join(cfg.DataDir, HostKeyFile)),
@@ -182,6 +185,44 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return s.srv.Close()
 	}
 	return err
+}
+
+// Stats are counts for metrics: never who, only how many.
+type Stats struct {
+	Conns    int64             // open connections, authenticated or not
+	Sessions map[string]int    // open sessions by kind: chat, console, exec, sftp, subsystem
+	Refused  map[string]uint64 // connections and sessions refused, by reason, since the start
+}
+
+// Stats returns the server's counts now.
+func (s *Server) Stats() Stats {
+	st := Stats{Conns: s.conns.Load(), Refused: s.refused.Totals()}
+	if st.Refused == nil {
+		st.Refused = map[string]uint64{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st.Sessions = maps.Clone(s.byKind)
+	for k, n := range s.over {
+		st.Refused[k] += n
+	}
+	return st
+}
+
+// metricKind names what a session is, for Stats.
+func metricKind(sess ssh.Session) string {
+	_, _, pty := sess.Pty()
+	switch {
+	case sess.Subsystem() == "sftp":
+		return "sftp"
+	case sess.Subsystem() != "":
+		return "subsystem"
+	case len(sess.Command()) > 0 && sess.Command()[0] == "admin" && pty:
+		return "console"
+	case len(sess.Command()) > 0:
+		return "exec"
+	}
+	return "chat"
 }
 
 // Sessions reports the number of open sessions.

@@ -220,7 +220,7 @@ func TestChatUXDrafts(t *testing.T) {
 
 	x.typeText("ann", "draft for cat")
 	x.waitFor("ann", "› draft for cat")
-	x.key("ann", "C-n") // to Bob
+	x.key("ann", "C-n")             // to Bob
 	x.waitFor("ann", "│ Bob Baker") // the header; a presence mark may follow
 	x.waitFor("ann", "› Type a message")
 	x.typeText("ann", "draft for bob")

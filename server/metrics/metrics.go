@@ -1,0 +1,136 @@
+// Package metrics is Parley's Prometheus instrumentation: one registry per
+// server, the store's commit histograms fed as commits happen, and the
+// counts the other components keep read when /metrics is scraped.
+//
+// Label values are fixed words chosen here (a session kind, a refusal
+// reason): never content, user or tenant IDs, names or keys.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Sources are the components whose counts /metrics reads; a nil func
+// leaves its metrics out.
+type Sources struct {
+	// Sessions returns the open SSH connections and the open sessions by
+	// kind.
+	Sessions func() (conns int64, byKind map[string]int)
+	// Refused returns the connections and sessions refused, by reason,
+	// since the start.
+	Refused func() map[string]uint64
+	// Relay returns the envelopes accepted and those refused for sending
+	// too fast, since the start.
+	Relay func() (accepted, rateLimited uint64)
+	// KDF returns the passphrase KDF runs under way and the logins waiting.
+	KDF func() (running, waiting int)
+}
+
+// Metrics is one server's registry.
+type Metrics struct {
+	reg         *prometheus.Registry
+	commitTime  prometheus.Histogram
+	commitBatch prometheus.Histogram
+	writeTime   prometheus.Histogram
+}
+
+// New builds the registry with the Go runtime and process collectors and
+// the store's commit histograms.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.commitTime = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "parley_store_commit_seconds",
+		Help:    "Time a store commit took, from its begin to durable on disk.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5 ms … 4 s
+	})
+	m.writeTime = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "parley_store_write_seconds",
+		Help:    "Part of a commit spent writing pages and syncing them to disk (fsync).",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	})
+	m.commitBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "parley_store_commit_batch_size",
+		Help:    "Updates carried by one store commit.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 11), // 1 … 1024
+	})
+	m.reg.MustRegister(m.commitTime, m.writeTime, m.commitBatch,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveCommit is store.Options.OnCommit.
+func (m *Metrics) ObserveCommit(batch int, took, write time.Duration) {
+	m.commitBatch.Observe(float64(batch))
+	m.commitTime.Observe(took.Seconds())
+	m.writeTime.Observe(write.Seconds())
+}
+
+// Watch registers the metrics read from src at each scrape.
+func (m *Metrics) Watch(src Sources) {
+	m.reg.MustRegister(&sourceCollector{src: src})
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+var (
+	descConns = prometheus.NewDesc("parley_ssh_connections",
+		"Open SSH connections, authenticated or not.", nil, nil)
+	descSessions = prometheus.NewDesc("parley_ssh_sessions",
+		"Open SSH sessions by kind (chat, console, exec, sftp, subsystem).", []string{"kind"}, nil)
+	descRefused = prometheus.NewDesc("parley_refused_total",
+		"Connections and sessions refused by a limit, by reason.", []string{"reason"}, nil)
+	descAccepted = prometheus.NewDesc("parley_relay_envelopes_total",
+		"Envelopes the relay accepted (messages, receipts, reactions).", nil, nil)
+	descLimited = prometheus.NewDesc("parley_relay_rate_limited_total",
+		"Sends the relay refused because a key sent too fast.", nil, nil)
+	descKDFRunning = prometheus.NewDesc("parley_kdf_running",
+		"Passphrase KDF runs under way.", nil, nil)
+	descKDFWaiting = prometheus.NewDesc("parley_kdf_waiting",
+		"Logins waiting for a passphrase KDF slot.", nil, nil)
+)
+
+// sessionKinds are reported even at zero, so that a dashboard's series
+// does not vanish when the last session of a kind closes.
+var sessionKinds = [...]string{"chat", "console", "exec", "sftp", "subsystem"} //nolint:gochecknoglobals // a constant list
+
+// sourceCollector reads Sources at scrape time.
+type sourceCollector struct{ src Sources }
+
+func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descConns, descSessions, descRefused, descAccepted, descLimited, descKDFRunning, descKDFWaiting} {
+		ch <- d
+	}
+}
+
+func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
+	if f := c.src.Sessions; f != nil {
+		conns, byKind := f()
+		ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(conns))
+		for _, k := range sessionKinds {
+			ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(byKind[k]), k)
+		}
+	}
+	if f := c.src.Refused; f != nil {
+		for reason, n := range f() {
+			ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n), reason)
+		}
+	}
+	if f := c.src.Relay; f != nil {
+		acc, lim := f()
+		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(acc))
+		ch <- prometheus.MustNewConstMetric(descLimited, prometheus.CounterValue, float64(lim))
+	}
+	if f := c.src.KDF; f != nil {
+		run, wait := f()
+		ch <- prometheus.MustNewConstMetric(descKDFRunning, prometheus.GaugeValue, float64(run))
+		ch <- prometheus.MustNewConstMetric(descKDFWaiting, prometheus.GaugeValue, float64(wait))
+	}
+}
