@@ -27,12 +27,17 @@ func TestChatHeaderFollowsRenameAndNick(t *testing.T) {
 	x.line("ann", "/open Climbers")
 	x.line("ann", "/group rename Boulderers")
 	x.waitFor("ann", "Group renamed to Boulderers.")
-	x.waitFor("bob", "│ Boulderers")
-	waitGone(t, x, "bob", "Climbers")
+	scr := x.waitFor("bob", "│ Boulderers")
+	if header := strings.Split(scr, "\n")[1]; strings.Contains(header, "Climbers") {
+		t.Fatalf("Bob's header still names the old group name: %q", header)
+	}
+	if !strings.Contains(scr, `Renamed to "Boulderers"`) {
+		t.Fatalf("Bob's history does not say the group was renamed:\n%s", scr)
+	}
 
 	x.line("ann", "/nick Annie")
 	x.waitFor("ann", "Your nickname is now Annie.")
-	if scr := x.waitFor("ann", "Annie"); !strings.Contains(strings.SplitN(scr, "\n", 2)[0], "Annie") {
+	if scr = x.waitFor("ann", "Annie"); !strings.Contains(strings.SplitN(scr, "\n", 2)[0], "Annie") {
 		t.Fatalf("Ann's header does not show her new nickname:\n%s", scr)
 	}
 }

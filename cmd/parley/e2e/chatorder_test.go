@@ -82,7 +82,9 @@ func waitLast(t *testing.T, x *tmux, name, tag string, n int) {
 	want := fmt.Sprintf("%s%04d", tag, n)
 	for {
 		scr := x.screen(name)
-		if strings.Contains(scr, want) {
+		// In the conversation, not the chat list's preview, which may
+		// be drawn a frame before the pane.
+		if strings.Contains(paneText(scr), want) {
 			scr = settled(x, name)
 			ns := numbers(scr, tag)
 			wantConsecutive(t, name, ns, scr)
