@@ -72,7 +72,7 @@ func (m *Metrics) ObserveCommit(batch int, took, write time.Duration) {
 
 // Watch registers the metrics read from src at each scrape.
 func (m *Metrics) Watch(src Sources) {
-	m.reg.MustRegister(&sourceCollector{src: src})
+	m.reg.MustRegister(newSourceCollector(src))
 }
 
 // Handler serves the registry in the Prometheus text format.
@@ -80,32 +80,34 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-var (
-	descConns = prometheus.NewDesc("parley_ssh_connections",
-		"Open SSH connections, authenticated or not.", nil, nil)
-	descSessions = prometheus.NewDesc("parley_ssh_sessions",
-		"Open SSH sessions by kind (chat, console, exec, sftp, subsystem).", []string{"kind"}, nil)
-	descRefused = prometheus.NewDesc("parley_refused_total",
-		"Connections and sessions refused by a limit, by reason.", []string{"reason"}, nil)
-	descAccepted = prometheus.NewDesc("parley_relay_envelopes_total",
-		"Envelopes the relay accepted (messages, receipts, reactions).", nil, nil)
-	descLimited = prometheus.NewDesc("parley_relay_rate_limited_total",
-		"Sends the relay refused because a key sent too fast.", nil, nil)
-	descKDFRunning = prometheus.NewDesc("parley_kdf_running",
-		"Passphrase KDF runs under way.", nil, nil)
-	descKDFWaiting = prometheus.NewDesc("parley_kdf_waiting",
-		"Logins waiting for a passphrase KDF slot.", nil, nil)
-)
-
-// sessionKinds are reported even at zero, so that a dashboard's series
-// does not vanish when the last session of a kind closes.
-var sessionKinds = [...]string{"chat", "console", "exec", "sftp", "subsystem"} //nolint:gochecknoglobals // a constant list
-
 // sourceCollector reads Sources at scrape time.
-type sourceCollector struct{ src Sources }
+type sourceCollector struct {
+	src                                         Sources
+	conns, sessions, refused, accepted, limited *prometheus.Desc
+	kdfRunning, kdfWaiting                      *prometheus.Desc
+}
+
+func newSourceCollector(src Sources) *sourceCollector {
+	return &sourceCollector{src: src,
+		conns: prometheus.NewDesc("parley_ssh_connections",
+			"Open SSH connections, authenticated or not.", nil, nil),
+		sessions: prometheus.NewDesc("parley_ssh_sessions",
+			"Open SSH sessions by kind (chat, console, exec, sftp, subsystem).", []string{"kind"}, nil),
+		refused: prometheus.NewDesc("parley_refused_total",
+			"Connections and sessions refused by a limit, by reason.", []string{"reason"}, nil),
+		accepted: prometheus.NewDesc("parley_relay_envelopes_total",
+			"Envelopes the relay accepted (messages, receipts, reactions).", nil, nil),
+		limited: prometheus.NewDesc("parley_relay_rate_limited_total",
+			"Sends the relay refused because a key sent too fast.", nil, nil),
+		kdfRunning: prometheus.NewDesc("parley_kdf_running",
+			"Passphrase KDF runs under way.", nil, nil),
+		kdfWaiting: prometheus.NewDesc("parley_kdf_waiting",
+			"Logins waiting for a passphrase KDF slot.", nil, nil),
+	}
+}
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descSessions, descRefused, descAccepted, descLimited, descKDFRunning, descKDFWaiting} {
+	for _, d := range []*prometheus.Desc{c.conns, c.sessions, c.refused, c.accepted, c.limited, c.kdfRunning, c.kdfWaiting} {
 		ch <- d
 	}
 }
@@ -113,24 +115,26 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	if f := c.src.Sessions; f != nil {
 		conns, byKind := f()
-		ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(conns))
-		for _, k := range sessionKinds {
-			ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(byKind[k]), k)
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(conns))
+		// Every kind, even at zero, so that a dashboard's series does not
+		// vanish when the last session of a kind closes.
+		for _, k := range []string{"chat", "console", "exec", "sftp", "subsystem"} {
+			ch <- prometheus.MustNewConstMetric(c.sessions, prometheus.GaugeValue, float64(byKind[k]), k)
 		}
 	}
 	if f := c.src.Refused; f != nil {
 		for reason, n := range f() {
-			ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n), reason)
+			ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(n), reason)
 		}
 	}
 	if f := c.src.Relay; f != nil {
 		acc, lim := f()
-		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(acc))
-		ch <- prometheus.MustNewConstMetric(descLimited, prometheus.CounterValue, float64(lim))
+		ch <- prometheus.MustNewConstMetric(c.accepted, prometheus.CounterValue, float64(acc))
+		ch <- prometheus.MustNewConstMetric(c.limited, prometheus.CounterValue, float64(lim))
 	}
 	if f := c.src.KDF; f != nil {
 		run, wait := f()
-		ch <- prometheus.MustNewConstMetric(descKDFRunning, prometheus.GaugeValue, float64(run))
-		ch <- prometheus.MustNewConstMetric(descKDFWaiting, prometheus.GaugeValue, float64(wait))
+		ch <- prometheus.MustNewConstMetric(c.kdfRunning, prometheus.GaugeValue, float64(run))
+		ch <- prometheus.MustNewConstMetric(c.kdfWaiting, prometheus.GaugeValue, float64(wait))
 	}
 }

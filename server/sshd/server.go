@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,20 +210,21 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// metricKind names what a session is, for Stats.
+// metricKind names what a session is, for Stats: sessionKind (the log's
+// name) folded into the few kinds metrics report.
 func metricKind(sess ssh.Session) string {
 	_, _, pty := sess.Pty()
-	switch {
-	case sess.Subsystem() == "sftp":
+	switch k := sessionKind(sess); {
+	case k == "subsystem sftp":
 		return "sftp"
-	case sess.Subsystem() != "":
+	case strings.HasPrefix(k, "subsystem"):
 		return "subsystem"
-	case len(sess.Command()) > 0 && sess.Command()[0] == "admin" && pty:
+	case k == "shell":
+		return "chat"
+	case k == "exec admin" && pty:
 		return "console"
-	case len(sess.Command()) > 0:
-		return "exec"
 	}
-	return "chat"
+	return "exec"
 }
 
 // Sessions reports the number of open sessions.

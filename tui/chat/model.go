@@ -156,6 +156,9 @@ type Model struct {
 	// restr are the user's restrictions, read at start and again when the
 	// server announces a change or the quiet-hours schedule turns.
 	restr core.Restrictions
+	// quietLoc is restr.QuietZone loaded (nil if none or unknown here),
+	// once per reading rather than on every frame.
+	quietLoc *time.Location
 	// restrRead says restr was read at least once: until then the UI
 	// cannot tell quiet hours and raises no notification.
 	restrRead bool
@@ -500,6 +503,10 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setError("Could not read your settings: " + msg.err.Error())
 		} else {
 			m.restr, m.restrRead = msg.r, true
+			m.quietLoc = nil
+			if z := msg.r.QuietZone; z != "" {
+				m.quietLoc, _ = time.LoadLocation(z) // unknown here: the indicator keeps the terminal's zone
+			}
 			cmds = append(cmds, m.scheduleSettings())
 		}
 		if m.settingsAgain {

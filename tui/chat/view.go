@@ -271,14 +271,10 @@ func (m *Model) quietIndicator() string {
 		return "quiet hours"
 	}
 	loc, zone := m.o.Location, ""
-	if !m.zoneKnown && m.restr.QuietZone != "" {
-		// The terminal did not say its zone: the schedule's is the one
-		// the user keeps quiet hours in. Name it, as messages show
-		// another.
-		if l, err := time.LoadLocation(m.restr.QuietZone); err == nil &&
-			until.In(l).Format("15:04 MST") != until.In(loc).Format("15:04 MST") {
-			loc, zone = l, " MST"
-		}
+	// The terminal did not say its zone: the schedule's is the one the
+	// user keeps quiet hours in. Name it, as messages show another.
+	if l := m.quietLoc; !m.zoneKnown && l != nil && until.In(l).Format("15:04 MST") != until.In(loc).Format("15:04 MST") {
+		loc, zone = l, " MST"
 	}
 	now := time.Now().In(loc)
 	until = until.In(loc)
