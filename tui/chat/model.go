@@ -264,7 +264,10 @@ type (
 		text string // to send once opened, for /msg
 		err  error
 	}
-	markedMsg   struct{ changed bool }
+	markedMsg   struct {
+		ref     core.ConvRef
+		changed bool
+	}
 	quitMsg     struct{ reason string }
 	settingsMsg struct {
 		r   core.Restrictions
@@ -537,8 +540,17 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setInfo(msg.info)
 		return m, m.settingsCmd()
 	case markedMsg:
+		// What marking read changes on screen is the conversation's
+		// unread count: set it here rather than reading everything again.
+		// A reading already under way may predate the mark; one more
+		// follows it then.
 		if msg.changed {
-			return m, m.reloadCmd()
+			if c := m.conv(msg.ref); c != nil {
+				c.Unread = 0
+			}
+			if m.reloading {
+				m.reloadAgain = true
+			}
 		}
 		return m, nil
 	case sentMsg:
@@ -799,7 +811,7 @@ func (m *Model) markReadCmd(peer core.ConvRef) tea.Cmd {
 	svc, ctx := m.o.Service, m.o.Context
 	return func() tea.Msg {
 		changed, _ := svc.MarkRead(ctx, peer)
-		return markedMsg{changed: changed}
+		return markedMsg{ref: peer, changed: changed}
 	}
 }
 
