@@ -264,7 +264,7 @@ type (
 		text string // to send once opened, for /msg
 		err  error
 	}
-	markedMsg   struct {
+	markedMsg struct {
 		ref     core.ConvRef
 		changed bool
 	}
