@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/parley-chat/parley/crypto"
@@ -15,24 +16,52 @@ import (
 // stored value the registry no longer accepts is skipped, as if unset. A
 // user who is not in the tenant is ErrUnknownUser.
 func EffectiveTx(tx store.Tx, tenantID string, user crypto.ID) (Values, error) {
-	global, err := tx.PolicyValues(tenantID, crypto.ID{})
+	global, individual, err := levelsTx(tx, tenantID, user)
 	if err != nil {
-		return nil, fmt.Errorf("read policies: %w", err)
+		return nil, err
 	}
-	var individual map[string]string
-	if !user.IsZero() {
-		if err := checkUser(tx, tenantID, user); err != nil {
-			return nil, err
-		}
-		if individual, err = tx.PolicyValues(tenantID, user); err != nil {
-			return nil, fmt.Errorf("read policies: %w", err)
-		}
-	}
-	out := make(Values, len(registry()))
-	for _, k := range registry() {
+	keys := registry()
+	out := make(Values, len(keys))
+	for _, k := range keys {
 		out[k.Name] = resolve(k, global, individual)
 	}
 	return out, nil
+}
+
+// EffectiveKeysTx is EffectiveTx for the named keys only: what a check on
+// a hot path (every typing notice, every alarm) reads, without resolving
+// the whole registry. A name the registry does not know is left out, so
+// its Bool reads false and its Int zero.
+func EffectiveKeysTx(tx store.Tx, tenantID string, user crypto.ID, names ...string) (Values, error) {
+	global, individual, err := levelsTx(tx, tenantID, user)
+	if err != nil {
+		return nil, err
+	}
+	out := make(Values, len(names))
+	for _, k := range registry() {
+		if slices.Contains(names, k.Name) {
+			out[k.Name] = resolve(k, global, individual)
+		}
+	}
+	return out, nil
+}
+
+// levelsTx reads the tenant's global values and, for a user, their
+// individual ones.
+func levelsTx(tx store.Tx, tenantID string, user crypto.ID) (global, individual map[string]string, err error) {
+	if global, err = tx.PolicyValues(tenantID, crypto.ID{}); err != nil {
+		return nil, nil, fmt.Errorf("read policies: %w", err)
+	}
+	if user.IsZero() {
+		return global, nil, nil
+	}
+	if err := checkUser(tx, tenantID, user); err != nil {
+		return nil, nil, err
+	}
+	if individual, err = tx.PolicyValues(tenantID, user); err != nil {
+		return nil, nil, fmt.Errorf("read policies: %w", err)
+	}
+	return global, individual, nil
 }
 
 // resolve picks the value in effect of one key.

@@ -17,7 +17,7 @@ func alarmAllowed(tx store.Tx, sender *store.User, env *crypto.Envelope) error {
 	if env.Flags&crypto.FlagAlarm == 0 {
 		return nil
 	}
-	v, err := policy.EffectiveTx(tx, sender.TenantID, sender.ID)
+	v, err := policy.EffectiveKeysTx(tx, sender.TenantID, sender.ID, policy.AlarmSend)
 	if err != nil {
 		return fmt.Errorf("read alarm policy: %w", err)
 	}

@@ -33,7 +33,7 @@ func ephemeralAllowed(tx store.Tx, sender *store.User, recipient crypto.ID) (boo
 		tenant string
 		id     crypto.ID
 	}{{sender.TenantID, sender.ID}, {to.TenantID, to.ID}} {
-		v, err := policy.EffectiveTx(tx, u.tenant, u.id)
+		v, err := policy.EffectiveKeysTx(tx, u.tenant, u.id, policy.TypingIndicators)
 		if err != nil {
 			return false, fmt.Errorf("read typing policy: %w", err)
 		}
