@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -256,7 +257,9 @@ type (
 	}
 	sentMsg struct {
 		peer core.ConvRef
-		err  error
+		// msg is the message a text send stored (zero for other sends).
+		msg core.Message
+		err error
 	}
 	openedMsg struct {
 		peer core.ConvRef
@@ -564,7 +567,7 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.quitting && len(m.outbox) == 0 {
 			return m, tea.Quit
 		}
-		return m, tea.Batch(m.reloadCmd(), m.nextSend())
+		return m, tea.Batch(m.afterSend(msg), m.nextSend())
 	case openedMsg:
 		if msg.err != nil {
 			m.setError(msg.err.Error())
@@ -817,10 +820,50 @@ func (m *Model) markReadCmd(peer core.ConvRef) tea.Cmd {
 
 func (m *Model) sendCmd(peer core.ConvRef, text string) tea.Cmd {
 	svc := m.o.Service
-	return m.enqueue(peer, text, func(ctx context.Context) error {
-		_, err := svc.Send(ctx, peer, text)
-		return err
-	})
+	return m.push(outJob{ref: peer, text: text, send: func(ctx context.Context) (core.Message, error) {
+		return svc.Send(ctx, peer, text)
+	}})
+}
+
+// afterSend shows what a send stored. A text message sent without error
+// is in hand: it goes at the end of the open conversation and its
+// conversation up the list, as reading them again would show them (one
+// reading less per message sent). Anything else — an error, a
+// distribution list (its members' chats change too), a conversation not
+// listed yet, a message that is not the newest, a reading under way that
+// may predate the send — reads the list and the page again.
+func (m *Model) afterSend(msg sentMsg) tea.Cmd {
+	if msg.err != nil || msg.msg.ID == (crypto.MessageID{}) || msg.msg.Conv != msg.peer || m.reloading || !m.applySent(msg.msg) {
+		return m.reloadCmd()
+	}
+	return m.previewCmd()
+}
+
+// applySent puts the message the user sent where a reading would show it;
+// false (and nothing changed) when it cannot say where that is.
+func (m *Model) applySent(msg core.Message) bool {
+	if msg.Conv.Kind == core.ConvList {
+		return false
+	}
+	i := convIndex(m.convs, msg.Conv)
+	if i < 0 {
+		return false
+	}
+	if msg.Conv == m.open {
+		if n := len(m.msgs); n > 0 && !msg.Time.After(m.msgs[n-1].Time) {
+			return false
+		}
+		m.arrived(append(slices.Clip(m.msgs), msg), m.lineCount)
+		m.placeUnread()
+	}
+	c := &m.convs[i]
+	if msg.Time.After(c.LastAt) {
+		c.LastAt = msg.Time
+	}
+	c.Preview = core.OutgoingPreview(&msg)
+	slices.SortStableFunc(m.convs, core.CompareConversations)
+	m.clampSelection(len(m.convs))
+	return true
 }
 
 // maxOutbox bounds what waits in the outbox: beyond it, the composer keeps
@@ -834,6 +877,8 @@ type outJob struct {
 	text   string
 	stored bool // a retry: the conversation shows the message already
 	run    func(context.Context) error
+	// send, instead of run, is a text send: it returns what it stored.
+	send func(context.Context) (core.Message, error)
 }
 
 // enqueue adds a send to the outbox and starts it if none is running.
@@ -871,7 +916,13 @@ func (m *Model) nextSend() tea.Cmd {
 	}
 	m.sending = true
 	j, ctx := m.outbox[0], m.o.Context
-	return func() tea.Msg { return sentMsg{peer: j.ref, err: j.run(ctx)} }
+	return func() tea.Msg {
+		if j.send != nil {
+			msg, err := j.send(ctx)
+			return sentMsg{peer: j.ref, msg: msg, err: err}
+		}
+		return sentMsg{peer: j.ref, err: j.run(ctx)}
+	}
 }
 
 // waiting are the outbox's entries for the open conversation that have

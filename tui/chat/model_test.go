@@ -42,6 +42,7 @@ type fakeService struct {
 	loadErr    error
 	olderErr   error // returned by Messages for older pages (a cursor given)
 	sendErr    error
+	sent       int      // messages Send stored
 	passes     []string // passphrases Unlock was given
 	notify     func()
 
@@ -144,7 +145,9 @@ func (f *fakeService) Conversations(context.Context) ([]core.Conversation, error
 	if f.loadErr != nil {
 		return nil, f.loadErr
 	}
-	return slices.Clone(f.convs), nil
+	out := slices.Clone(f.convs)
+	slices.SortStableFunc(out, core.CompareConversations) // as the core lists them
+	return out, nil
 }
 
 func (f *fakeService) Messages(_ context.Context, ref core.ConvRef, before []byte, limit int) (core.Page, error) {
@@ -178,10 +181,20 @@ func (f *fakeService) Send(_ context.Context, ref core.ConvRef, text string) (co
 	if f.sendErr != nil {
 		return core.Message{}, f.sendErr
 	}
-	m := core.Message{Conv: core.Direct(peer), Outgoing: true, Time: testNow, Text: text, State: core.StateSent}
+	// As the core does: a fresh ID, a time after the conversation's
+	// newest, the conversation's summary updated.
+	f.sent++
+	at := testNow.Add(time.Duration(f.sent) * time.Millisecond)
+	if n := len(f.msgs[peer]); n > 0 && !at.After(f.msgs[peer][n-1].Time) {
+		at = f.msgs[peer][n-1].Time.Add(time.Millisecond)
+	}
+	m := core.Message{Conv: core.Direct(peer), Outgoing: true, Time: at, Text: text, State: core.StateSent}
+	binary.BigEndian.PutUint32(m.ID[:], uint32(f.sent))
 	f.msgs[peer] = append(f.msgs[peer], m)
 	if i := slices.IndexFunc(f.convs, func(c core.Conversation) bool { return c.Ref.Peer == peer }); i < 0 {
-		f.convs = append(f.convs, core.Conversation{Ref: core.Direct(peer), Name: f.contacts[peer].Name, LastAt: testNow})
+		f.convs = append(f.convs, core.Conversation{Ref: core.Direct(peer), Name: f.contacts[peer].Name, LastAt: at, Preview: core.OutgoingPreview(&m)})
+	} else {
+		f.convs[i].LastAt, f.convs[i].Preview = at, core.OutgoingPreview(&m)
 	}
 	return m, nil
 }
@@ -761,9 +774,10 @@ func chatDriver(t *testing.T, svc *fakeService, opts ...func(*Options)) *driver 
 }
 
 // opened lists the calls of /msg: the lookup, loading the conversation
-// it opens and sending, then loading the sent message.
+// it opens and sending (the sent message goes on screen as Send returned
+// it, without a reading).
 func opened(id, quoted string) []string {
-	return []string{"Contact " + id, "Conversations", "Messages " + id, "Send " + id + " " + quoted, "Conversations", "Messages " + id}
+	return []string{"Contact " + id, "Conversations", "Messages " + id, "Send " + id + " " + quoted}
 }
 
 func TestMsgCommand(t *testing.T) {
@@ -776,8 +790,7 @@ func TestMsgCommand(t *testing.T) {
 		{"lower-case ID", "/msg bob00001 hi", opened("BOB00001", `"hi"`)},
 		{"short form", "/m BOB00001 hi", opened("BOB00001", `"hi"`)},
 		{"by name with unread messages", "/msg carol  see   you ", []string{"Contact CAROL002",
-			"Conversations", "Messages CAROL002", `Send CAROL002 "see   you"`, "MarkRead CAROL002",
-			"Conversations", "Messages CAROL002", "Conversations", "Messages CAROL002"}},
+			"Conversations", "Messages CAROL002", `Send CAROL002 "see   you"`, "MarkRead CAROL002"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -803,7 +816,9 @@ func TestMsgOpensNewConversation(t *testing.T) {
 		svc.contacts[erin] = core.Contact{ID: erin, Name: "Erin"}
 		d := chatDriver(t, svc)
 		d.enter("/msg ERIN0004 hello Erin")
-		d.wantCalls(opened("ERIN0004", `"hello Erin"`)...)
+		// A conversation not listed yet: the list and the page are read
+		// again after the send.
+		d.wantCalls(append(opened("ERIN0004", `"hello Erin"`), "Conversations", "Messages ERIN0004")...)
 		if got, want := d.m.open.Peer, erin; got != want {
 			t.Errorf("open conversation = %s, want %s", got, want)
 		}
@@ -1046,7 +1061,9 @@ func TestSend(t *testing.T) {
 					d.wantCalls()
 					return
 				}
-				d.wantCalls(fmt.Sprintf("Send BOB00001 %q", tc.want), "Conversations", "Messages BOB00001")
+				// What Send stored goes on screen as it returned it: no
+				// reading of the list and the page again.
+				d.wantCalls(fmt.Sprintf("Send BOB00001 %q", tc.want))
 				if got := d.m.input.Value(); got != "" {
 					t.Errorf("composer holds %q after sending, want it cleared", got)
 				}
@@ -1054,6 +1071,63 @@ func TestSend(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSentMessageInPlace: a message sent goes at the end of the open
+// conversation and its chat to the top of the list without reading them
+// again, and what the screen holds then is what a reading gives.
+func TestSentMessageInPlace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		d.enter("/open Dave")
+		d.svc.takeCalls()
+		d.enter("lunch at noon?")
+		d.wantCalls(`Send DAVE0003 "lunch at noon?"`)
+		d.wantScreen("lunch at noon? ✓ sent")
+		var order []string
+		for _, c := range d.m.convs {
+			order = append(order, c.Name)
+		}
+		if want := []string{"Dave", "Bob Builder", "Carol"}; !slices.Equal(order, want) {
+			t.Errorf("chat list = %v after sending to Dave, want %v", order, want)
+		}
+		applied := struct {
+			convs []core.Conversation
+			msgs  []core.Message
+			rows  string
+		}{slices.Clone(d.m.convs), slices.Clone(d.m.msgs), d.plain()}
+
+		// A reading now finds the same.
+		svc.syncs = append(svc.syncs, core.Changes{Reload: true})
+		d.send(SyncMsg{})
+		d.wantCalls("Sync", "Conversations", "Messages DAVE0003")
+		if diff := cmp.Diff(applied.convs, d.m.convs); diff != "" {
+			t.Errorf("conversations as applied differ from a reading (-applied +read):\n%s", diff)
+		}
+		if diff := cmp.Diff(applied.msgs, d.m.msgs); diff != "" {
+			t.Errorf("messages as applied differ from a reading (-applied +read):\n%s", diff)
+		}
+		if got := d.plain(); got != applied.rows {
+			t.Errorf("screen after a reading:\n%s\nwant as applied:\n%s", got, applied.rows)
+		}
+	})
+}
+
+// TestSentWhileReadingReadsAgain: a reading under way when a send lands
+// may predate it: one more reading follows instead of the message being
+// put in place.
+func TestSentWhileReadingReadsAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := chatDriver(t, threeChats())
+		d.enter("/open Dave")
+		d.svc.takeCalls()
+		d.m.reloading = true // a reading under way
+		d.enter("lunch?")
+		if !d.m.reloadAgain {
+			t.Errorf("a send landing during a reading did not ask for another")
+		}
+	})
 }
 
 func TestSendFails(t *testing.T) {

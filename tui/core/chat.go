@@ -40,14 +40,22 @@ func (c *Core) Conversations(ctx context.Context) ([]Conversation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read conversations: %w", err)
 	}
-	slices.SortFunc(out, func(a, b Conversation) int {
-		if c := b.LastAt.Compare(a.LastAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Ref.String(), b.Ref.String())
-	})
+	slices.SortFunc(out, CompareConversations)
 	return out, nil
 }
+
+// CompareConversations is the order of Conversations: the most recent
+// first, then by reference.
+func CompareConversations(a, b Conversation) int {
+	if c := b.LastAt.Compare(a.LastAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Ref.String(), b.Ref.String())
+}
+
+// OutgoingPreview is the preview a conversation shows after the user sent
+// m in it.
+func OutgoingPreview(m *Message) string { return "You: " + previewOf(m) }
 
 // Page is a slice of a conversation, oldest first.
 type Page struct {
@@ -280,7 +288,7 @@ func (c *Core) storeOutgoing(ctx context.Context, k *crypto.StoreKey, m *Message
 			conv.Name = name
 		}
 		conv.LastAt = later(conv.LastAt, m.Time)
-		conv.Preview = "You: " + previewOf(m)
+		conv.Preview = OutgoingPreview(m)
 		if m.State == StatePending {
 			if err := tx.Space(spaceOutbox).Put(msgKey(c.convTag(k, m.Conv), m), []byte{1}); err != nil {
 				return err
