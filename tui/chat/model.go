@@ -247,7 +247,10 @@ type (
 		convs []core.Conversation
 		peer  core.ConvRef
 		page  core.Page
-		err   error
+		// listOnly: only the list was read (the open conversation's
+		// messages were put in place); page is empty.
+		listOnly bool
+		err      error
 	}
 	olderMsg struct {
 		peer core.ConvRef
@@ -453,8 +456,11 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.setError("Sync failed: " + msg.err.Error())
 		} else {
-			if msg.ch.Reload {
+			switch {
+			case msg.ch.Reload:
 				cmds = append(cmds, m.reloadCmd())
+			case len(msg.ch.Updated) > 0:
+				cmds = append(cmds, m.applyUpdated(msg.ch.Updated))
 			}
 			cmds = append(cmds, m.alert(msg.ch.Incoming))
 		}
@@ -478,7 +484,9 @@ func (m *Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.followTitle()
 		cmds := []tea.Cmd{m.previewCmd()}
 		if msg.peer == m.open && !m.open.IsZero() {
-			m.pageLoaded(msg.page, m.lineCount)
+			if !msg.listOnly {
+				m.pageLoaded(msg.page, m.lineCount)
+			}
 			// A message counts as read once it was on screen: not while
 			// the user is scrolled up (the newest are below the view).
 			if c := m.conv(m.open); c != nil && c.Unread > 0 && m.scroll == 0 {
@@ -784,6 +792,72 @@ func (m *Model) reloadCmd() tea.Cmd {
 		}
 		return loadedMsg{convs: convs, peer: peer, page: page}
 	}
+}
+
+// listCmd reads the conversation list only, one reading at a time like
+// reloadCmd.
+func (m *Model) listCmd() tea.Cmd {
+	if m.reloading {
+		m.reloadAgain = true
+		return nil
+	}
+	m.reloading = true
+	svc, ctx, peer := m.o.Service, m.o.Context, m.open
+	return func() tea.Msg {
+		convs, err := svc.Conversations(ctx)
+		if err != nil {
+			return loadedMsg{err: err}
+		}
+		return loadedMsg{convs: convs, peer: peer, listOnly: true}
+	}
+}
+
+// applyUpdated takes the message records a sync wrote (new incoming
+// messages, receipts): those of the open conversation go in place, and
+// only the list is read again (its unread counts and previews changed).
+// A reading under way may predate them, and a conversation the list does
+// not show as readable here (a hidden chat while hidden chats are
+// concealed) is not patched: both read everything again.
+func (m *Model) applyUpdated(updated []core.Message) tea.Cmd {
+	if m.reloading {
+		return m.reloadCmd()
+	}
+	if !m.open.IsZero() {
+		var mine []core.Message
+		for _, u := range updated {
+			if u.Conv == m.open {
+				mine = append(mine, u)
+			}
+		}
+		if len(mine) > 0 {
+			c := m.conv(m.open)
+			if c == nil || c.Hidden && !m.loc.revealed {
+				return m.reloadCmd()
+			}
+			m.arrived(m.patched(mine), m.lineCount)
+			m.placeUnread()
+		}
+	}
+	return m.listCmd()
+}
+
+// patched returns the open conversation's messages with the updated
+// records in their place in the history's order: a record already there
+// is replaced, a new one inserted. One that sorts before the first loaded
+// message while older ones are not loaded belongs to the part not loaded.
+func (m *Model) patched(updated []core.Message) []core.Message {
+	out := slices.Clone(m.msgs)
+	for _, u := range updated {
+		if i := slices.IndexFunc(out, func(x core.Message) bool { return x.ID == u.ID && x.Outgoing == u.Outgoing }); i >= 0 {
+			out = slices.Delete(out, i, i+1)
+		}
+		i, _ := slices.BinarySearchFunc(out, u, func(x, u core.Message) int { return core.CompareStored(&x, &u) })
+		if i == 0 && m.older != nil && len(out) > 0 {
+			continue
+		}
+		out = slices.Insert(out, i, u)
+	}
+	return out
 }
 
 // settingsCmd reads the user's restrictions; one reading at a time, the

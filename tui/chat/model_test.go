@@ -1114,6 +1114,85 @@ func TestSentMessageInPlace(t *testing.T) {
 	})
 }
 
+// idMsg gives m the ID n, as the core gives every message one.
+func idMsg(m core.Message, n uint32) core.Message {
+	binary.BigEndian.PutUint32(m.ID[:], n)
+	return m
+}
+
+// TestSyncedMessagesInPlace: what a sync wrote (a new incoming message, a
+// receipt that moved an outgoing one on) goes in place in the open
+// conversation; only the list is read again, and the screen then is what
+// a full reading shows.
+func TestSyncedMessagesInPlace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeService()
+		sent := idMsg(out(at(15, 10, 1), "lunch?", core.StateSent), 2)
+		svc.addConv(core.Conversation{Ref: core.Direct(bob), Name: "Bob Builder", LastAt: at(15, 10, 1)},
+			idMsg(in(at(15, 10, 0), "hi Alice"), 1), sent)
+		svc.addConv(core.Conversation{Ref: core.Direct(carol), Name: "Carol", LastAt: at(15, 10, 30)},
+			idMsg(in(at(15, 10, 30), "ping"), 3))
+		d := chatDriver(t, svc)
+		d.enter("/open Bob")
+		d.svc.takeCalls()
+
+		// Bob read "lunch?" and answered; Carol wrote too (not open).
+		read := sent
+		read.Conv, read.State = core.Direct(bob), core.StateRead
+		answer := idMsg(in(at(15, 10, 2), "yes, at noon"), 4)
+		answer.Conv = core.Direct(bob)
+		other := idMsg(in(at(15, 10, 3), "still there?"), 5)
+		other.Conv = core.Direct(carol)
+		svc.mu.Lock()
+		svc.msgs[bob] = []core.Message{svc.msgs[bob][0], read, answer}
+		svc.msgs[carol] = append(svc.msgs[carol], other)
+		svc.convs[0].LastAt, svc.convs[0].Preview = answer.Time, "yes, at noon"
+		svc.convs[1].LastAt, svc.convs[1].Unread = other.Time, 1
+		svc.syncs = append(svc.syncs, core.Changes{Updated: []core.Message{read, answer, other}})
+		svc.mu.Unlock()
+		d.send(SyncMsg{})
+		d.wantCalls("Sync", "Conversations")
+		d.wantScreen("lunch? ✓✓ read")
+		d.wantScreen("yes, at noon")
+		applied := struct {
+			msgs   []core.Message
+			screen string
+		}{slices.Clone(d.m.msgs), d.plain()}
+
+		svc.syncs = append(svc.syncs, core.Changes{Reload: true})
+		d.send(SyncMsg{})
+		d.wantCalls("Sync", "Conversations", "Messages BOB00001")
+		if diff := cmp.Diff(applied.msgs, d.m.msgs); diff != "" {
+			t.Errorf("messages as applied differ from a reading (-applied +read):\n%s", diff)
+		}
+		if got := d.plain(); got != applied.screen {
+			t.Errorf("screen after a reading:\n%s\nwant as applied:\n%s", got, applied.screen)
+		}
+	})
+}
+
+// TestSyncedWhileReadingReadsAgain: records that land while a reading is
+// under way are not patched into what that reading will replace: one more
+// full reading follows.
+func TestSyncedWhileReadingReadsAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := threeChats()
+		d := chatDriver(t, svc)
+		d.enter("/open Bob")
+		d.svc.takeCalls()
+		d.m.reloading = true
+		msg := idMsg(in(at(15, 11, 30), "news"), 9)
+		msg.Conv = core.Direct(bob)
+		d.update(syncedMsg{ch: core.Changes{Updated: []core.Message{msg}}})
+		if !d.m.reloadAgain {
+			t.Errorf("records landing during a reading did not ask for another full one")
+		}
+		if slices.ContainsFunc(d.m.msgs, func(x core.Message) bool { return x.Text == "news" }) {
+			t.Errorf("the record was patched in although a reading under way replaces the page")
+		}
+	})
+}
+
 // TestSentWhileReadingReadsAgain: a reading under way when a send lands
 // may predate it: one more reading follows instead of the message being
 // put in place.

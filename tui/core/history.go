@@ -1,6 +1,8 @@
 package core
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -36,6 +38,18 @@ func msgKey(conv crypto.Tag, m *Message) []byte {
 	k = binary.BigEndian.AppendUint64(k, uint64(m.Time.UnixNano()))
 	k = append(k, dirByte(m.Outgoing))
 	return append(k, m.ID[:]...)
+}
+
+// CompareStored is the order of a conversation's history, as Messages
+// returns it (msgKey): by time, then incoming before outgoing, then by ID.
+func CompareStored(a, b *Message) int {
+	if c := cmp.Compare(a.Time.UnixNano(), b.Time.UnixNano()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(dirByte(a.Outgoing), dirByte(b.Outgoing)); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.ID[:], b.ID[:])
 }
 
 func refKey(k *crypto.StoreKey, ref ConvRef, out bool, id crypto.MessageID) []byte {

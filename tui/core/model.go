@@ -265,8 +265,15 @@ func (c Conversation) Title() string {
 
 // Changes reports what a Sync changed.
 type Changes struct {
-	// Reload says conversations or messages changed: views should reload.
+	// Reload says conversations or messages changed in a way Updated does
+	// not describe: views should read everything again.
 	Reload bool
+	// Updated are the message records the sync wrote, when that is all it
+	// changed besides conversation summaries: new incoming messages and
+	// outgoing ones a receipt moved on, as stored (oldest change first).
+	// Without Reload, a view may put them in place and read only the
+	// conversation list again. At most maxUpdated; more set Reload.
+	Updated []Message
 	// Incoming lists new incoming messages, for notifications: at most the
 	// 64 newest of one Sync.
 	Incoming []Message

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestPrefsDefaultsAndRoundTrip(t *testing.T) {
@@ -156,5 +158,43 @@ func TestMarkReadWithoutReadReceipts(t *testing.T) {
 	}
 	if got := page.Messages[0].State; got != StateDelivered {
 		t.Fatalf("message read while receipts were off is %v, want %v", got, StateDelivered)
+	}
+}
+
+// TestSyncUpdated: a sync that stores a new message, or moves an outgoing
+// one on by a receipt, names the records it wrote (as Messages reads
+// them) instead of asking views to read everything again.
+func TestSyncUpdated(t *testing.T) {
+	n := newLNet(t)
+	ann, bob := n.user("ANN00001", "Ann", nil), n.user("BOB00001", "Bob", nil)
+	a, b := n.core(ann, newLStore(), nil), n.core(bob, newLStore(), nil)
+	ctx := context.Background()
+	lSync(t, a)
+	lSync(t, b)
+	sent, err := a.Send(ctx, Direct(bob.ct.ID), "are you there?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := lSync(t, b)
+	if ch.Reload || len(ch.Updated) != 1 || ch.Updated[0].ID != sent.ID || ch.Updated[0].Outgoing {
+		t.Fatalf("recipient's sync: Reload %v, Updated %+v; want the new incoming message only", ch.Reload, ch.Updated)
+	}
+	page, err := b.Messages(ctx, Direct(ann.ct.ID), nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(page.Messages, ch.Updated); diff != "" {
+		t.Errorf("Updated differs from what Messages reads (-read +updated):\n%s", diff)
+	}
+	ch = lSync(t, a) // the delivery receipt
+	if ch.Reload || len(ch.Updated) != 1 || ch.Updated[0].ID != sent.ID || ch.Updated[0].State != StateDelivered {
+		t.Fatalf("sender's sync: Reload %v, Updated %+v; want the message, delivered", ch.Reload, ch.Updated)
+	}
+	page, err = a.Messages(ctx, Direct(bob.ct.ID), nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(page.Messages, ch.Updated); diff != "" {
+		t.Errorf("Updated differs from what Messages reads (-read +updated):\n%s", diff)
 	}
 }

@@ -112,6 +112,9 @@ func (c *Core) Sync(ctx context.Context) (Changes, error) {
 // catchUpPage is how many waiting envelopes one catch-up step reads and processes.
 const catchUpPage = 500
 
+// maxUpdated bounds Changes.Updated: past it, views read everything again.
+const maxUpdated = 256
+
 func (c *Core) processAll(ctx context.Context, ds []Delivery, ch *Changes) error {
 	for chunk := range slices.Chunk(ds, catchUpPage) {
 		got, err := c.process(ctx, chunk)
@@ -119,6 +122,10 @@ func (c *Core) processAll(ctx context.Context, ds []Delivery, ch *Changes) error
 			return err
 		}
 		ch.Reload = ch.Reload || got.Reload
+		ch.Updated = append(ch.Updated, got.Updated...)
+		if len(ch.Updated) > maxUpdated {
+			ch.Reload, ch.Updated = true, nil // a view reads it all faster
+		}
 		if got.Typing != nil {
 			ch.Typing = got.Typing
 		}
@@ -426,7 +433,7 @@ func (c *Core) storeIncoming(tx Tx, k *crypto.StoreKey, o opened, m Message, ch 
 	if err := tx.Space(spaceNonce).Put(nk, []byte{1}); err != nil {
 		return err
 	}
-	ch.Reload = true
+	ch.Updated = append(ch.Updated, m)
 	// A hidden chat raises no notification while concealed: its sender's
 	// name would give it away.
 	if o.env.Flags&crypto.FlagSilent == 0 && (!conv.Hidden || c.Revealed()) {
@@ -568,7 +575,7 @@ func (c *Core) applyReceipt(tx Tx, k *crypto.StoreKey, o opened, ref ConvRef, ch
 		if err := c.rewriteMessage(tx, k, key, m); err != nil {
 			return err
 		}
-		ch.Reload = true
+		ch.Updated = append(ch.Updated, *m)
 	}
 	return nil
 }
