@@ -239,7 +239,13 @@ func TestConsistentWithSnapshot(t *testing.T) {
 	src := during{src: f.db,
 		during: func() error {
 			go func() {
-				late = f.put(t, []byte("uploaded during the backup"))
+				b := []byte("uploaded during the backup")
+				m, err := f.bs.Put(f.ctx(t), bytes.NewReader(b), int64(len(b)), []crypto.ID{f.bob})
+				if err != nil {
+					wrote <- err
+					return
+				}
+				late = m.ID
 				wrote <- f.db.Update(t.Context(), func(tx store.Tx) error {
 					return tx.PutTenant(store.Tenant{ID: "t-late", Name: "late"})
 				})
