@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -92,7 +91,7 @@ Start the server on it with parley serve --data DIR. --from - reads stdin;
 			if from == "" {
 				return errors.New("--from FILE is required")
 			}
-			var r io.Reader = cmd.InOrStdin()
+			r := cmd.InOrStdin()
 			if from != "-" {
 				f, err := os.Open(from) //nolint:gosec // the operator names it
 				if err != nil {
