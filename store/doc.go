@@ -84,6 +84,15 @@
 // Records are JSON behind a one-byte record version. Sequence numbers are
 // big-endian uint64 so that byte order is numeric order.
 //
+// # Snapshots
+//
+// Snapshot runs a function in one read transaction and can write the whole
+// file as of that transaction (bbolt's Tx.WriteTo): the consistent copy a
+// backup takes while writers go on. OpenReadOnly opens a stopped data
+// directory's file read-only (a shared lock, ErrLocked while a server holds
+// it) for the same. A commit that must grow the file waits for open read
+// transactions, so a snapshot should be copied locally and ended quickly.
+//
 // # Schema versions
 //
 // meta/schema holds the version the file was written with. Open runs the

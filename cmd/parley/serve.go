@@ -22,6 +22,7 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/backup"
 	"github.com/parley-chat/parley/server/blobs"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/groups"
@@ -273,6 +274,12 @@ func serve(ctx context.Context, c serveConfig) error {
 				hub.Publish(id, relay.Event{Kind: relay.EventGroups})
 			}
 		}})
+	// Online backups: instance admins only, recorded in the audit log.
+	bak, err := backup.New(backup.Config{Source: db, Authorize: adm.AuthorizeBackup, Logger: log,
+		Options: backup.Options{DataDir: c.Data, Extra: backupExtra, Version: buildVersion()}})
+	if err != nil {
+		return err
+	}
 	ssh, err := sshd.New(sshd.Config{
 		DataDir:              c.Data,
 		PublicHost:           publicHost,
@@ -289,6 +296,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		Admin:     adm,
 		Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Blobs: fileStore, Keyring: keyring, Groups: grp, Logger: log},
 		Policies:  policies,
+		Backup:    bak,
 	})
 	if err != nil {
 		return err

@@ -577,3 +577,43 @@ func syncDir(dir string) error {
 	}
 	return err
 }
+
+// File is one stored blob's file, as a backup copies it.
+type File struct {
+	// Path is the file's path under the blob directory: <2 hex>/<32 hex>.
+	Path string
+	// Size is the ciphertext's size in bytes.
+	Size int64
+}
+
+// FilesTx lists, in ID order, the files of the blobs recorded in tx: the
+// ones a copy of the database taken in tx needs beside it. Uploads not
+// recorded yet, and files of removed blobs still on disk, are not listed.
+func FilesTx(tx store.Tx) ([]File, error) {
+	var files []File
+	var bad error
+	err := metaSpace(tx).Scan([]byte{prefixMeta}, nil, false, func(k, v []byte) bool {
+		if len(k) != 1+IDLen {
+			return true
+		}
+		if len(v) < 1 || v[0] != metaVersion {
+			bad = fmt.Errorf("blob record version: %w", store.ErrCorrupt)
+			return false
+		}
+		var m Meta
+		if err := json.Unmarshal(v[1:], &m); err != nil {
+			bad = fmt.Errorf("decode blob record: %w", err)
+			return false
+		}
+		id := hex.EncodeToString(k[1:])
+		files = append(files, File{Path: filepath.ToSlash(filepath.Join(id[:2], id)), Size: m.Size})
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list blobs: %w", err)
+	}
+	if bad != nil {
+		return nil, bad
+	}
+	return files, nil
+}

@@ -26,7 +26,11 @@ const execTimeout = 2 * time.Minute
 // exec runs one exec request through a command tree built for this
 // session and returns the exit status.
 func (s *Server) exec(sess ssh.Session, p *auth.Principal) int {
-	ctx, cancel := context.WithTimeout(auth.With(sess.Context(), p), execTimeout)
+	timeout := execTimeout
+	if c := sess.Command(); len(c) > 0 && c[0] == "backup" {
+		timeout = backupTimeout // streams the whole instance
+	}
+	ctx, cancel := context.WithTimeout(auth.With(sess.Context(), p), timeout)
 	defer cancel()
 	// A session that waits for input past the timeout is closed, which ends the read.
 	stop := context.AfterFunc(ctx, func() { _ = sess.Close() })
@@ -158,7 +162,7 @@ func (s *Server) commandTree(ctx context.Context, sess ssh.Session, p *auth.Prin
 
 // adminCommands are the administrative nouns.
 func (e *cmdEnv) adminCommands() []*cobra.Command {
-	return []*cobra.Command{e.tenantCmd(), e.licenseCmd(), e.userCmd(), e.deviceCmd(), e.adminCmd(), e.apikeyCmd(), e.auditCmd(), e.exportCmd(), e.groupCmd(), e.statsCmd(), e.policyCmd(), e.quietCmd()}
+	return []*cobra.Command{e.tenantCmd(), e.licenseCmd(), e.userCmd(), e.deviceCmd(), e.adminCmd(), e.apikeyCmd(), e.auditCmd(), e.exportCmd(), e.groupCmd(), e.statsCmd(), e.policyCmd(), e.quietCmd(), e.backupCmd()}
 }
 
 // group makes a parent command that only holds subcommands.

@@ -41,7 +41,7 @@ func (s *Server) recover(next ssh.Handler) ssh.Handler {
 var commandNames = map[string]bool{ //nolint:gochecknoglobals // a constant set
 	"activate": true, "version": true, "unlock": true, "lock": true, "files": true, "whoami": true,
 	"directory": true, "tenant": true, "license": true, "user": true, "device": true, "admin": true,
-	"apikey": true, "audit": true, "export": true, "group": true, "stats": true, "policy": true,
+	"apikey": true, "audit": true, "export": true, "group": true, "stats": true, "policy": true, "backup": true,
 	"quiet-hours": true, "help": true, "console": true, "scp": true, "migrate": true,
 }
 

@@ -66,6 +66,8 @@ type Deps struct {
 	// Policies announces policy changes (the bus admin publishes on);
 	// hosted sessions subscribe to apply them live. nil: none.
 	Policies *policy.Bus
+	// Backup takes online backups (the backup command); nil: none.
+	Backup Backup
 }
 
 // Server is the SSH front.
