@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/parley-chat/parley/server/apijson"
 	"github.com/parley-chat/parley/server/audit"
 )
 
@@ -55,7 +56,7 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toAuditJSON(es))
+	writeJSON(w, http.StatusOK, apijson.AuditEntries(es))
 	return nil
 }
 
@@ -87,6 +88,6 @@ func (a *api) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toAuditReportJSON(rep))
+	writeJSON(w, http.StatusOK, apijson.ToAuditReport(rep, ""))
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/apijson"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -24,8 +25,8 @@ type membersJSON struct {
 
 // groupDetail is a group with its members' names and states; without
 // users:read the names stay empty.
-func (a *api) groupDetail(ctx context.Context, g store.Group) groupDetailJSON {
-	out := groupDetailJSON{groupJSON: toGroupJSON(g, a.tenantName(ctx)), MemberList: []groupMemberJSON{}}
+func (a *api) groupDetail(ctx context.Context, g store.Group) apijson.GroupDetail {
+	out := apijson.GroupDetail{Group: apijson.ToGroup(g, a.tenantName(ctx)), MemberList: []apijson.GroupMember{}}
 	if len(g.Members) == 0 {
 		return out
 	}
@@ -35,7 +36,7 @@ func (a *api) groupDetail(ctx context.Context, g store.Group) groupDetailJSON {
 	}
 	for _, id := range g.Members {
 		u := users[id]
-		out.MemberList = append(out.MemberList, groupMemberJSON{ID: id.String(), Name: u.Name, Status: string(u.Status)})
+		out.MemberList = append(out.MemberList, apijson.GroupMember{ID: id.String(), Name: u.Name, Status: string(u.Status)})
 	}
 	return out
 }
@@ -50,9 +51,9 @@ func (a *api) listGroups(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	tenant := a.tenantName(r.Context())
-	out := make([]groupJSON, 0, len(gs))
+	out := make([]apijson.Group, 0, len(gs))
 	for _, g := range gs {
-		out = append(out, toGroupJSON(g, tenant))
+		out = append(out, apijson.ToGroup(g, tenant))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -183,6 +184,6 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toStatsJSON(st, a.tenantName(r.Context())))
+	writeJSON(w, http.StatusOK, apijson.ToStats(st, a.tenantName(r.Context())))
 	return nil
 }

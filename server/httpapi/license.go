@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/parley-chat/parley/server/apijson"
+)
 
 // GET /api/v1/license
 func (a *api) license(w http.ResponseWriter, r *http.Request) error {
@@ -11,6 +15,6 @@ func (a *api) license(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toLicenseReportJSON(rep))
+	writeJSON(w, http.StatusOK, apijson.ToLicenseReport(rep))
 	return nil
 }

@@ -8,24 +8,8 @@ import (
 	"strconv"
 
 	"github.com/parley-chat/parley/crypto"
-	"github.com/parley-chat/parley/server/policy"
+	"github.com/parley-chat/parley/server/apijson"
 )
-
-// policyJSON is one value in effect, as policy show --json prints it:
-// booleans as JSON booleans, integers as numbers, everything else as text.
-type policyJSON struct {
-	Key    string `json:"key"`
-	Value  any    `json:"value"`
-	Source string `json:"source"`
-}
-
-// policyChangeJSON answers PUT and DELETE: the value in effect at the level
-// changed, after the change, as policy set --json prints it.
-type policyChangeJSON struct {
-	Tenant string `json:"tenant"`
-	User   string `json:"user,omitempty"`
-	policyJSON
-}
 
 // policySetJSON is the body of PUT /api/v1/policies/{key}.
 type policySetJSON struct {
@@ -33,10 +17,6 @@ type policySetJSON struct {
 	Value json.RawMessage `json:"value"`
 	// User is a Parley ID for an individual value; empty for the tenant's.
 	User string `json:"user"`
-}
-
-func toPolicyJSON(v policy.Value) policyJSON {
-	return policyJSON{Key: v.Key, Value: v.Typed(), Source: string(v.Source)}
 }
 
 // policyUser parses an optional Parley ID: nil for the tenant.
@@ -82,7 +62,7 @@ func (a *api) policyChange(w http.ResponseWriter, r *http.Request, uid *crypto.I
 	}
 	for _, v := range vs {
 		if v.Key == key {
-			out := policyChangeJSON{Tenant: a.tenantName(r.Context()), policyJSON: toPolicyJSON(v)}
+			out := apijson.PolicyChange{Tenant: a.tenantName(r.Context()), Policy: apijson.ToPolicy(v)}
 			if uid != nil {
 				out.User = uid.String()
 			}
@@ -107,9 +87,9 @@ func (a *api) listPolicies(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]policyJSON, 0, len(vs))
+	out := make([]apijson.Policy, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, toPolicyJSON(v))
+		out = append(out, apijson.ToPolicy(v))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

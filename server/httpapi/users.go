@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/apijson"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
@@ -58,12 +59,12 @@ func userID(r *http.Request) (crypto.ID, error) {
 }
 
 // userJSON is a changed user with its devices counted after the change.
-func (a *api) userJSON(ctx context.Context, u store.User) userJSON {
+func (a *api) userJSON(ctx context.Context, u store.User) apijson.User {
 	devices := 0
 	if d, err := a.admin.User(ctx, keyTenant, u.ID); err == nil {
 		devices = len(d.Devices)
 	}
-	return toUserJSON(u, a.tenantName(ctx), devices)
+	return apijson.ToUser(u, a.tenantName(ctx), devices)
 }
 
 // GET /api/v1/users?tag=T&name=PATTERN&status=S&limit=N&after=ID
@@ -95,9 +96,9 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	tenant := a.tenantName(r.Context())
-	out := make([]userJSON, 0, len(us))
+	out := make([]apijson.User, 0, len(us))
 	for _, u := range us {
-		out = append(out, toUserJSON(u.User, tenant, len(u.Devices)))
+		out = append(out, apijson.ToUser(u.User, tenant, len(u.Devices)))
 	}
 	if !next.IsZero() {
 		nq := r.URL.Query()
@@ -123,7 +124,7 @@ func (a *api) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/users/"+nu.User.ID.String())
-	writeJSON(w, http.StatusCreated, newUserJSON{userJSON: toUserJSON(nu.User, nu.Tenant.Name, 0),
+	writeJSON(w, http.StatusCreated, apijson.NewUser{User: apijson.ToUser(nu.User, nu.Tenant.Name, 0),
 		ActivationCode: nu.Code.Code, ExpiresAt: nu.Code.ExpiresAt})
 	return nil
 }
@@ -141,7 +142,7 @@ func (a *api) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toUserDetailJSON(d, a.tenantName(r.Context())))
+	writeJSON(w, http.StatusOK, apijson.ToUserDetail(d, a.tenantName(r.Context())))
 	return nil
 }
 
@@ -239,7 +240,7 @@ func (a *api) reissueCode(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newUserJSON{userJSON: a.userJSON(r.Context(), u), ActivationCode: c.Code, ExpiresAt: c.ExpiresAt})
+	writeJSON(w, http.StatusOK, apijson.NewUser{User: a.userJSON(r.Context(), u), ActivationCode: c.Code, ExpiresAt: c.ExpiresAt})
 	return nil
 }
 
@@ -256,7 +257,7 @@ func (a *api) listDevices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toDevicesJSON(ds))
+	writeJSON(w, http.StatusOK, apijson.ToDevices(ds))
 	return nil
 }
 

@@ -7,18 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parley-chat/parley/server/apijson"
 	"github.com/parley-chat/parley/server/audit"
 )
-
-// auditReportJSON is the outcome of audit verify.
-type auditReportJSON struct {
-	OK      bool   `json:"ok"`
-	Entries uint64 `json:"entries"`
-	BadSeq  uint64 `json:"bad_seq,omitempty"`
-	Problem string `json:"problem,omitempty"`
-	// Anchor is "SEQ:HASH" of the last entry, to keep outside the server.
-	Anchor string `json:"anchor,omitempty"`
-}
 
 func (e *cmdEnv) auditCmd() *cobra.Command {
 	var tenant string
@@ -64,11 +55,7 @@ hashes.`,
 				return err
 			}
 			if e.json {
-				out := make([]audit.JSONEntry, 0, len(es))
-				for _, en := range es {
-					out = append(out, audit.ToJSON(en))
-				}
-				return e.printJSON(out)
+				return e.printJSON(apijson.AuditEntries(es))
 			}
 			if len(es) == 0 {
 				return e.done(nil, "No audit entries match.")
@@ -141,7 +128,7 @@ entry it names must still have that hash.`,
 				anchor = audit.Anchor{Seq: r.Entries, Hash: r.Head}.String()
 			}
 			if e.json {
-				if err := e.printJSON(auditReportJSON{OK: r.OK, Entries: r.Entries, BadSeq: r.BadSeq, Problem: r.Problem, Anchor: anchor}); err != nil {
+				if err := e.printJSON(apijson.AuditReport{OK: r.OK, Entries: r.Entries, BadSeq: r.BadSeq, Problem: r.Problem, Anchor: anchor}); err != nil {
 					return err
 				}
 				if !r.OK {

@@ -9,39 +9,14 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/apijson"
 	"github.com/parley-chat/parley/store"
 )
 
-// groupJSON is a managed group as group list prints it.
-type groupJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Tenant    string    `json:"tenant"`
-	Members   int       `json:"members"` // how many
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// groupMemberJSON is one member of a group.
-type groupMemberJSON struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Status string `json:"status"`
-}
-
-// groupDetailJSON is a group with its members (group show and every change).
-type groupDetailJSON struct {
-	groupJSON
-	MemberList []groupMemberJSON `json:"member_list"`
-}
-
-func toGroupJSON(g store.Group, tenant string) groupJSON {
-	return groupJSON{ID: g.ID, Name: g.Name, Tenant: tenant, Members: len(g.Members), CreatedAt: g.CreatedAt}
-}
-
 // groupDetail looks up the members' names and states; a member the caller
 // cannot see keeps an empty name.
-func (e *cmdEnv) groupDetail(tenant string, g store.Group) groupDetailJSON {
-	out := groupDetailJSON{groupJSON: toGroupJSON(g, e.tenantName(tenant)), MemberList: []groupMemberJSON{}}
+func (e *cmdEnv) groupDetail(tenant string, g store.Group) apijson.GroupDetail {
+	out := apijson.GroupDetail{Group: apijson.ToGroup(g, e.tenantName(tenant)), MemberList: []apijson.GroupMember{}}
 	if len(g.Members) == 0 {
 		return out
 	}
@@ -51,7 +26,7 @@ func (e *cmdEnv) groupDetail(tenant string, g store.Group) groupDetailJSON {
 	}
 	for _, id := range g.Members {
 		u := users[id]
-		out.MemberList = append(out.MemberList, groupMemberJSON{ID: id.String(), Name: u.Name, Status: string(u.Status)})
+		out.MemberList = append(out.MemberList, apijson.GroupMember{ID: id.String(), Name: u.Name, Status: string(u.Status)})
 	}
 	return out
 }
@@ -103,9 +78,9 @@ func (e *cmdEnv) groupCmd() *cobra.Command {
 			}
 			if e.json {
 				name := e.tenantName(tenant)
-				out := make([]groupJSON, 0, len(gs))
+				out := make([]apijson.Group, 0, len(gs))
 				for _, g := range gs {
-					out = append(out, toGroupJSON(g, name))
+					out = append(out, apijson.ToGroup(g, name))
 				}
 				return e.printJSON(out)
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/apijson"
 )
 
 func (e *cmdEnv) licenseCmd() *cobra.Command {
@@ -21,7 +22,7 @@ func (e *cmdEnv) licenseCmd() *cobra.Command {
 				return err
 			}
 			if e.json {
-				return e.printJSON(toLicenseReportJSON(r))
+				return e.printJSON(apijson.ToLicenseReport(r))
 			}
 			return e.printLicense(r)
 		},
@@ -46,7 +47,7 @@ func (e *cmdEnv) licenseCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toLicenseJSON(l), "Added package %s: %s of plan %s, %s.", l.ID, seatsText(l.Seats), l.Plan, validity(l.ValidUntil))
+			return e.done(apijson.ToLicense(l), "Added package %s: %s of plan %s, %s.", l.ID, seatsText(l.Seats), l.Plan, validity(l.ValidUntil))
 		},
 	}
 	add.Flags().StringVar(&plan, "plan", "standard", "plan name")
@@ -63,7 +64,7 @@ func (e *cmdEnv) licenseCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toLicenseJSON(l), "Trial started: %d seats, %s.", l.Seats, validity(l.ValidUntil))
+			return e.done(apijson.ToLicense(l), "Trial started: %d seats, %s.", l.Seats, validity(l.ValidUntil))
 		},
 	}
 
@@ -82,7 +83,7 @@ func (e *cmdEnv) licenseCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return e.done(toLicenseJSON(l), "Package %s: %s of plan %s, %s.", l.ID, seatsText(l.Seats), l.Plan, validity(l.ValidUntil))
+				return e.done(apijson.ToLicense(l), "Package %s: %s of plan %s, %s.", l.ID, seatsText(l.Seats), l.Plan, validity(l.ValidUntil))
 			},
 		}
 		cmd.Flags().StringVar(&pkg, "package", defPkg, "the package's ID (license show lists them)")

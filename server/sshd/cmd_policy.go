@@ -8,30 +8,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-chat/parley/crypto"
+	"github.com/parley-chat/parley/server/apijson"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/policy"
 )
-
-// policyJSON is one value in effect, as policy show --json prints it: the
-// value typed (booleans as JSON booleans, integers as numbers, everything
-// else as text) and its source: default, global or individual.
-type policyJSON struct {
-	Key    string `json:"key"`
-	Value  any    `json:"value"`
-	Source string `json:"source"`
-}
-
-func toPolicyJSON(v policy.Value) policyJSON {
-	return policyJSON{Key: v.Key, Value: v.Typed(), Source: string(v.Source)}
-}
-
-// policyChangeJSON is what policy set and unset print: the value in effect
-// at the level changed, after the change.
-type policyChangeJSON struct {
-	Tenant string `json:"tenant"`
-	User   string `json:"user,omitempty"`
-	policyJSON
-}
 
 // policyKeyJSON is one key of the registry, as policy keys --json prints it.
 type policyKeyJSON struct {
@@ -130,9 +110,9 @@ form the value, so names and schedules need no quotes.`,
 				return err
 			}
 			if e.json {
-				out := make([]policyJSON, 0, len(vs))
+				out := make([]apijson.Policy, 0, len(vs))
 				for _, v := range vs {
-					out = append(out, toPolicyJSON(v))
+					out = append(out, apijson.ToPolicy(v))
 				}
 				return e.printJSON(out)
 			}
@@ -224,8 +204,8 @@ and %d MiB.`, strings.Join(policy.CSVColumns(), ","), policy.MaxCSVProblems, pol
 }
 
 // policyChange is the JSON of a set or unset.
-func (e *cmdEnv) policyChange(tenant string, uid *crypto.ID, v policy.Value) policyChangeJSON {
-	out := policyChangeJSON{Tenant: e.tenantName(tenant), policyJSON: toPolicyJSON(v)}
+func (e *cmdEnv) policyChange(tenant string, uid *crypto.ID, v policy.Value) apijson.PolicyChange {
+	out := apijson.PolicyChange{Tenant: e.tenantName(tenant), Policy: apijson.ToPolicy(v)}
 	if uid != nil {
 		out.User = uid.String()
 	}

@@ -6,34 +6,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/apijson"
 )
-
-// dayCountJSON is the messages of one day.
-type dayCountJSON struct {
-	Day      string `json:"day"` // YYYY-MM-DD, UTC
-	Messages uint64 `json:"messages"`
-}
-
-// statsJSON is what stats --json prints: counts only.
-type statsJSON struct {
-	Tenant        string         `json:"tenant"`
-	ActiveUsers   int            `json:"active_users"`
-	PendingUsers  int            `json:"pending_users"`
-	Devices       int            `json:"devices"`
-	Days          int            `json:"days"`
-	MessagesTotal uint64         `json:"messages_total"`
-	Messages      []dayCountJSON `json:"messages"` // oldest first, today last
-}
-
-func toStatsJSON(st admin.Stats, tenant string) statsJSON {
-	out := statsJSON{Tenant: tenant, ActiveUsers: st.ActiveUsers, PendingUsers: st.PendingUsers, Devices: st.Devices,
-		Days: len(st.Messages), Messages: make([]dayCountJSON, 0, len(st.Messages))}
-	for _, d := range st.Messages {
-		out.MessagesTotal += d.Messages
-		out.Messages = append(out.Messages, dayCountJSON{Day: d.Day, Messages: d.Messages})
-	}
-	return out
-}
 
 func (e *cmdEnv) statsCmd() *cobra.Command {
 	var tenant string
@@ -52,7 +26,7 @@ sees what is inside.`, admin.DefaultStatsDays, admin.MaxStatsDays),
 			if err != nil {
 				return err
 			}
-			out := toStatsJSON(st, e.tenantName(tenant))
+			out := apijson.ToStats(st, e.tenantName(tenant))
 			if e.json {
 				return e.printJSON(out)
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parley-chat/parley/server/apijson"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/store"
 )
@@ -22,7 +23,7 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toTenantJSON(t, seats), "Created tenant %s%s.", t.Name, createdNote(seats, t.Domains))
+			return e.done(apijson.ToTenant(t, seats), "Created tenant %s%s.", t.Name, createdNote(seats, t.Domains))
 		},
 	}
 	create.Flags().IntVar(&seats, "seats", 0, "seats of a first license package without end date")
@@ -38,9 +39,9 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 				return err
 			}
 			if e.json {
-				out := make([]tenantJSON, 0, len(ts))
+				out := make([]apijson.Tenant, 0, len(ts))
 				for _, t := range ts {
-					out = append(out, toTenantJSON(t, e.seats(t.Name)))
+					out = append(out, apijson.ToTenant(t, e.seats(t.Name)))
 				}
 				return e.printJSON(out)
 			}
@@ -63,7 +64,7 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 				return err
 			}
 			seats := e.seats(t.Name)
-			return e.done(toTenantJSON(t, seats), "%s (%s)\n  status:   %s\n  seats:    %d\n  domains:  %s\n  created:  %s\n  branding: %s\n  directory group: %s",
+			return e.done(apijson.ToTenant(t, seats), "%s (%s)\n  status:   %s\n  seats:    %d\n  domains:  %s\n  created:  %s\n  branding: %s\n  directory group: %s",
 				t.Name, t.ID, tenantStatus(t.Suspended), seats, dash(strings.Join(t.Domains, ", ")), t.CreatedAt.Format("2006-01-02"),
 				branding(t), dash(t.DirectoryGroup))
 		},
@@ -79,7 +80,7 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s is %s.", t.Name, tenantStatus(t.Suspended))
+				return e.done(apijson.ToTenant(t, e.seats(t.Name)), "Tenant %s is %s.", t.Name, tenantStatus(t.Suspended))
 			},
 		}
 	}
@@ -93,7 +94,7 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s owns %s.", t.Name, strings.Join(t.Domains, ", "))
+			return e.done(apijson.ToTenant(t, e.seats(t.Name)), "Tenant %s owns %s.", t.Name, strings.Join(t.Domains, ", "))
 		},
 	}
 
@@ -117,7 +118,7 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s: branding %s.", t.Name, branding(t))
+			return e.done(apijson.ToTenant(t, e.seats(t.Name)), "Tenant %s: branding %s.", t.Name, branding(t))
 		},
 	}
 	brand.Flags().StringVar(&brandTenant, "tenant", "", "tenant name (default: your only tenant)")
@@ -138,9 +139,9 @@ func (e *cmdEnv) tenantCmd() *cobra.Command {
 				return err
 			}
 			if t.DirectoryGroup == "" {
-				return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s is in no directory group.", t.Name)
+				return e.done(apijson.ToTenant(t, e.seats(t.Name)), "Tenant %s is in no directory group.", t.Name)
 			}
-			return e.done(toTenantJSON(t, e.seats(t.Name)), "Tenant %s is in directory group %s.", t.Name, t.DirectoryGroup)
+			return e.done(apijson.ToTenant(t, e.seats(t.Name)), "Tenant %s is in directory group %s.", t.Name, t.DirectoryGroup)
 		},
 	}
 	edit.Flags().StringVar(&dirGroup, "directory-group", "", "directory group name (a-z, 0-9, '-'); empty (--directory-group=) leaves the group")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/admin"
+	"github.com/parley-chat/parley/server/apijson"
 	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/store"
@@ -46,7 +47,7 @@ func (e *cmdEnv) userCmd() *cobra.Command {
 			}
 			u := nu.User
 			if e.json {
-				return e.printJSON(newUserJSON{userJSON: toUserJSON(u, nu.Tenant.Name, 0),
+				return e.printJSON(apijson.NewUser{User: apijson.ToUser(u, nu.Tenant.Name, 0),
 					ActivationCode: nu.Code.Code, ExpiresAt: nu.Code.ExpiresAt})
 			}
 			return e.printCode(fmt.Sprintf("Created %s in tenant %s.", u.Name, nu.Tenant.Name), u.ID.String(), nu.Code,
@@ -80,9 +81,9 @@ through an approved export (export request users), under the four-eyes rule.`,
 			}
 			if e.json {
 				name := e.tenantName(tenant)
-				out := make([]userJSON, 0, len(us))
+				out := make([]apijson.User, 0, len(us))
 				for _, u := range us {
-					out = append(out, toUserJSON(u.User, name, len(u.Devices)))
+					out = append(out, apijson.ToUser(u.User, name, len(u.Devices)))
 				}
 				return e.printJSON(out)
 			}
@@ -118,7 +119,7 @@ through an approved export (export request users), under the four-eyes rule.`,
 				return err
 			}
 			if e.json {
-				return e.printJSON(toUserDetailJSON(d, e.tenantName(tenant)))
+				return e.printJSON(apijson.ToUserDetail(d, e.tenantName(tenant)))
 			}
 			return e.printUser(d)
 		},
@@ -223,7 +224,7 @@ through an approved export (export request users), under the four-eyes rule.`,
 				return err
 			}
 			if e.json {
-				return e.printJSON(newUserJSON{userJSON: e.userJSON(tenant, u), ActivationCode: c.Code, ExpiresAt: c.ExpiresAt})
+				return e.printJSON(apijson.NewUser{User: e.userJSON(tenant, u), ActivationCode: c.Code, ExpiresAt: c.ExpiresAt})
 			}
 			what := "New activation code for " + u.Name + "."
 			enrol := e.enrolHint(u.ID, c.Code)
@@ -246,18 +247,12 @@ through an approved export (export request users), under the four-eyes rule.`,
 
 // userJSON is a changed user as --json prints it, with its tenant's name
 // and its devices counted after the change.
-func (e *cmdEnv) userJSON(tenant string, u store.User) userJSON {
+func (e *cmdEnv) userJSON(tenant string, u store.User) apijson.User {
 	devices := 0
 	if d, err := e.s.deps.Admin.User(e.ctx, tenant, u.ID); err == nil {
 		devices = len(d.Devices)
 	}
-	return toUserJSON(u, e.tenantName(tenant), devices)
-}
-
-type newUserJSON struct {
-	userJSON
-	ActivationCode string    `json:"activation_code"`
-	ExpiresAt      time.Time `json:"activation_expires_at"`
+	return apijson.ToUser(u, e.tenantName(tenant), devices)
 }
 
 // enrolHint is the command a new user runs with code: hosted activation,
@@ -338,7 +333,7 @@ func (e *cmdEnv) deviceCmd() *cobra.Command {
 				return err
 			}
 			if e.json {
-				return e.printJSON(toDevicesJSON(ds))
+				return e.printJSON(apijson.ToDevices(ds))
 			}
 			rows := [][]string{{"DEVICE (SSH KEY)", "ADDED", "LAST ACTIVE"}}
 			for _, d := range ds {
