@@ -36,7 +36,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(serveCmd(), chatCmd(), benchCmd(), backupCmd(), restoreCmd(), versionCmd())
+	root.AddCommand(serveCmd(), configCmd(), chatCmd(), benchCmd(), backupCmd(), restoreCmd(), versionCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "parley: %v\n", err)
 		os.Exit(1)

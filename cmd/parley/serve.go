@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +30,7 @@ import (
 	"github.com/parley-chat/parley/server/groups"
 	"github.com/parley-chat/parley/server/hosted"
 	"github.com/parley-chat/parley/server/httpapi"
+	"github.com/parley-chat/parley/server/lifecycle"
 	"github.com/parley-chat/parley/server/metrics"
 	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/relay"
@@ -35,8 +38,9 @@ import (
 	"github.com/parley-chat/parley/store"
 )
 
-// serveConfig is everything `parley serve` can be told, by flag or by the
-// PARLEY_* environment variable of the same name.
+// serveConfig is everything `parley serve` can be told, by flag, by the
+// PARLEY_* environment variable of the same name, or by the key of the
+// same name in the config file (config.go).
 type serveConfig struct {
 	Data       string
 	SSHListen  string
@@ -71,26 +75,47 @@ type serveConfig struct {
 	DebugListen       string
 	KDFMemoryMiB      uint32
 	KDFTime           uint32
+	// ShutdownTimeout bounds a shutdown: sessions and writes under way
+	// get this long to end.
+	ShutdownTimeout time.Duration
 }
 
 func serveCmd() *cobra.Command {
 	var c serveConfig
+	var configPath string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Parley server (relay, directory, SSH and HTTP fronts)",
 		Long: `Run the Parley server: the relay and directory on an embedded database in
 the data directory, the SSH front (chat UI, commands, enrolment) and the HTTP
-front. Every flag can also be set with an environment variable: --ssh-listen
-is PARLEY_SSH_LISTEN, and so on.`,
+front. Every flag can also be set with an environment variable (--ssh-listen
+is PARLEY_SSH_LISTEN, and so on) and with the key of the same name in the
+TOML file --config names (ssh-listen = "..."). The command line wins over the
+environment, the environment over the file. SIGHUP reads the file and the
+environment again and applies what can change while running.`,
 		Args: cobra.NoArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return bindEnv(cmd.Flags())
-		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), c)
+			rl := &reloader{path: configPath, cmdline: commandLine(cmd.Flags())}
+			wrote, err := rl.ensureFile()
+			if err != nil {
+				return err
+			}
+			if c, err = rl.load(); err != nil {
+				return err
+			}
+			rl.wroteTemplate = wrote
+			return serve(cmd.Context(), c, rl)
 		},
 	}
-	f := cmd.Flags()
+	bindServeFlags(cmd.Flags(), &c)
+	cmd.Flags().StringVar(&configPath, configFlag, "",
+		"TOML file of settings, keys named like these flags (written with every default if missing; see `parley config init`)")
+	return cmd
+}
+
+// bindServeFlags defines serve's flags on fs, bound to c. The config file
+// template is made from the same set (config.go).
+func bindServeFlags(f *pflag.FlagSet, c *serveConfig) {
 	f.StringVar(&c.Data, "data", "./data", "data directory (database, host key)")
 	f.StringVar(&c.SSHListen, "ssh-listen", ":2222", "SSH listen address")
 	f.StringVar(&c.HTTPListen, "http-listen", "127.0.0.1:8080", "HTTP listen address (/healthz and the admin API under /api/v1/); plain HTTP, loopback by default: put a TLS proxy in front")
@@ -126,7 +151,8 @@ is PARLEY_SSH_LISTEN, and so on.`,
 	f.StringVar(&c.DebugListen, "debug-listen", "", "serve Go's pprof here (keep it on loopback; empty: off)")
 	f.Uint32Var(&c.KDFMemoryMiB, "kdf-memory", crypto.DefaultKDFParams().MemoryKiB>>10, "Argon2id memory (MiB) for new passphrases")
 	f.Uint32Var(&c.KDFTime, "kdf-time", crypto.DefaultKDFParams().Time, "Argon2id passes for new passphrases")
-	return cmd
+	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second,
+		"on SIGTERM, how long open sessions and pending writes get to finish before the server closes what is left and exits")
 }
 
 // bindEnv sets every flag not given on the command line from PARLEY_<NAME>.
@@ -146,11 +172,9 @@ func bindEnv(fs *pflag.FlagSet) error {
 	return errors.Join(errs...)
 }
 
-func newLogger(format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
+// newLogger builds the server's logger; its level is lv's, which a reload
+// may change.
+func newLogger(format string, lv *slog.LevelVar) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
@@ -161,10 +185,22 @@ func newLogger(format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
-func serve(ctx context.Context, c serveConfig) error {
-	log, err := newLogger(c.LogFormat, c.LogLevel)
-	if err != nil {
+func parseLevel(level string) (slog.Level, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return lv, nil
+}
+
+// validate checks the settings that need no I/O, naming the flag at fault;
+// a start and a reload both run it.
+func validate(c *serveConfig) error {
+	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	}
 	if c.KDFMemoryMiB > 1024 {
 		return fmt.Errorf("--kdf-memory %d: at most 1024 MiB", c.KDFMemoryMiB)
@@ -187,9 +223,49 @@ func serve(ctx context.Context, c serveConfig) error {
 	if c.HTTPMaxConns < 0 || c.HTTPMaxConnsPerSource < 0 {
 		return errors.New("--http-max-conns, --http-max-conns-per-source: want 0 (no limit) or more")
 	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("--shutdown-timeout %v: want a positive duration", c.ShutdownTimeout)
+	}
+	for flag, addr := range map[string]string{"--ssh-listen": c.SSHListen, "--http-listen": c.HTTPListen} {
+		if err := checkAddr(addr); err != nil {
+			return fmt.Errorf("%s %q: %w", flag, addr, err)
+		}
+	}
 	kdf := crypto.KDFParams{Time: c.KDFTime, MemoryKiB: c.KDFMemoryMiB << 10, Threads: 2}
 	if err := kdf.Validate(); err != nil {
 		return fmt.Errorf("--kdf-memory/--kdf-time: %w", err)
+	}
+	return nil
+}
+
+// checkAddr checks that addr is host:port with a port from 0 to 65535,
+// without looking the host up.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port: %w", err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q: want 0 to 65535", port)
+	}
+	return nil
+}
+
+// serve runs the server until ctx ends or a component fails. rl, when
+// not nil, re-reads the settings on SIGHUP.
+func serve(ctx context.Context, c serveConfig, rl *reloader) error {
+	if err := validate(&c); err != nil {
+		return err
+	}
+	level, _ := parseLevel(c.LogLevel)
+	lv := new(slog.LevelVar)
+	lv.Set(level)
+	log, err := newLogger(c.LogFormat, lv)
+	if err != nil {
+		return err
+	}
+	if rl != nil && rl.wroteTemplate {
+		log.Info("wrote a config file with every setting at its default", "path", rl.path)
 	}
 	var adminKeys []gossh.PublicKey
 	if c.BootstrapAdmin != "" {
@@ -197,173 +273,263 @@ func serve(ctx context.Context, c serveConfig) error {
 			return err
 		}
 	}
-	sshLn, err := net.Listen("tcp", c.SSHListen)
-	if err != nil {
-		return fmt.Errorf("--ssh-listen: %w", err)
-	}
-	defer func() { _ = sshLn.Close() }()
-	httpLn, err := net.Listen("tcp", c.HTTPListen)
-	if err != nil {
-		return fmt.Errorf("--http-listen: %w", err)
-	}
-	defer func() { _ = httpLn.Close() }()
-	httpLn = httpapi.LimitListener(httpLn, httpapi.Limits{MaxConns: c.HTTPMaxConns, MaxConnsPerSource: c.HTTPMaxConnsPerSource}, log)
-	if a, ok := httpLn.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
-		log.Warn("the HTTP listener (plain HTTP, with the admin API) is reachable beyond this machine: put a TLS proxy in front",
-			"addr", httpLn.Addr().String())
-	}
+	kdf := crypto.KDFParams{Time: c.KDFTime, MemoryKiB: c.KDFMemoryMiB << 10, Threads: 2}
 
-	mtr := metrics.New()
-	db, err := store.Open(c.Data, store.Options{Logger: log, OnCommit: mtr.ObserveCommit})
-	if err != nil {
-		return err
+	// The parts of the server, in the order they start; they stop in the
+	// reverse order: no longer ready, fronts stop accepting and end their
+	// sessions, background work ends, the store drains its commit loop.
+	var (
+		mtr       = metrics.New()
+		db        *store.Bolt
+		dir       *directory.Service
+		hub       = relay.NewHub(0)
+		rel       *relay.Service
+		grp       *groups.Service
+		fileStore *blobs.Store
+		keyring   *hosted.Keyring
+		adm       *admin.Service
+		bak       *backup.Service
+		policies  = policy.NewBus() // the directory drops cached values, open sessions re-read theirs
+		ssh       *sshd.Server
+		ready     atomic.Bool // both fronts serve; false again once shutting down
+		admins    = map[string]bool{}
+	)
+	g := lifecycle.New(log)
+	g.Add(lifecycle.Component{Name: "store",
+		Start: func(ctx context.Context) error {
+			if db, err = store.Open(c.Data, store.Options{Logger: log, OnCommit: mtr.ObserveCommit}); err != nil {
+				return err
+			}
+			dir = directory.New(db, directory.Config{KDF: kdf, Logger: log, Policies: policies})
+			if err := ensureAdmins(ctx, dir, adminKeys, admins, log); err != nil {
+				_ = db.Close()
+				return err
+			}
+			rel = relay.New(db, dir, hub, relay.Config{Rate: relayRate(c.Rate), Burst: relayBurst(c.Rate), Retention: c.Retention,
+				MaxRetention: time.Duration(c.MaxRetentionDays) * 24 * time.Hour, Logger: log})
+			// The group registry: membership on the server, messages end to end.
+			grp = groups.New(db, dir, hub, groups.Config{})
+			// Files: their ciphertext beside the database; the keys of the unlock
+			// window (scp, files) only in memory, wiped at shutdown.
+			fileStore, err = blobs.Open(db, blobs.Config{Dir: filepath.Join(c.Data, "blobs"), Retention: c.Retention,
+				MaxFile: c.MaxAttachmentMiB << 20, MaxQuota: c.MaxQuotaMiB << 20, MaxTotal: c.MaxFileStorageGiB << 30,
+				MaxRetention: time.Duration(c.MaxRetentionDays) * 24 * time.Hour, Logger: log})
+			if err != nil {
+				_ = db.Close()
+				return err
+			}
+			keyring = hosted.NewKeyring()
+			// One policy bus: admin publishes every committed change, sessions
+			// subscribe to apply it live.
+			adm = admin.New(db, dir, admin.Config{Logger: log, Messages: rel, Policies: policies,
+				Ceilings: map[string]int64{policy.MaxAttachmentMiB: c.MaxAttachmentMiB, policy.StorageQuotaMiB: c.MaxQuotaMiB,
+					policy.RetentionDays: int64(c.MaxRetentionDays)},
+				SecondFactorWindow: c.AdminTwoFactorWindow,
+				GroupsChanged: func(users []crypto.ID) {
+					for _, id := range users {
+						hub.Publish(id, relay.Event{Kind: relay.EventGroups})
+					}
+				}})
+			// Online backups: instance admins only, recorded in the audit log.
+			if bak, err = backup.New(backup.Config{Source: db, Authorize: adm.AuthorizeBackup, Logger: log,
+				Options: backup.Options{DataDir: c.Data, Extra: backupExtra, Version: buildVersion()}}); err != nil {
+				_ = db.Close()
+				return err
+			}
+			return nil
+		},
+		Stop: func(ctx context.Context) error {
+			keyring.Close()
+			// Messages counted after RunStats stopped (sessions closing) still count.
+			flushCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer done()
+			if err := rel.FlushStats(flushCtx); err != nil {
+				log.Error("message statistics lost", "err", err)
+			}
+			log.Info("draining the store's pending writes")
+			return db.Close()
+		}})
+	g.Add(lifecycle.Component{Name: "mailbox expiry", Run: func(ctx context.Context) error { rel.RunExpiry(ctx, time.Hour); return nil }})
+	g.Add(lifecycle.Component{Name: "file expiry", Run: func(ctx context.Context) error { fileStore.RunExpiry(ctx, time.Hour); return nil }})
+	g.Add(lifecycle.Component{Name: "message statistics", Run: func(ctx context.Context) error {
+		rel.RunStats(ctx, relay.DefaultStatsInterval)
+		return nil
+	}})
+	var sshLn net.Listener
+	g.Add(lifecycle.Component{Name: "ssh",
+		Start: func(context.Context) error {
+			if sshLn, err = net.Listen("tcp", c.SSHListen); err != nil {
+				return fmt.Errorf("--ssh-listen: %w", err)
+			}
+			publicHost := c.PublicHost
+			if publicHost == "" {
+				publicHost, _ = os.Hostname()
+			}
+			publicPort := c.PublicPort
+			if publicPort == 0 {
+				publicPort = sshLn.Addr().(*net.TCPAddr).Port
+			}
+			ssh, err = sshd.New(sshd.Config{
+				DataDir:              c.Data,
+				PublicHost:           publicHost,
+				PublicPort:           publicPort,
+				IdleTimeout:          c.IdleTimeout,
+				MaxSessions:          c.MaxSessions,
+				HandshakeTimeout:     c.HandshakeTimeout,
+				MaxStartups:          c.MaxStartups,
+				MaxStartupsPerSource: c.MaxStartupsPerSource,
+				Version:              buildVersion(),
+				Logger:               log,
+			}, sshd.Deps{
+				Directory: dir,
+				Admin:     adm,
+				Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Blobs: fileStore, Keyring: keyring, Groups: grp, Logger: log},
+				Policies:  policies,
+				Backup:    bak,
+			})
+			if err != nil {
+				_ = sshLn.Close()
+				return err
+			}
+			mtr.Watch(metrics.Sources{
+				Sessions: func() (int64, map[string]int) { st := ssh.Stats(); return st.Conns, st.Sessions },
+				Refused:  func() map[string]uint64 { return ssh.Stats().Refused },
+				Relay:    rel.Counts,
+				KDF:      dir.KDFLoad,
+			})
+			log.Info("listening", "front", "ssh", "addr", sshLn.Addr().String())
+			return nil
+		},
+		Run: func(context.Context) error { return ssh.Serve(sshLn) },
+		Stop: func(ctx context.Context) error {
+			// Open chats, consoles, subsystems and sftp sessions are told
+			// the server is shutting down; commands under way may finish.
+			if n := ssh.Sessions(); n > 0 {
+				log.Info("waiting for open SSH sessions to end", "sessions", n)
+			}
+			// Closed here too: Serve may not have begun yet (a later
+			// component failed to start), and would then accept on it.
+			_ = sshLn.Close()
+			return ssh.Shutdown(ctx)
+		}})
+	var httpSrv *http.Server
+	var httpLn net.Listener
+	g.Add(lifecycle.Component{Name: "http",
+		Start: func(context.Context) error {
+			if httpLn, err = net.Listen("tcp", c.HTTPListen); err != nil {
+				return fmt.Errorf("--http-listen: %w", err)
+			}
+			httpLn = httpapi.LimitListener(httpLn, httpapi.Limits{MaxConns: c.HTTPMaxConns, MaxConnsPerSource: c.HTTPMaxConnsPerSource}, log)
+			if a, ok := httpLn.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+				log.Warn("the HTTP listener (plain HTTP, with the admin API) is reachable beyond this machine: put a TLS proxy in front",
+					"addr", httpLn.Addr().String())
+			}
+			httpSrv = &http.Server{
+				Handler: httpapi.Handler(httpapi.Deps{DB: db, Admin: adm, Logger: log,
+					Metrics: mtr.Handler(), Ready: ready.Load}),
+				ReadHeaderTimeout: c.HTTPHeaderTimeout,
+				ReadTimeout:       c.HTTPHeaderTimeout + 30*time.Second, // the headers, then a body of at most MaxBodyBytes
+				WriteTimeout:      c.HTTPHeaderTimeout + 2*time.Minute,
+				IdleTimeout:       2 * time.Minute,
+				MaxHeaderBytes:    httpapi.MaxHeaderBytes,
+			}
+			log.Info("listening", "front", "http", "addr", httpLn.Addr().String())
+			return nil
+		},
+		Run: func(context.Context) error {
+			if err := httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+		Stop: func(ctx context.Context) error {
+			if err := httpSrv.Shutdown(ctx); err != nil {
+				return httpSrv.Close()
+			}
+			return nil
+		}})
+	if c.DebugListen != "" {
+		g.Add(debugComponent(c.DebugListen, log))
 	}
-	defer func() {
-		if err := db.Close(); err != nil {
-			log.Error("close store", "err", err)
+	g.Add(lifecycle.Component{Name: "readiness",
+		Start: func(context.Context) error {
+			ready.Store(true)
+			log.Info("parley is running", "version", buildVersion(), "data", c.Data)
+			return nil
+		},
+		Stop: func(context.Context) error { ready.Store(false); return nil }})
+	if rl != nil {
+		g.Add(lifecycle.Component{Name: "config reload", Run: func(ctx context.Context) error {
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			running := c
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-hup:
+				}
+				running = rl.reload(ctx, running, live{log: log, level: lv, dir: dir, rel: rel, files: fileStore, admins: admins})
+			}
+		}})
+		stopSecond := exitOnSecondSignal(ctx, log)
+		defer stopSecond()
+	}
+	return g.Run(ctx, c.ShutdownTimeout)
+}
+
+// exitOnSecondSignal ends the process at once on a SIGINT or SIGTERM that
+// arrives once ctx ended (the first one started the shutdown). The
+// returned func stops watching.
+func exitOnSecondSignal(ctx context.Context, log *slog.Logger) func() {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sig)
+		select {
+		case s := <-sig:
+			log.Warn("second signal during shutdown: exiting now", "signal", s.String())
+			os.Exit(1)
+		case <-done:
 		}
 	}()
-	// One bus announces policy changes: the directory drops its cached
-	// values, open sessions re-read theirs.
-	policies := policy.NewBus()
-	dir := directory.New(db, directory.Config{KDF: kdf, Logger: log, Policies: policies})
-	for _, k := range adminKeys {
+	return func() { close(done) }
+}
+
+// ensureAdmins makes every key an instance admin and notes it in known;
+// keys already known are left alone (an admin may have removed them since).
+func ensureAdmins(ctx context.Context, dir *directory.Service, keys []gossh.PublicKey, known map[string]bool, log *slog.Logger) error {
+	for _, k := range keys {
 		fp := gossh.FingerprintSHA256(k)
+		if known[fp] {
+			continue
+		}
 		ak := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
 		if err := dir.EnsureInstanceAdmin(ctx, fp, ak); err != nil {
 			return err
 		}
+		known[fp] = true
 		log.Info("bootstrap admin key", "key", fp)
 	}
-	hub := relay.NewHub(0)
-	rate := c.Rate
-	if rate <= 0 {
-		rate = -1 // unlimited
-	}
-	rel := relay.New(db, dir, hub, relay.Config{Rate: rate, Burst: int(10 * max(c.Rate, 1)), Retention: c.Retention,
-		MaxRetention: time.Duration(c.MaxRetentionDays) * 24 * time.Hour, Logger: log})
-	// The group registry: membership on the server, messages end to end.
-	grp := groups.New(db, dir, hub, groups.Config{})
-	// Files: their ciphertext beside the database; the keys of the unlock
-	// window (scp, files) only in memory, wiped at shutdown.
-	fileStore, err := blobs.Open(db, blobs.Config{Dir: filepath.Join(c.Data, "blobs"), Retention: c.Retention,
-		MaxFile: c.MaxAttachmentMiB << 20, MaxQuota: c.MaxQuotaMiB << 20, MaxTotal: c.MaxFileStorageGiB << 30,
-		MaxRetention: time.Duration(c.MaxRetentionDays) * 24 * time.Hour, Logger: log})
-	if err != nil {
-		return err
-	}
-	keyring := hosted.NewKeyring()
-	defer keyring.Close()
-
-	publicHost := c.PublicHost
-	if publicHost == "" {
-		publicHost, _ = os.Hostname()
-	}
-	publicPort := c.PublicPort
-	if publicPort == 0 {
-		publicPort = sshLn.Addr().(*net.TCPAddr).Port
-	}
-	// One policy bus: admin publishes every committed change, sessions
-	// subscribe to apply it live.
-	adm := admin.New(db, dir, admin.Config{Logger: log, Messages: rel, Policies: policies,
-		Ceilings: map[string]int64{policy.MaxAttachmentMiB: c.MaxAttachmentMiB, policy.StorageQuotaMiB: c.MaxQuotaMiB,
-			policy.RetentionDays: int64(c.MaxRetentionDays)},
-		SecondFactorWindow: c.AdminTwoFactorWindow,
-		GroupsChanged: func(users []crypto.ID) {
-			for _, id := range users {
-				hub.Publish(id, relay.Event{Kind: relay.EventGroups})
-			}
-		}})
-	// Online backups: instance admins only, recorded in the audit log.
-	bak, err := backup.New(backup.Config{Source: db, Authorize: adm.AuthorizeBackup, Logger: log,
-		Options: backup.Options{DataDir: c.Data, Extra: backupExtra, Version: buildVersion()}})
-	if err != nil {
-		return err
-	}
-	ssh, err := sshd.New(sshd.Config{
-		DataDir:              c.Data,
-		PublicHost:           publicHost,
-		PublicPort:           publicPort,
-		IdleTimeout:          c.IdleTimeout,
-		MaxSessions:          c.MaxSessions,
-		HandshakeTimeout:     c.HandshakeTimeout,
-		MaxStartups:          c.MaxStartups,
-		MaxStartupsPerSource: c.MaxStartupsPerSource,
-		Version:              buildVersion(),
-		Logger:               log,
-	}, sshd.Deps{
-		Directory: dir,
-		Admin:     adm,
-		Hosted:    hosted.Deps{DB: db, Relay: rel, Directory: dir, Bus: hub, Blobs: fileStore, Keyring: keyring, Groups: grp, Logger: log},
-		Policies:  policies,
-		Backup:    bak,
-	})
-	if err != nil {
-		return err
-	}
-	mtr.Watch(metrics.Sources{
-		Sessions: func() (int64, map[string]int) { st := ssh.Stats(); return st.Conns, st.Sessions },
-		Refused:  func() map[string]uint64 { return ssh.Stats().Refused },
-		Relay:    rel.Counts,
-		KDF:      dir.KDFLoad,
-	})
-	var ready atomic.Bool // both fronts serve; false again once shutting down
-	httpSrv := &http.Server{
-		Handler: httpapi.Handler(httpapi.Deps{DB: db, Admin: adm, Logger: log,
-			Metrics: mtr.Handler(), Ready: ready.Load}),
-		ReadHeaderTimeout: c.HTTPHeaderTimeout,
-		ReadTimeout:       c.HTTPHeaderTimeout + 30*time.Second, // the headers, then a body of at most MaxBodyBytes
-		WriteTimeout:      c.HTTPHeaderTimeout + 2*time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    httpapi.MaxHeaderBytes,
-	}
-
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, 3)
-	wg.Add(5)
-	go func() { defer wg.Done(); errc <- ssh.Serve(sshLn) }()
-	go func() {
-		defer wg.Done()
-		if err := httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
-		}
-	}()
-	go func() { defer wg.Done(); rel.RunExpiry(runCtx, time.Hour) }()
-	go func() { defer wg.Done(); fileStore.RunExpiry(runCtx, time.Hour) }()
-	go func() { defer wg.Done(); rel.RunStats(runCtx, relay.DefaultStatsInterval) }()
-	if c.DebugListen != "" {
-		stopDebug, err := serveDebug(c.DebugListen, log)
-		if err != nil {
-			return err
-		}
-		defer stopDebug()
-	}
-	log.Info("listening", "front", "ssh", "addr", sshLn.Addr().String())
-	log.Info("listening", "front", "http", "addr", httpLn.Addr().String())
-	log.Info("parley is running", "version", buildVersion(), "data", c.Data)
-	ready.Store(true)
-
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case err = <-errc:
-		log.Error("a front failed, shutting down", "err", err)
-	}
-	ready.Store(false)
-	cancel()
-	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	_ = httpSrv.Shutdown(shutCtx)
-	_ = ssh.Shutdown(shutCtx)
-	wg.Wait()
-	// Messages counted after RunStats stopped (sessions closing) still count.
-	if err := rel.FlushStats(shutCtx); err != nil {
-		log.Error("message statistics lost", "err", err)
-	}
-	return err
+	return nil
 }
+
+// relayRate and relayBurst turn --rate into the relay's limits.
+func relayRate(r float64) float64 {
+	if r <= 0 {
+		return -1 // unlimited
+	}
+	return r
+}
+
+func relayBurst(r float64) int { return int(10 * max(r, 1)) }
 
 // readAuthorizedKeys reads an authorized_keys-style file: one key per line,
 // blank lines and # comments ignored.
@@ -397,19 +563,29 @@ func readAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
 	return keys, nil
 }
 
-// serveDebug serves pprof on addr; it is off unless asked for.
-func serveDebug(addr string, log *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--debug-listen: %w", err)
-	}
+// debugComponent serves Go's pprof on addr; it is off unless asked for.
+func debugComponent(addr string, log *slog.Logger) lifecycle.Component {
+	var ln net.Listener
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	log.Info("listening", "front", "debug", "addr", ln.Addr().String())
-	return func() { _ = srv.Close() }, nil
+	return lifecycle.Component{Name: "debug",
+		Start: func(context.Context) error {
+			var err error
+			if ln, err = net.Listen("tcp", addr); err != nil {
+				return fmt.Errorf("--debug-listen: %w", err)
+			}
+			log.Info("listening", "front", "debug", "addr", ln.Addr().String())
+			return nil
+		},
+		Run: func(context.Context) error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+		Stop: func(context.Context) error { return srv.Close() }}
 }

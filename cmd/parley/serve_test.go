@@ -41,7 +41,7 @@ func TestReadAuthorizedKeys(t *testing.T) {
 func TestServeRefusesBadSettings(t *testing.T) {
 	dir := t.TempDir()
 	base := serveConfig{Data: filepath.Join(dir, "data"), SSHListen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0",
-		LogFormat: "text", LogLevel: "info", KDFMemoryMiB: 8, KDFTime: 1, IdleTimeout: time.Hour, MaxSessions: 10}
+		LogFormat: "text", LogLevel: "info", KDFMemoryMiB: 8, KDFTime: 1, IdleTimeout: time.Hour, MaxSessions: 10, ShutdownTimeout: 5 * time.Second}
 	for name, c := range map[string]struct {
 		mod  func(*serveConfig)
 		want string
@@ -57,7 +57,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 	} {
 		cfg := base
 		c.mod(&cfg)
-		err := serve(context.Background(), cfg)
+		err := serve(context.Background(), cfg, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want it to name %s", name, err, c.want)
 		}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/crypto"
@@ -84,6 +85,8 @@ type Store struct {
 	cfg Config
 	tmp string
 	log *slog.Logger
+	// defRetention is cfg.Retention, changed by SetRetention.
+	defRetention atomic.Int64
 
 	// Uploads being staged hold a reservation of what they may still
 	// write, so that uploads side by side cannot together stage more than
@@ -111,6 +114,7 @@ func Open(db store.DB, cfg Config) (*Store, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Store{db: db, cfg: cfg, tmp: filepath.Join(cfg.Dir, "tmp"), log: cfg.Logger}
+	s.defRetention.Store(int64(cfg.Retention))
 	if err := os.RemoveAll(s.tmp); err != nil {
 		return nil, fmt.Errorf("blobs: clear unfinished uploads: %w", err)
 	}

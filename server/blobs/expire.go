@@ -115,7 +115,7 @@ func (s *Store) retention(tx store.Tx, tenantID string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	keep := s.cfg.Retention
+	keep := time.Duration(s.defRetention.Load())
 	if v[policy.RetentionDays].Source != policy.SourceDefault {
 		keep = time.Duration(v.Int(policy.RetentionDays)) * 24 * time.Hour
 	}
@@ -123,6 +123,15 @@ func (s *Store) retention(tx store.Tx, tenantID string) (time.Duration, error) {
 		keep = min(keep, s.cfg.MaxRetention) // the operator's ceiling
 	}
 	return keep, nil
+}
+
+// SetRetention changes how long files of tenants that set no retention of
+// their own are kept (0: the default); the next expiry round applies it.
+func (s *Store) SetRetention(d time.Duration) {
+	if d <= 0 {
+		d = 30 * 24 * time.Hour
+	}
+	s.defRetention.Store(int64(d))
 }
 
 // RunExpiry expires blobs now and then every interval until ctx ends.

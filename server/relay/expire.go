@@ -48,7 +48,8 @@ func (s *Service) Expire(ctx context.Context) (int, error) {
 // retentions returns the longest retention in use and the tenants whose
 // retention is shorter, with their users.
 func (s *Service) retentions(ctx context.Context) (time.Duration, []retention, error) {
-	longest := s.cfg.Retention
+	def := s.defaultRetention() // read once: SetRetention may change it meanwhile
+	longest := def
 	var all []retention
 	err := s.db.View(ctx, func(tx store.Tx) error {
 		tenants, err := tx.Tenants()
@@ -61,7 +62,7 @@ func (s *Service) retentions(ctx context.Context) (time.Duration, []retention, e
 			if err != nil {
 				return err
 			}
-			keep := s.cfg.Retention
+			keep := def
 			if x, ok := v[policy.RetentionDays]; ok && x.Source != policy.SourceDefault {
 				days, err := strconv.Atoi(x.Raw)
 				if err != nil || days <= 0 {

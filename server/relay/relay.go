@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -49,8 +50,13 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 
-	limMu    sync.Mutex
+	// retention is cfg.Retention, changed by SetRetention.
+	retention atomic.Int64
+
+	limMu    sync.Mutex // guards limiters and the rate and burst they use
 	limiters map[string]*keyLimiter
+	rate     float64 // cfg.Rate, changed by SetRate
+	burst    int     // cfg.Burst, changed by SetRate
 
 	// stats counts accepted envelopes per tenant and day (stats.go).
 	stats msgCounter
@@ -79,8 +85,38 @@ func New(db store.DB, dir Directory, bus Bus, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{db: db, dir: dir, bus: bus, cfg: cfg, log: cfg.Logger, limiters: make(map[string]*keyLimiter)}
+	s := &Service{db: db, dir: dir, bus: bus, cfg: cfg, log: cfg.Logger, limiters: make(map[string]*keyLimiter),
+		rate: cfg.Rate, burst: cfg.Burst}
+	s.retention.Store(int64(cfg.Retention))
+	return s
 }
+
+// SetRate changes the rate and burst of every SSH key (see Config: 0 is
+// the default, negative no limit); keys start again with a full burst.
+func (s *Service) SetRate(r float64, burst int) {
+	if r == 0 {
+		r = 100
+	}
+	if burst <= 0 {
+		burst = 1000
+	}
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	s.rate, s.burst = r, burst
+	clear(s.limiters)
+}
+
+// SetRetention changes how long undelivered envelopes of tenants that set
+// no retention of their own wait (0: the default); the next expiry round
+// applies it.
+func (s *Service) SetRetention(d time.Duration) {
+	if d <= 0 {
+		d = 30 * 24 * time.Hour
+	}
+	s.retention.Store(int64(d))
+}
+
+func (s *Service) defaultRetention() time.Duration { return time.Duration(s.retention.Load()) }
 
 // Sent reports where an envelope was stored.
 type Sent struct {
@@ -340,12 +376,12 @@ func (s *Service) Subscribe(ctx context.Context, notify func()) (Feed, error) {
 }
 
 func (s *Service) allow(key string) bool {
-	if s.cfg.Rate < 0 {
-		return true
-	}
 	now := s.cfg.Now()
 	s.limMu.Lock()
 	defer s.limMu.Unlock()
+	if s.rate < 0 {
+		return true
+	}
 	l := s.limiters[key]
 	if l == nil {
 		if len(s.limiters) >= 4096 {
@@ -355,7 +391,7 @@ func (s *Service) allow(key string) bool {
 				}
 			}
 		}
-		l = &keyLimiter{lim: rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)}
+		l = &keyLimiter{lim: rate.NewLimiter(rate.Limit(s.rate), s.burst)}
 		s.limiters[key] = l
 	}
 	l.used = now
@@ -372,7 +408,7 @@ func (s *Service) RunExpiry(ctx context.Context, interval time.Duration) {
 		case err != nil && !errors.Is(err, context.Canceled):
 			s.log.Error("mailbox expiry failed", "err", err)
 		case n > 0:
-			s.log.Info("expired undelivered envelopes", "count", n, "retention", s.cfg.Retention.String())
+			s.log.Info("expired undelivered envelopes", "count", n, "retention", s.defaultRetention().String())
 		}
 		select {
 		case <-ctx.Done():

@@ -100,6 +100,7 @@ type server struct {
 	env     []string // extra environment
 	data    string
 	args    []string
+	bare    bool // args are all of serve's arguments: no test defaults before them
 	cmd     *exec.Cmd
 	sshAddr string
 	sshPort string
@@ -123,6 +124,9 @@ func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"serve", "--data", s.data, "--ssh-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
 		"--log-format", "json", "--public-host", "127.0.0.1", "--kdf-memory", "8", "--kdf-time", "1"}, s.args...)
+	if s.bare {
+		args = append([]string{"serve"}, s.args...)
+	}
 	bin := s.binary
 	if bin == "" {
 		bin = binary
