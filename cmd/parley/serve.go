@@ -31,6 +31,7 @@ import (
 	"github.com/parley-chat/parley/server/hosted"
 	"github.com/parley-chat/parley/server/httpapi"
 	"github.com/parley-chat/parley/server/lifecycle"
+	"github.com/parley-chat/parley/server/logctx"
 	"github.com/parley-chat/parley/server/metrics"
 	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/relay"
@@ -177,10 +178,12 @@ func bindEnv(fs *pflag.FlagSet) error {
 func newLogger(format string, lv *slog.LevelVar) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
+	// logctx adds the request ID (and front, key, user) of a line logged
+	// with a request's context.
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(logctx.NewHandler(slog.NewTextHandler(os.Stderr, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(logctx.NewHandler(slog.NewJSONHandler(os.Stderr, opts))), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
@@ -380,6 +383,7 @@ func serve(ctx context.Context, c serveConfig, rl *reloader) error {
 				MaxStartupsPerSource: c.MaxStartupsPerSource,
 				Version:              buildVersion(),
 				Logger:               log,
+				Errors:               mtr,
 			}, sshd.Deps{
 				Directory: dir,
 				Admin:     adm,
@@ -426,7 +430,7 @@ func serve(ctx context.Context, c serveConfig, rl *reloader) error {
 			}
 			httpSrv = &http.Server{
 				Handler: httpapi.Handler(httpapi.Deps{DB: db, Admin: adm, Logger: log,
-					Metrics: mtr.Handler(), Ready: ready.Load}),
+					Metrics: mtr.Handler(), Ready: ready.Load, Observer: mtr}),
 				ReadHeaderTimeout: c.HTTPHeaderTimeout,
 				ReadTimeout:       c.HTTPHeaderTimeout + 30*time.Second, // the headers, then a body of at most MaxBodyBytes
 				WriteTimeout:      c.HTTPHeaderTimeout + 2*time.Minute,

@@ -28,6 +28,8 @@ type Deps struct {
 	Metrics http.Handler
 	// Ready says the server's fronts are up (for /readyz); nil: always.
 	Ready func() bool
+	// Observer counts requests by route and status; nil: not counted.
+	Observer Observer
 }
 
 // Handler returns the HTTP front's handler.
@@ -44,7 +46,7 @@ func Handler(d Deps) http.Handler {
 		defer cancel()
 		status, code := "ok", http.StatusOK
 		if err := d.DB.View(ctx, func(store.Tx) error { return nil }); err != nil {
-			d.Logger.Warn("health check failed", "err", err)
+			d.Logger.WarnContext(r.Context(), "health check failed", "err", err)
 			status, code = "unavailable", http.StatusServiceUnavailable
 		}
 		writeJSON(w, code, map[string]string{"status": status})
@@ -59,7 +61,7 @@ func Handler(d Deps) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := d.DB.View(ctx, func(store.Tx) error { return nil }); err != nil {
-			d.Logger.Warn("readiness check failed", "err", err)
+			d.Logger.WarnContext(r.Context(), "readiness check failed", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
 			return
 		}
@@ -72,12 +74,13 @@ func Handler(d Deps) http.Handler {
 		a := &api{admin: d.Admin, log: d.Logger, now: d.Now, fails: newFailLimiter()}
 		// The chain, outermost first: log the request, bound its body,
 		// refuse addresses that failed too often, authenticate the key.
-		mux.Handle("/api/", a.logRequests(limitBody(a.authenticate(a.routes()))))
+		mux.Handle("/api/", a.apiHeaders(limitBody(a.authenticate(a.routes()))))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})
-	return mux
+	// Outermost: the request ID, the request line and its metrics.
+	return requests(d.Logger, d.Observer, d.Now, mux)
 }
 
 // api is the admin API of one Handler.
@@ -111,5 +114,5 @@ func (a *api) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such resource: see the admin guide for the routes of /api/v1/")
 	})
-	return mux
+	return recordRoute(mux)
 }

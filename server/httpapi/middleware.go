@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/logctx"
 )
 
 // handler serves one method of one resource. It writes the response on
@@ -66,7 +66,9 @@ func (a *api) serve(h handler) http.Handler {
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := status(err)
 	if code >= http.StatusInternalServerError {
-		a.log.Error("admin API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		// The request line (same req) has the method and route; the path
+		// is left out, as it may hold a group's name.
+		a.log.ErrorContext(r.Context(), "admin API request failed", "err", err)
 	}
 	if code == http.StatusForbidden {
 		if p := auth.From(r.Context()); p != nil && p.APIKey != nil && msg == admin.ErrForbidden.Error() {
@@ -97,7 +99,7 @@ func (a *api) authenticate(next http.Handler) http.Handler {
 		switch {
 		case errors.Is(err, admin.ErrBadAPIKey):
 			a.fails.fail(addr, a.now())
-			a.log.Info("API key refused", "addr", addr, "reason", err.Error())
+			a.log.InfoContext(r.Context(), "API key refused", "addr", addr, "reason", err.Error())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="parley", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, err.Error())
 			return
@@ -105,8 +107,8 @@ func (a *api) authenticate(next http.Handler) http.Handler {
 			a.fail(w, r, err)
 			return
 		}
-		if rec, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
-			rec.key = p.APIKey.ID
+		if req := logctx.From(r.Context()); req != nil {
+			req.Set("apikey", p.APIKey.ID) // the key's ID, on this request's lines from now on
 		}
 		p.Session = "http:" + addr
 		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
@@ -148,13 +150,6 @@ func limitBody(next http.Handler) http.Handler {
 // tooLarge answers a body over MaxBodyBytes.
 const tooLarge = "request body larger than 1 MiB"
 
-type requestLogKey struct{}
-
-// requestLog collects what the access log line says about a request.
-type requestLog struct {
-	key string // the API key's ID, once authenticated
-}
-
 // statusWriter remembers the status a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
@@ -175,18 +170,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// logRequests writes one debug line per request: method, path, status,
-// duration and the API key's ID. Never headers or bodies.
-func (a *api) logRequests(next http.Handler) http.Handler {
+// apiHeaders sets the headers of every API response. (The request line
+// is written by requests, for every route.)
+func (a *api) apiHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := a.now()
-		rec := &requestLog{}
-		sw := &statusWriter{ResponseWriter: w}
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, rec)))
-		a.log.Debug("admin API", "method", r.Method, "path", r.URL.Path, "status", sw.code,
-			"apikey", rec.key, "took", a.now().Sub(start))
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -8,6 +8,8 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +39,27 @@ type Metrics struct {
 	commitTime  prometheus.Histogram
 	commitBatch prometheus.Histogram
 	writeTime   prometheus.Histogram
+	errs        *prometheus.CounterVec   // front, kind
+	httpReqs    *prometheus.CounterVec   // route, code
+	httpTime    *prometheus.HistogramVec // route
+}
+
+// ErrorKinds are the kinds of errors parley_errors_total counts, by the
+// front that answered them. A kind not listed is counted as "other".
+//
+//   - ssh: "command", an exec command ended with a non-zero status;
+//     "session", a chat or console session did; "panic", a session
+//     panicked and was closed.
+//   - subsystem (the local client's protocol, ssh -s host parley):
+//     "request", a request answered with an internal error; "session", a
+//     session ended with a non-zero status; "panic".
+//   - http: "4xx" and "5xx", responses by status class.
+func ErrorKinds() map[string][]string {
+	return map[string][]string{
+		"ssh":       {"command", "session", "panic"},
+		"subsystem": {"request", "session", "panic"},
+		"http":      {"4xx", "5xx"},
+	}
 }
 
 // New builds the registry with the Go runtime and process collectors and
@@ -58,6 +81,25 @@ func New() *Metrics {
 		Help:    "Updates carried by one store commit.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11), // 1 … 1024
 	})
+	m.errs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_errors_total",
+		Help: "Errors a front answered, by front (ssh, subsystem, http) and kind.",
+	}, []string{"front", "kind"})
+	for front, kinds := range ErrorKinds() {
+		for _, k := range append(kinds, "other") {
+			m.errs.WithLabelValues(front, k) // every series from the start, at zero
+		}
+	}
+	m.httpReqs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_http_requests_total",
+		Help: "HTTP requests answered, by route pattern and status class (2xx, 3xx, 4xx, 5xx).",
+	}, []string{"route", "code"})
+	m.httpTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "parley_http_request_seconds",
+		Help:    "Time to answer an HTTP request, by route pattern.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5 ms … 4 s
+	}, []string{"route"})
+	m.reg.MustRegister(m.errs, m.httpReqs, m.httpTime)
 	m.reg.MustRegister(m.commitTime, m.writeTime, m.commitBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -68,6 +110,41 @@ func (m *Metrics) ObserveCommit(batch int, took, write time.Duration) {
 	m.commitBatch.Observe(float64(batch))
 	m.commitTime.Observe(took.Seconds())
 	m.writeTime.Observe(write.Seconds())
+}
+
+// CountError counts an error a front answered. front and kind are one of
+// ErrorKinds; anything else counts as kind "other" (of front "other" for
+// an unknown front), so a label never takes a value from a request.
+func (m *Metrics) CountError(front, kind string) {
+	kinds, ok := ErrorKinds()[front]
+	switch {
+	case !ok:
+		front, kind = "other", "other"
+	case !slices.Contains(kinds, kind):
+		kind = "other"
+	}
+	m.errs.WithLabelValues(front, kind).Inc()
+}
+
+// ObserveHTTP counts one HTTP request answered: route is the pattern
+// that matched it (never the raw path, which holds IDs and names), code
+// its status. A 4xx or 5xx also counts in parley_errors_total.
+func (m *Metrics) ObserveHTTP(route string, code int, took time.Duration) {
+	class := statusClass(code)
+	m.httpReqs.WithLabelValues(route, class).Inc()
+	m.httpTime.WithLabelValues(route).Observe(took.Seconds())
+	if code >= 400 {
+		m.CountError("http", class)
+	}
+}
+
+// statusClass is "2xx" for 200–299 and so on; anything outside 100–599
+// is "other".
+func statusClass(code int) string {
+	if code < 100 || code > 599 {
+		return "other"
+	}
+	return strconv.Itoa(code/100) + "xx"
 }
 
 // Watch registers the metrics read from src at each scrape.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-chat/parley/server/auth"
 	"github.com/parley-chat/parley/server/hosted"
+	"github.com/parley-chat/parley/server/logctx"
 	"github.com/parley-chat/parley/tui/chat"
 	"github.com/parley-chat/parley/tui/term"
 )
@@ -29,6 +30,9 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 	hd := s.deps.Hosted
 	if hd.Policies == nil {
 		hd.Policies = s.deps.Policies // the session follows policy changes live
+	}
+	if hd.Logger != nil {
+		hd.Logger = logctx.Logger(ctx, hd.Logger) // the core logs without a context: its lines carry the request's
 	}
 	c, err := hosted.NewCore(hd, p)
 	if err != nil {
@@ -68,7 +72,7 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 		Close: func(err error) {
 			once.Do(func() {
 				if cause := context.Cause(ctx); err == nil && ctx.Err() != nil && !errors.Is(cause, context.Canceled) {
-					s.log.Info("chat session ended: access changed", "session", p.Session)
+					s.log.InfoContext(ctx, "chat session ended: access changed", "session", p.Session)
 					fmt.Fprintf(sess, "Session ended: %s\r\n", capitalizeFirst(cause.Error()))
 					_ = sess.Exit(1)
 					return
@@ -79,7 +83,7 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 					return
 				}
 				if err != nil {
-					s.log.Warn("chat session ended with an error", "err", err, "session", p.Session)
+					s.log.WarnContext(ctx, "chat session ended with an error", "err", err, "session", p.Session)
 					fmt.Fprintf(sess, "Session ended: %v\r\n", err)
 					_ = sess.Exit(1)
 					return
@@ -87,7 +91,7 @@ func (s *Server) chat(sess ssh.Session, p *auth.Principal) int {
 				_ = sess.Exit(0)
 			})
 		},
-		Logger: s.log,
+		Logger: logctx.Logger(ctx, s.log),
 	}, windows, func(w ssh.Window) term.Size { return term.Size{Width: w.Width, Height: w.Height} })
 	err = prog.Run(ctx)
 	// The core's keys are wiped when this returns: first end what the

@@ -8,6 +8,8 @@ import (
 
 	"charm.land/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/parley-chat/parley/server/logctx"
 )
 
 // DefaultHandshakeTimeout bounds the SSH handshake, authentication and the
@@ -190,12 +192,18 @@ func (s *Server) wrapConn(ctx ssh.Context, c net.Conn) net.Conn {
 		return nil
 	}
 	tc := &timedConn{Conn: c, idle: s.cfg.IdleTimeout, grace: s.cfg.HandshakeTimeout, accepted: time.Now()}
+	// The connection's request ID: every line logged with its context
+	// (its sessions', the services' they call) says req=ID.
+	logctx.Attach(ctx, logctx.New("ssh"))
+	s.log.InfoContext(ctx, "connection opened", "remote", c.RemoteAddr().String())
 	tc.onClose = func(tc *timedConn) {
 		s.conns.Add(-1)
 		authed, promoted := tc.state()
 		if !promoted {
 			s.startups.release(src, time.Now(), authed, time.Since(tc.accepted) >= tc.grace)
 		}
+		s.log.InfoContext(ctx, "connection closed", "authenticated", authed,
+			"duration", time.Since(tc.accepted).Round(time.Millisecond).String())
 	}
 	_ = c.SetDeadline(tc.accepted.Add(tc.grace))
 	ctx.SetValue(connKey{}, tc)
@@ -206,15 +214,31 @@ func (s *Server) wrapConn(ctx ssh.Context, c net.Conn) net.Conn {
 // configuration: a successful authentication marks the connection.
 func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 	return &gossh.ServerConfig{
-		AuthLogCallback: func(_ gossh.ConnMetadata, _ string, err error) {
+		AuthLogCallback: func(_ gossh.ConnMetadata, method string, err error) {
 			if err != nil {
+				// Clients try "none" first, and keys the server does not
+				// take: routine, so below the default level.
+				s.log.DebugContext(ctx, "authentication attempt refused", "method", authMethod(method))
 				return
 			}
+			// Which key follows on the session's lines (identify): the
+			// key this callback could name is not surely the one signed.
+			s.log.InfoContext(ctx, "authenticated", "method", authMethod(method))
 			if tc := connOf(ctx); tc != nil {
 				tc.authenticated()
 			}
 		},
 	}
+}
+
+// authMethod is an authentication method's name for the log: the client
+// names it, so anything but the standard methods is "other".
+func authMethod(m string) string {
+	switch m {
+	case "none", "publickey", "password", "keyboard-interactive", "hostbased", "gssapi-with-mic":
+		return m
+	}
+	return "other"
 }
 
 // promoteConn takes a connection whose key turned out to be enrolled out

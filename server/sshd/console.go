@@ -56,7 +56,7 @@ func (s *Server) console(sess ssh.Session, p *auth.Principal) int {
 		Close: func(err error) {
 			once.Do(func() {
 				if err != nil {
-					s.log.Warn("console session ended with an error", "err", err, "session", p.Session)
+					s.log.WarnContext(sess.Context(), "console session ended with an error", "err", err, "session", p.Session)
 					fmt.Fprintf(sess.Stderr(), "Session ended: %v\n", err)
 					_ = sess.Exit(1)
 					return

@@ -12,6 +12,7 @@ import (
 	"charm.land/wish/v2"
 
 	"github.com/parley-chat/parley/server/auth"
+	"github.com/parley-chat/parley/server/logctx"
 )
 
 type principalKey struct{}
@@ -26,7 +27,8 @@ func (s *Server) recover(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		defer func() {
 			if r := recover(); r != nil {
-				s.log.Error("session panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				s.log.ErrorContext(sess.Context(), "session panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				s.countError(errorFront(sess), "panic")
 				fmt.Fprintln(sess.Stderr(), "error: internal error, the session was closed")
 				_ = sess.Exit(1)
 			}
@@ -64,10 +66,15 @@ func sessionKind(sess ssh.Session) string {
 	return "exec (unknown)"
 }
 
+// logging writes the line that says how a session ended (its exit
+// status, how long it ran) and counts one that ended non-zero as an
+// error of its front. The connection's request ID, key and user come
+// from its context.
 func (s *Server) logging(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		start := time.Now()
-		next(sess)
+		rec := &exitRecorder{Session: sess}
+		next(rec)
 		p := principal(sess)
 		kind := sessionKind(sess)
 		attrs := []any{"kind", kind, "remote", sess.RemoteAddr().String(), "duration", time.Since(start).Round(time.Millisecond).String()}
@@ -77,7 +84,13 @@ func (s *Server) logging(next ssh.Handler) ssh.Handler {
 				attrs = append(attrs, "user", p.User.ID.String())
 			}
 		}
-		s.log.Info("session ended", attrs...)
+		if code, ok := rec.status(); ok {
+			attrs = append(attrs, "exit", code)
+			if code != 0 {
+				s.countError(errorFront(sess), errorKind(sess))
+			}
+		}
+		s.log.InfoContext(sess.Context(), "session ended", attrs...)
 	}
 }
 
@@ -96,9 +109,13 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 			return
 		}
 		fp := fingerprint(key)
+		req := logctx.From(sess.Context())
+		if req != nil {
+			req.Set("key", fp)
+		}
 		user, roles, err := s.deps.Directory.Resolve(sess.Context(), fp)
 		if err != nil {
-			s.log.Error("resolve key", "err", err, "key", fp)
+			s.log.ErrorContext(sess.Context(), "resolve key", "err", err, "key", fp)
 			wish.Fatalln(sess, "error: the server could not look up your key, try again later")
 			return
 		}
@@ -110,6 +127,10 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 		if user != nil || len(roles) > 0 {
 			s.promoteConn(sess.Context())
 		}
+		if req != nil && user != nil {
+			req.Set("user", user.ID.String())
+		}
+		s.log.InfoContext(sess.Context(), "session started", "kind", sessionKind(sess), "session", p.Session)
 		next(sess)
 	}
 }
@@ -137,7 +158,7 @@ func (s *Server) limit(next ssh.Handler) ssh.Handler {
 		s.mu.Unlock()
 		if p.User != nil {
 			if err := s.deps.Directory.TouchDevice(sess.Context(), p.KeyFingerprint); err != nil {
-				s.log.Warn("touch device", "err", err)
+				s.log.WarnContext(sess.Context(), "touch device", "err", err)
 			}
 		}
 		defer func() {

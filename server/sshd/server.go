@@ -56,6 +56,8 @@ type Config struct {
 	// Version is reported by `version`.
 	Version string
 	Logger  *slog.Logger
+	// Errors counts the errors the front answers; nil: not counted.
+	Errors ErrorCounter
 }
 
 // Deps are the services the front calls.

@@ -75,7 +75,7 @@ func (s *Server) serveSFTP(sess ssh.Session, p *auth.Principal, open filesOpener
 	// failure: the caller's Exit closes it.
 	err = srv.Serve()
 	if err != nil && !errors.Is(err, io.EOF) {
-		s.log.Info("sftp session ended", "err", err, "session", p.Session)
+		s.log.InfoContext(ctx, "sftp session ended", "err", err, "session", p.Session)
 		return 1
 	}
 	return 0

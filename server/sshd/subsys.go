@@ -109,7 +109,7 @@ func (c *protoConn) serve(ctx context.Context) int {
 	}
 	local, err := c.s.deps.Directory.LocalMode(ctx, u.ID)
 	if err != nil {
-		c.s.log.Warn("parley subsystem: read the user's mode", "err", err, "session", c.p.Session)
+		c.s.log.WarnContext(ctx, "parley subsystem: read the user's mode", "err", err, "session", c.p.Session)
 		writeProtoError(c.sess, 0, proto.CodeInternal, "internal error")
 		return 1
 	}
@@ -353,7 +353,8 @@ func (c *protoConn) classify(err error) (code, msg string) {
 		errors.Is(err, core.ErrNoBlobs):
 		return proto.CodeUnknown, err.Error()
 	}
-	c.s.log.Warn("parley subsystem request failed", "err", err, "session", c.p.Session)
+	c.s.log.WarnContext(c.logCtx(), "parley subsystem request failed", "err", err, "session", c.p.Session)
+	c.s.countError("subsystem", "request")
 	return proto.CodeInternal, "internal error"
 }
 

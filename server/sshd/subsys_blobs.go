@@ -228,7 +228,7 @@ func (c *protoConn) expire(handle string, u *upload) {
 	if c.uploads.take(handle) != u {
 		return
 	}
-	c.s.log.Info("parley subsystem: upload expired", "session", c.p.Session)
+	c.s.log.InfoContext(c.logCtx(), "parley subsystem: upload expired", "session", c.p.Session)
 	u.abort(errUploadExpired)
 }
 
