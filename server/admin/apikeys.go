@@ -270,7 +270,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, secret string) (*auth.
 	if now := s.now(); now.Sub(k.LastUsed) >= APIKeyLastUsedEvery {
 		if err := s.touchAPIKey(ctx, k.ID, now); err != nil {
 			// Not worth refusing the request for: the next one tries again.
-			s.log.Warn("record API key use", "apikey", k.ID, "err", err)
+			s.log.WarnContext(ctx, "record API key use", "apikey", k.ID, "err", err)
 		} else {
 			k.LastUsed = now
 		}
@@ -433,7 +433,7 @@ func (s *Service) recordRefusal(ctx context.Context, p *auth.Principal, g keyGra
 		return s.record(tx, p, g.key.TenantID, "apikey.refuse", g.key.ID, nil, refusal)
 	})
 	if err != nil {
-		s.log.Warn("record refused API call", "apikey", g.key.ID, "err", err)
+		s.log.WarnContext(ctx, "record refused API call", "apikey", g.key.ID, "err", err)
 	}
 }
 

@@ -388,7 +388,7 @@ func (s *Store) Get(ctx context.Context, id string) (io.ReadCloser, Meta, error)
 	}
 	f, err := os.Open(s.path(m.ID))
 	if errors.Is(err, os.ErrNotExist) {
-		s.log.Error("blob file missing", "blob", m.ID)
+		s.log.ErrorContext(ctx, "blob file missing", "blob", m.ID)
 		return nil, Meta{}, ErrNotFound
 	}
 	if err != nil {

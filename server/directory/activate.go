@@ -186,9 +186,9 @@ func (s *Service) Activate(ctx context.Context, spec ActivateSpec) (store.User, 
 	s.forget(u.ID)
 	u.SealedKey, u.ActivationHash = nil, nil
 	if len(skipped) > 0 {
-		s.log.Warn("profile presets not applied: not valid names", "user", u.ID.String(), "keys", skipped)
+		s.log.WarnContext(ctx, "profile presets not applied: not valid names", "user", u.ID.String(), "keys", skipped)
 	}
-	s.log.Info("user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint, "presets", applied,
+	s.log.InfoContext(ctx, "user activated", "user", u.ID.String(), "tenant", u.TenantID, "key", spec.Fingerprint, "presets", applied,
 		"local", local)
 	return u, nil
 }
@@ -246,7 +246,7 @@ func (s *Service) refuseClientKeyForDevice(ctx context.Context, u store.User, pk
 	if err != nil {
 		return err
 	}
-	s.log.Warn("device refused: an add-device code came with a client-made key", "user", u.ID.String(), "key", fingerprint)
+	s.log.WarnContext(ctx, "device refused: an add-device code came with a client-made key", "user", u.ID.String(), "key", fingerprint)
 	if local || pk.Equal(u.PublicKey) {
 		return ErrLocalAddDevice
 	}
@@ -320,7 +320,7 @@ func (s *Service) enrolDevice(ctx context.Context, hash []byte, spec ActivateSpe
 		return store.User{}, fmt.Errorf("add device: %w", err)
 	}
 	s.forget(u.ID)
-	s.log.Info("device added", "user", u.ID.String(), "key", spec.Fingerprint)
+	s.log.InfoContext(ctx, "device added", "user", u.ID.String(), "key", spec.Fingerprint)
 	return public(u), nil
 }
 
@@ -382,7 +382,7 @@ func (s *Service) openSecretKey(ctx context.Context, id crypto.ID, passphrase []
 	s.releaseKDF()
 	if errors.Is(err, crypto.ErrWrongPassphrase) {
 		result = wrong
-		s.log.Warn("unlock failed", "user", id.String())
+		s.log.WarnContext(ctx, "unlock failed", "user", id.String())
 		return nil, ErrWrongPassphrase
 	}
 	if err != nil {

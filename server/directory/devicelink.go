@@ -121,7 +121,7 @@ func (s *Service) addLocalDevice(ctx context.Context, hash []byte, spec Activate
 		return store.User{}, invalid("the challenge was given for another SSH key")
 	}
 	if err := crypto.CheckKeyProof(spec.Proof, u.PublicKey, ch.sk, crypto.DeviceStatement(ch.pub, u.ID, spec.Fingerprint)); err != nil {
-		s.log.Warn("device refused: a wrong key proof", "user", u.ID.String(), "key", spec.Fingerprint)
+		s.log.WarnContext(ctx, "device refused: a wrong key proof", "user", u.ID.String(), "key", spec.Fingerprint)
 		return store.User{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return s.enrolDevice(ctx, hash, spec)

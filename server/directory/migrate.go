@@ -64,7 +64,7 @@ func (s *Service) ExportSecretKey(ctx context.Context, id crypto.ID, passphrase 
 		sk.Wipe()
 		return nil, fmt.Errorf("audit the key export: %w", err)
 	}
-	s.log.Info("secret key handed to the user's client", "user", id.String(), "key", actor)
+	s.log.InfoContext(ctx, "secret key handed to the user's client", "user", id.String(), "key", actor)
 	return sk, nil
 }
 
@@ -103,6 +103,6 @@ func (s *Service) FinishMigration(ctx context.Context, id crypto.ID, public cryp
 		return err
 	}
 	s.forget(id)
-	s.log.Info("user moved to local mode: sealed key deleted", "user", id.String())
+	s.log.InfoContext(ctx, "user moved to local mode: sealed key deleted", "user", id.String())
 	return nil
 }
