@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"server/directory":             {"crypto", "server/audit", "server/policy", "store", "golang.org/x/text"},
 	"server/groups":                {"crypto", "server/auth", "server/policy", "server/relay", "store"},
 	"server/hosted":                {"crypto", "server/audit", "server/auth", "server/blobs", "server/directory", "server/groups", "server/policy", "server/quiet", "server/relay", "store", "tui/core"},
-	"server/httpapi":               {"crypto", "server/admin", "server/apijson", "server/audit", "server/auth", "server/directory", "server/logctx", "server/netsrc", "store", "golang.org/x/time"},
+	"server/httpapi":               {"crypto", "server/admin", "server/apijson", "server/audit", "server/auth", "server/directory", "server/logctx", "server/netsrc", "server/policy", "store", "golang.org/x/time"},
 	"server/lifecycle":             {},
 	"server/logctx":                {},
 	"server/metrics":               {"github.com/prometheus/client_golang"},

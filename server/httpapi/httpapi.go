@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/parley-chat/parley/server/admin"
 	"github.com/parley-chat/parley/store"
 )
 
@@ -18,7 +17,7 @@ type Deps struct {
 	// DB answers the health check.
 	DB store.DB
 	// Admin serves the admin API under /api/v1/; nil leaves the API out.
-	Admin *admin.Service
+	Admin Admin
 	// Logger receives server errors and, at debug level, one line per
 	// API request. It never sees keys or request bodies.
 	Logger *slog.Logger
@@ -85,7 +84,7 @@ func Handler(d Deps) http.Handler {
 
 // api is the admin API of one Handler.
 type api struct {
-	admin *admin.Service
+	admin Admin
 	log   *slog.Logger
 	now   func() time.Time
 	fails *failLimiter
