@@ -10,7 +10,6 @@ import (
 	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/server/audit"
 	"github.com/parley-chat/parley/server/auth"
-	"github.com/parley-chat/parley/server/directory"
 	"github.com/parley-chat/parley/server/policy"
 	"github.com/parley-chat/parley/server/quiet"
 	"github.com/parley-chat/parley/store"
@@ -32,7 +31,7 @@ var ErrNoOwnQuietHours = errors.New("you have no quiet hours of your own")
 type account struct {
 	p   *auth.Principal
 	db  store.DB
-	dir *directory.Service
+	dir Directory
 	bus *policy.Bus
 	now func() time.Time
 }

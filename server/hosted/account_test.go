@@ -106,7 +106,7 @@ func TestSettingsFollowPolicies(t *testing.T) {
 	if got, want := err.Error(), r.Reason(core.FeatureEditProfile); got != want {
 		t.Errorf("refusal = %q, want the reason the UI shows, %q", got, want)
 	}
-	u, _, err := w.d.Directory.Resolve(bg, "SHA256:Alice")
+	u, _, err := w.dirSvc.Resolve(bg, "SHA256:Alice")
 	if err != nil || u.Nickname != "Ally" {
 		t.Errorf("nickname after the refusal = %q (%v), want Ally", u.Nickname, err)
 	}
@@ -123,7 +123,7 @@ func TestSettingsChangesAreAnnounced(t *testing.T) {
 	a, b := w.session(alice, "a1"), w.session(bob, "b1")
 	a.sync(false)
 	b.sync(false)
-	other, err := w.d.Directory.CreateTenant(bg, directory.TenantSpec{Name: "globex", Seats: 5}, nil)
+	other, err := w.dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "globex", Seats: 5}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

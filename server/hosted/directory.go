@@ -12,7 +12,7 @@ import (
 // directory as the user may search it, and the user's own data.
 type directoryClient struct {
 	p   *auth.Principal
-	dir *directory.Service
+	dir Directory
 }
 
 var _ core.Directory = (*directoryClient)(nil)

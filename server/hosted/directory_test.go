@@ -17,16 +17,16 @@ import (
 func (w *world) profiled(tenant string, spec directory.UserSpec) *store.User {
 	w.t.Helper()
 	spec.TenantID = tenant
-	u, code, err := w.d.Directory.CreateUser(bg, spec, nil)
+	u, code, err := w.dirSvc.CreateUser(bg, spec, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	fp := "SHA256:" + u.ID.String()
-	if _, err := w.d.Directory.Activate(bg, directory.ActivateSpec{Code: code.Code, Fingerprint: fp,
+	if _, err := w.dirSvc.Activate(bg, directory.ActivateSpec{Code: code.Code, Fingerprint: fp,
 		AuthorizedKey: "ssh-ed25519 AAAA " + u.ID.String(), Passphrase: []byte("passphrase")}); err != nil {
 		w.t.Fatal(err)
 	}
-	got, _, err := w.d.Directory.Resolve(bg, fp)
+	got, _, err := w.dirSvc.Resolve(bg, fp)
 	if err != nil || got == nil {
 		w.t.Fatalf("resolve %s: %v", u.Name, err)
 	}
@@ -41,7 +41,7 @@ func TestDirectoryThroughTheCore(t *testing.T) {
 	anna := w.profiled(w.ten.ID, directory.UserSpec{FirstName: "Anna", LastName: "Müller", Email: "anna@acme.example",
 		Tags: []string{"sales"}})
 	bob := w.profiled(w.ten.ID, directory.UserSpec{Name: "Bob Builder", Nickname: "Bobby", Tags: []string{"support"}})
-	other, err := w.d.Directory.CreateTenant(bg, directory.TenantSpec{Name: "globex", Seats: 5}, nil)
+	other, err := w.dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "globex", Seats: 5}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestDirectoryThroughTheCore(t *testing.T) {
 	}
 	group := "holding"
 	for _, tn := range []string{w.ten.ID, other.ID} {
-		if _, err := w.d.Directory.EditTenant(bg, tn, directory.TenantChange{DirectoryGroup: &group}, nil); err != nil {
+		if _, err := w.dirSvc.EditTenant(bg, tn, directory.TenantChange{DirectoryGroup: &group}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,7 +110,7 @@ func TestContactInfo(t *testing.T) {
 	w := newWorld(t, 64)
 	anna := w.profiled(w.ten.ID, directory.UserSpec{Name: "Anna Müller", Nickname: "Anni"})
 	bob := w.profiled(w.ten.ID, directory.UserSpec{Name: "Bob Builder"})
-	other, err := w.d.Directory.CreateTenant(bg, directory.TenantSpec{Name: "globex", Seats: 5}, nil)
+	other, err := w.dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "globex", Seats: 5}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestContactInfo(t *testing.T) {
 	// (the seeds' license-package group).
 	group := "holding"
 	for _, id := range []string{w.ten.ID, other.ID} {
-		if _, err := w.d.Directory.EditTenant(bg, id, directory.TenantChange{DirectoryGroup: &group}, nil); err != nil {
+		if _, err := w.dirSvc.EditTenant(bg, id, directory.TenantChange{DirectoryGroup: &group}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -28,7 +28,7 @@ func BenchmarkGroupFanout1250(b *testing.B) {
 	const members = 1250
 	w := newWorld(b, relay.DefaultQueueLen)
 	w.withGroups()
-	ten, err := w.d.Directory.CreateTenant(bg, directory.TenantSpec{Name: "big", Seats: 2 * members}, nil)
+	ten, err := w.dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "big", Seats: 2 * members}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -158,7 +158,7 @@ func TestOpenCoreNeedsTheWindow(t *testing.T) {
 	if _, err := OpenCore(bg, w.d, p); !errors.Is(err, ErrLocked) {
 		t.Fatalf("locked: %v", err)
 	}
-	sk, err := w.d.Directory.OpenSecretKey(bg, ada.ID, []byte("passphrase of Ada"))
+	sk, err := w.dirSvc.OpenSecretKey(bg, ada.ID, []byte("passphrase of Ada"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 // withGroups gives the world a group registry.
 func (w *world) withGroups() {
-	w.d.Groups = groups.New(w.db, w.d.Directory, w.d.Bus, groups.Config{Now: w.d.Now})
+	w.d.Groups = groups.New(w.db, w.dirSvc, w.d.Bus, groups.Config{Now: w.d.Now})
 }
 
 // TestGroupPort drives the registry through the core's port as one
@@ -79,7 +79,7 @@ func TestRelayBatchPort(t *testing.T) {
 	if !ok {
 		t.Fatal("relayClient is not a core.BatchRelay")
 	}
-	sk, err := w.d.Directory.OpenSecretKey(bg, ann.ID, []byte("passphrase of ann"))
+	sk, err := w.dirSvc.OpenSecretKey(bg, ann.ID, []byte("passphrase of ann"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,8 @@ import (
 // Deps are the services a hosted core uses.
 type Deps struct {
 	DB        store.DB
-	Relay     *relay.Service
-	Directory *directory.Service
+	Relay     Relay
+	Directory Directory
 	Bus       relay.Bus
 	// Policies announces policy changes, so open sessions apply them
 	// live; nil: sessions see changes when they read their settings again.
@@ -64,8 +64,8 @@ func NewCore(d Deps, p *auth.Principal) (*core.Core, error) {
 // relayClient is the core's Relay, in process, acting as one principal.
 type relayClient struct {
 	p   *auth.Principal
-	rel *relay.Service
-	dir *directory.Service
+	rel Relay
+	dir Directory
 	// device is the delivery cursor the client reads with: the hosted
 	// core's, or the SSH key's for a client that speaks the protocol.
 	device string
@@ -182,7 +182,7 @@ func (s subscription) Close() { s.s.Close() }
 // keyring for as long as the session lasts (EndSession releases it).
 type keys struct {
 	p    *auth.Principal
-	dir  *directory.Service
+	dir  Directory
 	ring *Keyring
 }
 

@@ -28,8 +28,10 @@ type world struct {
 	dir string
 	db  *store.Bolt
 	d   Deps
-	ten store.Tenant
-	now time.Time // the clock of Deps.Now
+	// dirSvc is d.Directory, with the methods tests use to set up.
+	dirSvc *directory.Service
+	ten    store.Tenant
+	now    time.Time // the clock of Deps.Now
 }
 
 func newWorld(t testing.TB, queueLen int) *world {
@@ -43,7 +45,7 @@ func newWorld(t testing.TB, queueLen int) *world {
 	log := slog.New(slog.DiscardHandler)
 	dirSvc := directory.New(db, directory.Config{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, Logger: log})
 	hub := relay.NewHub(queueLen)
-	w := &world{t: t, dir: dir, db: db, d: Deps{DB: db, Directory: dirSvc, Bus: hub, Logger: log,
+	w := &world{t: t, dir: dir, db: db, dirSvc: dirSvc, d: Deps{DB: db, Directory: dirSvc, Bus: hub, Logger: log,
 		Relay: relay.New(db, dirSvc, hub, relay.Config{Logger: log}), Policies: policy.NewBus()},
 		now: time.Date(2025, 3, 12, 20, 0, 0, 0, time.UTC)} // a Wednesday evening
 	w.d.Now = func() time.Time { return w.now }
@@ -57,16 +59,16 @@ func newWorld(t testing.TB, queueLen int) *world {
 // user creates and activates a user; its key fingerprint is "SHA256:"+name.
 func (w *world) user(name string) *store.User {
 	w.t.Helper()
-	u, code, err := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: w.ten.ID, Name: name}, nil)
+	u, code, err := w.dirSvc.CreateUser(bg, directory.UserSpec{TenantID: w.ten.ID, Name: name}, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	_, err = w.d.Directory.Activate(bg, directory.ActivateSpec{Code: code.Code, Fingerprint: "SHA256:" + name,
+	_, err = w.dirSvc.Activate(bg, directory.ActivateSpec{Code: code.Code, Fingerprint: "SHA256:" + name,
 		AuthorizedKey: "ssh-ed25519 AAAA " + name, Passphrase: []byte("passphrase of " + name)})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	got, _, err := w.d.Directory.Resolve(bg, "SHA256:"+name)
+	got, _, err := w.dirSvc.Resolve(bg, "SHA256:"+name)
 	if err != nil || got == nil || got.ID != u.ID {
 		w.t.Fatalf("resolve %s: %v %v", name, got, err)
 	}
@@ -336,15 +338,15 @@ func TestSendErrors(t *testing.T) {
 	w := newWorld(t, 0)
 	alice := w.user("Alice")
 	a := w.session(alice, "a1")
-	pending, _, err := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: w.ten.ID, Name: "Pending"}, nil)
+	pending, _, err := w.dirSvc.CreateUser(bg, directory.UserSpec{TenantID: w.ten.ID, Name: "Pending"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := w.d.Directory.CreateTenant(bg, directory.TenantSpec{Name: "other", Seats: 5}, nil)
+	other, err := w.dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "other", Seats: 5}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stranger, _, _ := w.d.Directory.CreateUser(bg, directory.UserSpec{TenantID: other.ID, Name: "Stranger"}, nil)
+	stranger, _, _ := w.dirSvc.CreateUser(bg, directory.UserSpec{TenantID: other.ID, Name: "Stranger"}, nil)
 	unknown, _ := crypto.ParseID("ZZZZ9999")
 	for name, c := range map[string]struct {
 		to   crypto.ID

@@ -83,7 +83,7 @@ func TestPresence(t *testing.T) {
 	}
 
 	// Another tenant sees nothing, even where it may write.
-	other, err := w.d.Directory.CreateTenant(bg, directory.TenantSpec{Name: "globex", Seats: 10}, nil)
+	other, err := w.dirSvc.CreateTenant(bg, directory.TenantSpec{Name: "globex", Seats: 10}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
