@@ -195,12 +195,12 @@ func writeLen(h *maphash.Hash, n int) {
 // the style's opening sequence, the text and its reset, which paint
 // writes without asking the style again. Other text goes to the style.
 type paint struct {
-	st       lipgloss.Style
+	st       *lipgloss.Style // the theme's, which sessions share and never change
 	pre, suf string
 	ok       bool // pre and suf render every text in one piece
 }
 
-func newPaint(st lipgloss.Style) paint {
+func newPaint(st *lipgloss.Style) paint {
 	const probe = "x"
 	r := st.Render(probe)
 	i := strings.Index(r, probe)
@@ -242,10 +242,10 @@ func (m *Model) paints() *paints {
 	if m.pt == nil || m.pt.th != m.th {
 		th := m.th
 		m.pt = &paints{th: th,
-			header: newPaint(th.Header), title: newPaint(th.Title), text: newPaint(th.Text),
-			muted: newPaint(th.Muted), rule: newPaint(th.Rule), own: newPaint(th.Own),
-			peer: newPaint(th.Peer), warning: newPaint(th.Warning), errorS: newPaint(th.Error),
-			info: newPaint(th.Info), stateRead: newPaint(th.StateRead),
+			header: newPaint(&th.Header), title: newPaint(&th.Title), text: newPaint(&th.Text),
+			muted: newPaint(&th.Muted), rule: newPaint(&th.Rule), own: newPaint(&th.Own),
+			peer: newPaint(&th.Peer), warning: newPaint(&th.Warning), errorS: newPaint(&th.Error),
+			info: newPaint(&th.Info), stateRead: newPaint(&th.StateRead),
 		}
 		m.pt.sep = th.Rule.Render("│")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -145,6 +146,10 @@ type registry struct {
 	table  []command
 	byName map[string]int // lower-case name or alias → index in table
 }
+
+// sharedCommands is the registry every model shares: built on first use and
+// never changed after (lookup and listed only read it).
+var sharedCommands = sync.OnceValue(newRegistry)
 
 func newRegistry() registry {
 	r := registry{table: commandTable(), byName: map[string]int{}}

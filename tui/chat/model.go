@@ -210,7 +210,7 @@ func New(o Options) *Model {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	m := &Model{o: o, th: o.Theme, keys: newKeyMap(), cmds: newRegistry()}
+	m := &Model{o: o, th: o.Theme, keys: newKeyMap(), cmds: sharedCommands()}
 	m.zoneKnown = zoneKnown
 	m.chatList.keys = newListKeys()
 	m.messagesPane.keys = newMessageKeys()
