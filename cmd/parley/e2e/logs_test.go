@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,15 +87,7 @@ func TestStructuredLogs(t *testing.T) {
 	errorsTotal := func(front, kind string) float64 {
 		t.Helper()
 		_, body := get("/metrics", "")
-		m := regexp.MustCompile(`(?m)^parley_errors_total\{front="` + front + `",kind="` + kind + `"\} (\S+)$`).FindStringSubmatch(body)
-		if m == nil {
-			t.Fatalf("/metrics has no parley_errors_total{front=%q,kind=%q}", front, kind)
-		}
-		v, err := strconv.ParseFloat(m[1], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
+		return metricValue(t, body, `parley_errors_total{front="`+front+`",kind="`+kind+`"}`)
 	}
 
 	// A refused exec command and a refused API call each count once.

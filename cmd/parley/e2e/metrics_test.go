@@ -46,18 +46,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
 	}
-	value := func(series string) float64 {
-		t.Helper()
-		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
-		if m == nil {
-			t.Fatalf("/metrics has no %s:\n%s", series, body)
-		}
-		v, err := strconv.ParseFloat(m[1], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	value := func(series string) float64 { t.Helper(); return metricValue(t, body, series) }
 	if n := value(`parley_ssh_sessions{kind="chat"}`); n != 2 {
 		t.Errorf("chat sessions = %v, want 2", n)
 	}
@@ -80,4 +69,19 @@ func TestMetricsAndReadiness(t *testing.T) {
 			t.Errorf("/metrics names %q", secret)
 		}
 	}
+}
+
+// metricValue is the value of one series (name and labels, exactly as
+// /metrics prints them) in a scrape.
+func metricValue(t *testing.T, body, series string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("/metrics has no %s:\n%s", series, body)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
